@@ -1,0 +1,41 @@
+# AIDAS: `make demo` sets everything up and produces episodes 1-2 of the sample series offline;
+# `make test` runs the test suite. Both work on a fresh Debian machine with Python 3.11.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: setup system-deps demo test ui benchmark clean
+
+setup: $(VENV)/.installed
+
+# Debian packages: ffmpeg/ffprobe (encoder and probe) and the NanumGothic subtitle font (OFL).
+system-deps:
+	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null || ! fc-list 2>/dev/null | grep -q NanumGothic; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		echo "[setup] installing ffmpeg and fonts-nanum with apt-get"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends ffmpeg fonts-nanum fontconfig >/dev/null; \
+	fi
+
+$(VENV)/.installed: setup.py pyproject.toml | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+demo: setup
+	$(BIN)/aidas demo
+
+test: setup
+	$(BIN)/pytest -q
+
+ui: setup
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+benchmark: setup
+	$(BIN)/python benchmarks/render_episode.py
+
+clean:
+	rm -rf storage .dagster_home

@@ -1,0 +1,41 @@
+"""Shared fixtures: a temporary studio (series folder + storage root) and Dagster instance."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from aidas_dagster.resources import StudioResource
+
+SHORT_SERIES = textwrap.dedent(
+    """\
+    title: 짧은 첫사랑
+    genre: 로맨틱 코미디
+    total_episodes: 3
+    episode_duration: 0.3
+    main_theme: 첫사랑의 설렘과 성장
+    target_audience: 20-30대 여성
+    """
+)
+
+
+@pytest.fixture
+def series_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "series"
+    folder.mkdir()
+    (folder / "short-love.yaml").write_text(SHORT_SERIES, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def studio(tmp_path: Path, series_dir: Path) -> StudioResource:
+    return StudioResource(storage_root=str(tmp_path / "storage"), series_dir=str(series_dir))
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as inst:
+        yield inst
