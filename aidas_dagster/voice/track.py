@@ -1,0 +1,301 @@
+"""The episode's dialogue track: every line voiced, levelled and laid out with natural pauses.
+
+Lines come from the content-addressed line cache (so only changed lines are voiced again), are
+normalised to one loudness (plus a small emotional offset: the angry line stays louder than the
+shy one), and are placed one after another with pauses that follow the conversation: a breath
+between lines, longer after a question or a heavy line, shorter in a quick exchange, and a longer
+gap between scenes. When the episode needs a given length, the pauses stretch toward it; speech
+is never cut or sped up.
+
+Outputs (all written atomically, the manifest last): `dialogue.wav`, `timing.csv`, `track.json`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from aidas_dagster.core.storage import fingerprint, read_json, write_json, write_text
+from aidas_dagster.story.models import EpisodeScript, Line, Roster, Scene
+from aidas_dagster.voice.analysis import read_wav
+from aidas_dagster.voice.line_cache import SpeechProvider, synthesize_line, write_wav
+from aidas_dagster.voice.models import AudioTrack, TrackLine, TrackScene, WordTiming
+from aidas_dagster.voice.offline_tts import calculate_modulation
+
+# Bump when the layout or levelling changes, so fingerprints (and freshness stamps) change too.
+LAYOUT_VERSION = 1
+
+# Levels (dBFS).
+TARGET_RMS_DB = -20.0
+PEAK_CEILING_DB = -1.0
+MAX_EMOTION_GAIN_DB = 4.0
+
+# Pauses (seconds).
+EDGE_PAD = 0.5  # silence at the very start and end of the track
+LINE_PAUSE = 0.45  # between lines of one scene
+SCENE_PAUSE = 1.6  # between scenes
+MAX_LINE_PAUSE = 4.0  # limits when stretching toward a target length
+MAX_SCENE_PAUSE = 8.0
+STRETCH_BELOW = 0.97  # stretch only when the natural layout is shorter than this share of the target
+
+# A little extra silence after lines that need to land; a quick exchange of short lines runs tighter.
+EMOTION_PAUSE = {"sad": 0.3, "worried": 0.2, "shy": 0.2, "surprised": 0.2, "angry": 0.15, "tense": 0.15}
+QUESTION_PAUSE = 0.15
+SAME_SPEAKER_PAUSE = -0.1  # the same person carrying on barely stops
+QUICK_LINE_SECONDS = 1.3
+QUICK_FACTOR = 0.6
+
+
+@dataclass
+class _Voiced:
+    scene: Scene
+    line: Line
+    speaker_name: str
+    wav_path: str
+    words: list[WordTiming]
+    samples: np.ndarray  # levelled float32 at the track's sample rate
+
+
+# -- levelling ----------------------------------------------------------------------------------
+
+
+def _speech_rms(samples: np.ndarray, sample_rate: int) -> float:
+    """RMS over the speaking parts only (20 ms frames within 25 dB of the loudest), so the pauses
+    inside a line do not make it come out louder after normalising."""
+    hop = max(1, sample_rate // 50)
+    usable = len(samples) - len(samples) % hop
+    if usable == 0:
+        return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if len(samples) else 0.0
+    energy = np.mean(np.square(samples[:usable].reshape(-1, hop), dtype=np.float64), axis=1)
+    active = energy[energy >= energy.max() * 10 ** (-25 / 10)]
+    return float(np.sqrt(active.mean()))
+
+
+def _limit(samples: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray:
+    """Peak limiter: a smooth gain that dips just around peaks above `ceiling` (no hard clipping).
+
+    The per-sample gain needed is min-filtered then averaged over the same 5 ms window; the average
+    of minima taken over windows that all contain a sample never exceeds that sample's need, so the
+    result is guaranteed under the ceiling.
+    """
+    level = np.abs(samples)
+    if level.max(initial=0.0) <= ceiling:
+        return samples
+    need = np.minimum(1.0, ceiling / np.maximum(level, 1e-9))
+    width = max(3, int(0.005 * sample_rate) | 1)  # odd, so windows are centred
+    half = width // 2
+    padded = np.pad(need, half, mode="edge")
+    floor = np.lib.stride_tricks.sliding_window_view(padded, width).min(axis=1)
+    smooth = np.convolve(np.pad(floor, half, mode="edge"), np.ones(width) / width, mode="valid")
+    return (samples * np.minimum(smooth, need)).astype(np.float32)
+
+
+def level_line(samples: np.ndarray, sample_rate: int, gain_db: float = 0.0) -> np.ndarray:
+    """Normalise to TARGET_RMS_DB (+ gain_db), then keep every peak under PEAK_CEILING_DB."""
+    current = _speech_rms(samples, sample_rate)
+    if current <= 0:
+        return samples.astype(np.float32)
+    gain = 10 ** ((TARGET_RMS_DB + gain_db) / 20) / current
+    levelled = (samples.astype(np.float64) * gain).astype(np.float32)
+    out = _limit(levelled, 10 ** (PEAK_CEILING_DB / 20), sample_rate)
+    # 5 ms fades: lines were trimmed by the provider, so avoid clicks at the cut.
+    fade = min(len(out) // 2, int(0.005 * sample_rate))
+    if fade > 0:
+        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+        out[:fade] *= ramp
+        out[-fade:] *= ramp[::-1]
+    return out
+
+
+def _resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Linear resampling; only needed if a provider changes its rate between lines."""
+    if rate == target:
+        return samples
+    count = max(1, round(len(samples) * target / rate))
+    return np.interp(np.arange(count) * rate / target, np.arange(len(samples)), samples).astype(np.float32)
+
+
+# -- pauses -------------------------------------------------------------------------------------
+
+
+def line_pause(prev: Line, prev_seconds: float, nxt: Line, next_seconds: float) -> float:
+    """The natural silence between two lines of one scene."""
+    pause = LINE_PAUSE
+    if prev.text.rstrip().endswith("?"):
+        pause += QUESTION_PAUSE
+    pause += EMOTION_PAUSE.get(prev.emotion, 0.0)
+    if prev.speaker == nxt.speaker:
+        pause += SAME_SPEAKER_PAUSE
+    elif prev_seconds < QUICK_LINE_SECONDS and next_seconds < QUICK_LINE_SECONDS:
+        pause *= QUICK_FACTOR  # a quick back-and-forth
+    return max(0.15, pause)
+
+
+def stretch_pauses(pauses: list[float], caps: list[float], extra: float) -> list[float]:
+    """Scale all pauses by one factor (keeping their rhythm), each held at its cap, so together they
+    grow by `extra` seconds, or as close as the caps allow."""
+    if extra <= 0 or not pauses:
+        return list(pauses)
+    base = sum(pauses)
+
+    def grown(factor: float) -> float:
+        return sum(min(p * factor, c) for p, c in zip(pauses, caps)) - base
+
+    top = max(c / p for p, c in zip(pauses, caps) if p > 0)
+    if grown(top) <= extra:
+        return [max(p, c) for p, c in zip(pauses, caps)]
+    lo, hi = 1.0, top
+    for _ in range(60):  # bisection: grown() is monotonic in the factor
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if grown(mid) < extra else (lo, mid)
+    return [min(p * hi, max(p, c)) for p, c in zip(pauses, caps)]
+
+
+# -- the track ----------------------------------------------------------------------------------
+
+
+def track_fingerprint(
+    script: EpisodeScript, roster: Roster, provider: SpeechProvider, target_seconds: float | None, lead_in: float
+) -> str:
+    """Hash of everything that shapes the track: lines, castings, provider, target and layout rules."""
+    lines = [
+        [scene.number, scene.atmosphere, line.speaker, line.text, line.emotion] for scene, line in script.lines()
+    ]
+    speakers = sorted({line.speaker for _scene, line in script.lines()})
+    castings = {cid: [roster.character(cid).name, roster.character(cid).voice] for cid in speakers}
+    return fingerprint(
+        LAYOUT_VERSION, script.series_id, script.episode_number, lines, castings,
+        provider.name, provider.model, target_seconds, lead_in,
+    )
+
+
+def _voice_lines(
+    script: EpisodeScript, roster: Roster, provider: SpeechProvider, cache_dir: Path
+) -> tuple[list[_Voiced], int]:
+    voiced: list[_Voiced] = []
+    track_rate = 0
+    for scene, line in script.lines():
+        character = roster.character(line.speaker)
+        casting = character.voice
+        synth = synthesize_line(provider, line.text, casting, line.emotion, scene.atmosphere, cache_dir)
+        samples, rate = read_wav(synth.wav_path)
+        track_rate = track_rate or rate  # the first line's rate is the track's
+        gain_db = 20 * math.log10(calculate_modulation(casting, line.emotion, scene.atmosphere).volume)
+        gain_db = max(-MAX_EMOTION_GAIN_DB, min(MAX_EMOTION_GAIN_DB, gain_db))
+        levelled = level_line(_resample(samples, rate, track_rate), track_rate, gain_db)
+        voiced.append(_Voiced(scene, line, character.name, synth.wav_path, synth.words, levelled))
+    return voiced, track_rate
+
+
+def _timing_csv(lines: list[TrackLine]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["index", "scene", "speaker", "speaker_name", "start", "end", "text"])
+    for tl in lines:
+        writer.writerow([tl.index, tl.scene, tl.speaker, tl.speaker_name, f"{tl.start:.3f}", f"{tl.end:.3f}", tl.text])
+    return buf.getvalue()
+
+
+def build_track(
+    script: EpisodeScript,
+    roster: Roster,
+    provider: SpeechProvider,
+    cache_dir: Path,
+    out_dir: Path,
+    target_seconds: float | None = None,
+    lead_in: float = 0.0,
+) -> AudioTrack:
+    """Voice every line and lay them on one track in `out_dir` (dialogue.wav, timing.csv, track.json).
+
+    `target_seconds` is the whole track's wished length (lead-in and edge pads included): shorter
+    natural layouts get their pauses stretched toward it. `lead_in` adds silence before the first line.
+    Nothing is written until every line has been voiced, and the manifest is written last.
+    """
+    out_dir = Path(out_dir).resolve()
+    voiced, rate = _voice_lines(script, roster, provider, Path(cache_dir))
+
+    # Natural pauses after each line but the last: within a scene, or at a scene change.
+    pauses: list[float] = []
+    caps: list[float] = []
+    for prev, nxt in zip(voiced, voiced[1:]):
+        if prev.scene is not nxt.scene:
+            pauses.append(SCENE_PAUSE)
+            caps.append(MAX_SCENE_PAUSE)
+        else:
+            pauses.append(line_pause(prev.line, len(prev.samples) / rate, nxt.line, len(nxt.samples) / rate))
+            caps.append(MAX_LINE_PAUSE)
+    speech = sum(len(v.samples) for v in voiced) / rate
+    natural = max(0.0, lead_in) + 2 * EDGE_PAD + speech + sum(pauses)
+    if target_seconds is not None and natural < STRETCH_BELOW * target_seconds:
+        pauses = stretch_pauses(pauses, caps, target_seconds - natural)
+
+    # Place lines on a sample grid (cumulative, so rounding never drifts).
+    cursor = round((max(0.0, lead_in) + EDGE_PAD) * rate)
+    placed: list[tuple[int, _Voiced]] = []
+    for i, v in enumerate(voiced):
+        placed.append((cursor, v))
+        cursor += len(v.samples)
+        if i < len(pauses):
+            cursor += round(pauses[i] * rate)
+    total = cursor + round(EDGE_PAD * rate)
+    mix = np.zeros(total, dtype=np.float32)
+    track_lines: list[TrackLine] = []
+    for index, (at, v) in enumerate(placed):
+        mix[at : at + len(v.samples)] = v.samples  # lines never overlap: a plain copy
+        start, end = at / rate, (at + len(v.samples)) / rate
+        track_lines.append(
+            TrackLine(
+                index=index,
+                scene=v.scene.number,
+                speaker=v.line.speaker,
+                speaker_name=v.speaker_name,
+                text=v.line.text,
+                emotion=v.line.emotion,
+                start=round(start, 4),
+                end=round(end, 4),
+                wav_path=v.wav_path,
+                words=[
+                    WordTiming(text=w.text, start=round(start + w.start, 4), end=round(min(start + w.end, end), 4))
+                    for w in v.words
+                ],
+                provider=provider.name,
+            )
+        )
+    duration = total / rate
+
+    # Scenes are contiguous: each runs from its first line (0 for the first) to the next scene's first line.
+    scene_starts: list[tuple[int, float]] = []
+    for tl in track_lines:
+        if not scene_starts or scene_starts[-1][0] != tl.scene:
+            scene_starts.append((tl.scene, 0.0 if not scene_starts else tl.start))
+    scenes = [
+        TrackScene(number=num, start=begin, end=scene_starts[k + 1][1] if k + 1 < len(scene_starts) else duration)
+        for k, (num, begin) in enumerate(scene_starts)
+    ]
+
+    pcm = np.clip(np.round(mix * 32767.0), -32768, 32767).astype("<i2").tobytes()
+    dialogue = out_dir / "dialogue.wav"
+    track = AudioTrack(
+        series_id=script.series_id,
+        episode_number=script.episode_number,
+        sample_rate=rate,
+        dialogue_wav=str(dialogue),
+        duration=duration,
+        scenes=scenes,
+        lines=track_lines,
+        fingerprint=track_fingerprint(script, roster, provider, target_seconds, lead_in),
+    )
+    write_wav(dialogue, pcm, rate)
+    write_text(out_dir / "timing.csv", _timing_csv(track_lines))
+    write_json(out_dir / "track.json", track)  # last: its presence means the track is complete
+    return track
+
+
+def read_track(path: Path | str) -> AudioTrack:
+    """The manifest written by `build_track` (`out_dir/track.json`)."""
+    return AudioTrack.model_validate(read_json(Path(path)))
