@@ -1,0 +1,186 @@
+"""Story stage assets: the series bible, the cast, and each episode's script."""
+
+
+import dagster as dg
+
+from aidas_dagster.core.stamps import is_fresh, mark_fresh
+from aidas_dagster.core.storage import fingerprint, read_json, write_json
+from aidas_dagster.partitions import episode_partitions, series_of_episode, series_partitions
+from aidas_dagster.resources import StudioResource, WritersRoom
+from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState
+
+STORY_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def load_bible(studio: StudioResource, series_id: str) -> SeriesBible:
+    return SeriesBible.model_validate(read_json(studio.storage.bible_path(series_id)))
+
+
+def load_roster(studio: StudioResource, series_id: str) -> Roster:
+    return Roster.model_validate(read_json(studio.storage.roster_path(series_id)))
+
+
+def load_script(studio: StudioResource, series_id: str, episode: int) -> EpisodeScript:
+    return EpisodeScript.model_validate(read_json(studio.storage.script_path(series_id, episode)))
+
+
+def _warn_if_real_provider_pending(context: dg.AssetExecutionContext, writers_room: WritersRoom) -> None:
+    if writers_room.mode != "offline":
+        context.log.warning("An OpenAI key is set, but the OpenAI writer is not built yet: writing offline.")
+
+
+@dg.asset(
+    partitions_def=series_partitions,
+    group_name="story",
+    kinds={"python", "json"},
+    retry_policy=STORY_RETRY,
+    description="Logline, themes, tone, four-part arc, subplots, genre beats and an outline for every episode.",
+)
+def series_bible(
+    context: dg.AssetExecutionContext, studio: StudioResource, writers_room: WritersRoom
+) -> dg.MaterializeResult:
+    series_id = context.partition_key
+    config = studio.series_config(series_id)
+    engine = writers_room.engine()
+    _warn_if_real_provider_pending(context, writers_room)
+    path = studio.storage.bible_path(series_id)
+    inputs = fingerprint(config, engine.name)
+    if is_fresh(path, inputs):
+        bible = SeriesBible.model_validate(read_json(path))
+        context.log.info(f"{series_id}: bible unchanged since its config; reusing {path}")
+    else:
+        bible = engine.write_bible(config)
+        write_json(path, bible)
+        mark_fresh(path, inputs)
+        context.log.info(f"{series_id}: wrote the bible ({len(bible.outlines)} episode outlines) with {engine.name}")
+    outline_preview = "\n".join(f"| {o.episode_number} | {o.title} | {o.arc_phase} | {o.main_event} |" for o in bible.outlines)
+    return dg.MaterializeResult(
+        metadata={
+            "title": config.title,
+            "genre": f"{config.genre} ({bible.genre_key})",
+            "logline": bible.logline,
+            "episodes": len(bible.outlines),
+            "subplots": len(bible.subplots),
+            "engine": engine.name,
+            "path": dg.MetadataValue.path(str(path)),
+            "outlines": dg.MetadataValue.md("| ep | title | phase | main event |\n|---|---|---|---|\n" + outline_preview),
+        },
+        data_version=dg.DataVersion(fingerprint(bible)),
+    )
+
+
+@dg.asset(
+    partitions_def=series_partitions,
+    deps=[series_bible],
+    group_name="story",
+    kinds={"python", "json"},
+    retry_policy=STORY_RETRY,
+    description="The cast (10+ characters in tiers), voice casting, avatar strategy and relationship matrix.",
+)
+def character_roster(
+    context: dg.AssetExecutionContext, studio: StudioResource, writers_room: WritersRoom
+) -> dg.MaterializeResult:
+    series_id = context.partition_key
+    config = studio.series_config(series_id)
+    bible = load_bible(studio, series_id)
+    engine = writers_room.engine()
+    path = studio.storage.roster_path(series_id)
+    inputs = fingerprint(config, bible, engine.name)
+    if is_fresh(path, inputs):
+        roster = Roster.model_validate(read_json(path))
+        context.log.info(f"{series_id}: cast unchanged; reusing {path}")
+    else:
+        roster = engine.write_roster(config, bible)
+        write_json(path, roster)
+        mark_fresh(path, inputs)
+        context.log.info(f"{series_id}: cast {len(roster.characters)} characters with {engine.name}")
+    table = "\n".join(
+        f"| {c.id} | {c.name} | {c.role} | {c.importance} | {c.age} | {c.voice.voice_id} p{c.voice.pitch} | {c.avatar_strategy} |"
+        for c in roster.characters
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "characters": len(roster.characters),
+            "relationships": len(roster.relationships),
+            "path": dg.MetadataValue.path(str(path)),
+            "cast": dg.MetadataValue.md(
+                "| id | name | role | tier | age | voice | avatar |\n|---|---|---|---|---|---|---|\n" + table
+            ),
+        },
+        data_version=dg.DataVersion(fingerprint(roster)),
+    )
+
+
+def previous_state(studio: StudioResource, engine, bible: SeriesBible, roster: Roster, series_id: str, episode: int) -> tuple[StoryState, str]:
+    """The story state the episode starts from, and a fingerprint of where it came from.
+
+    Dagster cannot make a dynamic-partitioned asset depend on its own earlier partition, so the
+    previous episode's stored script is read here, at run time.
+    """
+    if episode == 1:
+        return engine.initial_state(bible, roster), "start"
+    path = studio.storage.script_path(series_id, episode - 1)
+    if not path.exists():
+        raise dg.Failure(
+            description=(
+                f"episode {episode} of {series_id!r} continues from episode {episode - 1}, whose script is missing "
+                f"({path}); materialise episode_script for partition {episode - 1:03d}|{series_id} first"
+            ),
+            allow_retries=False,
+        )
+    prev = EpisodeScript.model_validate(read_json(path))
+    return prev.state_after, fingerprint(prev.state_after)
+
+
+@dg.asset(
+    partitions_def=episode_partitions,
+    deps=[
+        dg.AssetDep(series_bible, partition_mapping=series_of_episode),
+        dg.AssetDep(character_roster, partition_mapping=series_of_episode),
+    ],
+    group_name="story",
+    kinds={"python", "json"},
+    retry_policy=STORY_RETRY,
+    pool="llm",
+    description="Scenes and lines written from the continuity context, plus the story state after the episode.",
+)
+def episode_script(
+    context: dg.AssetExecutionContext, studio: StudioResource, writers_room: WritersRoom
+) -> dg.MaterializeResult:
+    config, part = studio.episode(context.partition_key)
+    bible = load_bible(studio, part.series_id)
+    roster = load_roster(studio, part.series_id)
+    engine = writers_room.engine()
+    _warn_if_real_provider_pending(context, writers_room)
+    state, state_fp = previous_state(studio, engine, bible, roster, part.series_id, part.episode)
+    path = studio.storage.script_path(part.series_id, part.episode)
+    inputs = fingerprint(bible, roster, state_fp, engine.name)
+    if is_fresh(path, inputs):
+        script = EpisodeScript.model_validate(read_json(path))
+        context.log.info(f"{part.series_id} ep {part.episode}: script unchanged; reusing {path}")
+    else:
+        script = engine.write_script(bible, roster, state, part.episode)
+        write_json(path, script)
+        mark_fresh(path, inputs)
+        context.log.info(
+            f"{part.series_id} ep {part.episode}: wrote '{script.title}' "
+            f"({len(script.scenes)} scenes, {script.line_count} lines) with {engine.name}"
+        )
+    names = roster.by_id()
+    first_lines = "\n".join(
+        f"- **{names[line.speaker].name}** ({line.emotion}): {line.text}" for _scene, line in script.lines()[:8]
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "title": script.title,
+            "scenes": len(script.scenes),
+            "lines": script.line_count,
+            "speakers": len({line.speaker for _s, line in script.lines()}),
+            "open_threads": len(script.state_after.open_threads),
+            "cliffhanger": script.cliffhanger,
+            "writer": script.writer,
+            "path": dg.MetadataValue.path(str(path)),
+            "opening": dg.MetadataValue.md(first_lines),
+        },
+        data_version=dg.DataVersion(fingerprint(script)),
+    )

@@ -1,0 +1,204 @@
+"""Typed records of the writers' room: bible, roster, scripts and the story state between episodes.
+
+These models are the contract between the story engines (offline and LLM) and every later stage;
+the JSON files under the storage root are their `model_dump_json` form.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aidas_dagster.core.config import SeriesConfig
+
+Importance = Literal["main", "major_supporting", "supporting", "minor"]
+AvatarStrategy = Literal["full_avatar", "partial_avatar", "voice_only"]
+Gender = Literal["male", "female"]
+AgeGroup = Literal["young", "young_adult", "adult", "middle_age", "senior"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VoiceProfile(_Model):
+    gender: Gender
+    age_group: AgeGroup
+    tone: str
+    speaking_style: str
+
+
+class VoiceCasting(_Model):
+    """The voice a character keeps for the life of the series."""
+
+    provider: str = Field(description="offline | elevenlabs | google")
+    voice_id: str = Field(description="provider voice id; for offline, an espeak-ng variant such as 'f3'")
+    pitch: int = Field(ge=0, le=99, description="base pitch (espeak scale 0-99)")
+    pitch_range: int = Field(ge=0, le=99, description="intonation range (espeak scale 0-99)")
+    rate: int = Field(ge=80, le=450, description="words per minute")
+    backup_voice_id: str = ""
+
+
+class Appearance(_Model):
+    """What the procedural avatar looks like; seeded by the character id so it never drifts."""
+
+    skin: str  # hex colours
+    hair: str
+    hair_style: Literal["short", "side_part", "long", "bob", "ponytail", "bald", "curly"]
+    outfit: str
+    outfit_style: Literal["suit", "casual", "dress", "hoodie", "apron", "cardigan"]
+    eye: str
+    accessory: Literal["none", "glasses", "earrings", "cap", "tie", "beard"]
+
+
+class Character(_Model):
+    id: str = Field(pattern=r"^CHAR\d{3}$")
+    name: str
+    role: str
+    importance: Importance
+    gender: Gender
+    age: int = Field(ge=5, le=100)
+    occupation: str
+    personality: list[str] = Field(min_length=1)
+    background: str
+    goals: list[str] = Field(min_length=1)
+    secrets: list[str] = Field(default_factory=list)
+    speech_style: str = Field(description="e.g. 반말, 존댓말, 사투리")
+    voice_profile: VoiceProfile
+    appearance: Appearance
+    avatar_strategy: AvatarStrategy
+    voice: VoiceCasting
+
+
+class Relationship(_Model):
+    a: str = Field(description="character id")
+    b: str = Field(description="character id")
+    type: str = Field(description="e.g. 연인 후보, 절친, 라이벌, 가족, 전 연인, 동료")
+    intimacy: int = Field(ge=0, le=100)
+    potential_arc: str
+
+
+class Roster(_Model):
+    series_id: str
+    characters: list[Character] = Field(min_length=1)
+    relationships: list[Relationship]
+
+    def by_id(self) -> dict[str, Character]:
+        return {c.id: c for c in self.characters}
+
+    def character(self, char_id: str) -> Character:
+        for c in self.characters:
+            if c.id == char_id:
+                return c
+        raise KeyError(f"character {char_id!r} is not in the roster of {self.series_id}")
+
+
+class ArcPart(_Model):
+    name: str
+    episodes: list[int]
+    description: str
+
+
+class Subplot(_Model):
+    title: str
+    characters: list[str]
+    episodes: list[int]
+    description: str
+
+
+class GenreBeat(_Model):
+    beat: str = Field(description="e.g. first_meeting, confession, major_crisis")
+    episode: int
+    description: str
+
+
+class EpisodeOutline(_Model):
+    episode_number: int = Field(ge=1)
+    title: str
+    arc_phase: str
+    main_event: str
+    sub_events: list[str]
+    character_focus: list[str] = Field(description="character ids")
+    emotional_journey: str
+    cliffhanger_type: str
+    beats: list[str] = Field(default_factory=list, description="genre beats placed in this episode")
+
+
+class SeriesBible(_Model):
+    series_id: str
+    config: SeriesConfig
+    genre_key: str = Field(description="template used: romance, thriller, comedy, romantic_comedy, drama")
+    logline: str
+    themes: list[str]
+    tone: str
+    arc: list[ArcPart] = Field(min_length=4, max_length=4)
+    main_conflict: str
+    subplots: list[Subplot] = Field(min_length=2, max_length=3)
+    genre_beats: list[GenreBeat]
+    outlines: list[EpisodeOutline]
+
+    def outline(self, episode: int) -> EpisodeOutline:
+        for o in self.outlines:
+            if o.episode_number == episode:
+                return o
+        raise KeyError(f"series {self.series_id} has no outline for episode {episode}")
+
+
+class Line(_Model):
+    speaker: str = Field(description="character id")
+    text: str = Field(min_length=1)
+    emotion: str = Field(description="neutral, happy, sad, angry, surprised, shy, worried, excited, calm, tense")
+    listener: str | None = Field(default=None, description="character id of who is addressed")
+    reaction: str = Field(default="", description="the listener's visible reaction")
+
+
+class Scene(_Model):
+    number: int = Field(ge=1)
+    location: str
+    time_of_day: str
+    atmosphere: str
+    characters: list[str] = Field(description="character ids present")
+    lines: list[Line] = Field(min_length=1)
+
+
+class CharacterState(_Model):
+    emotional_state: str
+    location: str
+    active_goals: list[str]
+    status: Literal["active", "absent", "dead"] = "active"
+
+
+class StoryState(_Model):
+    """Where the story stands after an episode: the next episode is written from this."""
+
+    after_episode: int = Field(ge=0)
+    character_states: dict[str, CharacterState]
+    relationships: dict[str, int] = Field(description="'CHAR001-CHAR002' -> intimacy 0-100")
+    key_events: list[str]
+    open_threads: list[str]
+    resolved_threads: list[str]
+    summaries: list[str] = Field(description="one summary per episode so far, oldest first")
+
+
+class EpisodeScript(_Model):
+    series_id: str
+    episode_number: int = Field(ge=1)
+    title: str
+    scenes: list[Scene] = Field(min_length=1)
+    summary: str
+    key_events: list[str]
+    new_conflict: str
+    partly_resolved: str
+    cliffhanger: str
+    character_developments: dict[str, str] = Field(default_factory=dict)
+    relationship_changes: dict[str, int] = Field(default_factory=dict, description="pair -> intimacy delta")
+    state_after: StoryState
+    writer: str = Field(default="offline", description="which engine wrote it, or 'override'")
+
+    def lines(self) -> list[tuple[Scene, Line]]:
+        return [(scene, line) for scene in self.scenes for line in scene.lines]
+
+    @property
+    def line_count(self) -> int:
+        return sum(len(s.lines) for s in self.scenes)
