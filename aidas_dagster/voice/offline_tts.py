@@ -292,7 +292,9 @@ def word_timings(
     for i, (word, _s, _e) in enumerate(spans):
         start = float(starts[i])  # type: ignore[arg-type]
         end = float(starts[i + 1]) if i + 1 < len(spans) else duration  # type: ignore[arg-type]
-        timings.append(WordTiming(text=word, start=round(start, 4), end=round(max(start, end), 4)))
+        # Rounded for readable JSON, but never past the end of the audio.
+        end_rounded = min(round(max(start, end), 4), duration)
+        timings.append(WordTiming(text=word, start=min(round(start, 4), end_rounded), end=end_rounded))
     return timings
 
 

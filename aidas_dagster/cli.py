@@ -1,0 +1,203 @@
+"""`aidas`: the chores of running the studio from a terminal.
+
+    aidas demo                      produce episodes 1-2 of the sample series offline
+    aidas add-series FILE.yaml      validate a config, copy it into the series folder, register it
+    aidas produce SERIES EPISODE…   materialise episodes through Dagster
+    aidas status                    what was produced, what is next
+    aidas validate FILE.yaml        check a config without registering it
+
+Runs go into the Dagster instance at $DAGSTER_HOME (default: `.dagster_home/` in the checkout), so
+`dagster dev` with the same DAGSTER_HOME shows them in the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from aidas_dagster.core.config import SeriesConfigError, load_series_config
+from aidas_dagster.core.storage import PROJECT_ROOT, Storage, atomic_path, default_series_dir, default_storage_root
+
+SAMPLE_SERIES = "first-love"
+
+
+def ensure_dagster_home() -> Path:
+    """Point DAGSTER_HOME at the checkout's instance folder and give it the project's dagster.yaml."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    source = PROJECT_ROOT / "dagster.yaml"
+    target = home / "dagster.yaml"
+    if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
+        with atomic_path(target) as tmp:
+            shutil.copyfile(source, tmp)
+    return home
+
+
+def _instance():
+    import dagster as dg
+
+    ensure_dagster_home()
+    return dg.DagsterInstance.get()
+
+
+def _run_config() -> dict:
+    return {"loggers": {"console": {"config": {"log_level": os.environ.get("AIDAS_LOG_LEVEL", "INFO")}}}}
+
+
+def produce(instance, series_id: str, episodes: list[int]) -> list[str]:
+    """Materialise pre-production for the series, then each episode in order; returns failures."""
+    from aidas_dagster.definitions import defs
+    from aidas_dagster.partitions import EpisodePartition
+
+    failures = []
+    pre = defs.resolve_job_def("preproduction").execute_in_process(
+        partition_key=series_id, instance=instance, run_config=_run_config(), raise_on_error=False
+    )
+    if not pre.success:
+        return [f"pre-production of {series_id} failed (see the log above)"]
+    job = defs.resolve_job_def("produce_episode")
+    for episode in episodes:
+        started = time.monotonic()
+        result = job.execute_in_process(
+            partition_key=EpisodePartition(series_id, episode).key,
+            instance=instance,
+            run_config=_run_config(),
+            raise_on_error=False,
+        )
+        took = time.monotonic() - started
+        if result.success:
+            print(f"[aidas] {series_id} episode {episode}: done in {took:.1f} s", flush=True)
+        else:
+            failures.append(f"{series_id} episode {episode} failed after {took:.1f} s (see the log above)")
+            break  # later episodes continue this one's story
+    return failures
+
+
+def _register(instance, only: Path | None = None) -> int:
+    from aidas_dagster.ops.registry import register
+
+    new, errors = register(instance, default_series_dir(), only=only)
+    for error in errors:
+        print(f"[aidas] skipped: {error}", file=sys.stderr)
+    if new:
+        print(f"[aidas] registered series: {', '.join(new)}")
+    return len(errors)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    instance = _instance()
+    _register(instance)
+    episodes = list(range(1, args.episodes + 1))
+    failures = produce(instance, args.series, episodes)
+    print_summary(args.series, episodes)
+    print(f"[aidas] demo finished in {time.monotonic() - started:.1f} s")
+    for failure in failures:
+        print(f"[aidas] {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_produce(args: argparse.Namespace) -> int:
+    instance = _instance()
+    _register(instance)
+    failures = produce(instance, args.series, sorted(args.episodes))
+    print_summary(args.series, sorted(args.episodes))
+    for failure in failures:
+        print(f"[aidas] {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_add_series(args: argparse.Namespace) -> int:
+    source = Path(args.file)
+    try:
+        config = load_series_config(source)
+    except SeriesConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    target = default_series_dir() / source.name
+    if source.resolve() != target.resolve():
+        if target.exists() and target.read_bytes() != source.read_bytes():
+            print(f"{target}: a different config for {config.series_id!r} already exists; not replaced", file=sys.stderr)
+            return 2
+        with atomic_path(target) as tmp:
+            shutil.copyfile(source, tmp)
+    instance = _instance()
+    _register(instance, only=target)
+    print(f"[aidas] series {config.series_id!r} ({config.title}, {config.total_episodes} episodes) is ready")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        config = load_series_config(args.file)
+    except SeriesConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"{args.file}: ok — {config.title} ({config.genre}), {config.total_episodes} × {config.episode_duration} min")
+    return 0
+
+
+def print_summary(series_id: str, episodes: list[int]) -> None:
+    from aidas_dagster.picture.probe import probe
+
+    storage = Storage(default_storage_root())
+    for episode in episodes:
+        video = storage.video_path(series_id, episode)
+        if not video.exists():
+            print(f"[aidas] {series_id} episode {episode}: no video")
+            continue
+        info = probe(video)
+        print(
+            f"[aidas] {video}: {info['width']}x{info['height']} {info['fps']:g} fps {info['video_codec']}/"
+            f"{info['audio_codec']}, {float(info['duration']) / 60:.2f} min, {video.stat().st_size / 1e6:.1f} MB"
+        )
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from aidas_dagster.core.config import load_all
+
+    storage = Storage(default_storage_root())
+    configs, errors = load_all(default_series_dir())
+    for config in configs:
+        done = [n for n in range(1, config.total_episodes + 1) if storage.video_path(config.series_id, n).exists()]
+        published = [n for n in done if storage.publish_record_path(config.series_id, n).exists()]
+        next_episode = next((n for n in range(1, config.total_episodes + 1) if n not in done), None)
+        print(
+            f"{config.series_id}: {config.title} — {len(done)}/{config.total_episodes} cut, "
+            f"{len(published)} published, next: {next_episode or 'series complete'}"
+        )
+    for error in errors:
+        print(f"invalid: {error}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="aidas", description="AIDAS: the self-running drama studio")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="produce the first episodes of the sample series offline")
+    demo.add_argument("--series", default=SAMPLE_SERIES)
+    demo.add_argument("--episodes", type=int, default=2)
+    demo.set_defaults(func=cmd_demo)
+    prod = sub.add_parser("produce", help="materialise episodes of a series")
+    prod.add_argument("series")
+    prod.add_argument("episodes", type=int, nargs="+")
+    prod.set_defaults(func=cmd_produce)
+    add = sub.add_parser("add-series", help="validate and register a series config")
+    add.add_argument("file")
+    add.set_defaults(func=cmd_add_series)
+    val = sub.add_parser("validate", help="check a series config")
+    val.add_argument("file")
+    val.set_defaults(func=cmd_validate)
+    status = sub.add_parser("status", help="what was produced and what is next")
+    status.set_defaults(func=cmd_status)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

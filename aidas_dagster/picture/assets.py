@@ -1,0 +1,143 @@
+"""Picture stage assets: a visual clip for every line, and the edited final cut."""
+
+
+import base64
+import io
+import time
+from pathlib import Path
+
+import dagster as dg
+from PIL import Image
+
+from aidas_dagster.core.stamps import is_fresh, mark_fresh
+from aidas_dagster.core.storage import fingerprint, read_json, write_json
+from aidas_dagster.partitions import episode_partitions
+from aidas_dagster.picture.avatars import contact_sheet, draw_roster_sprites
+from aidas_dagster.picture.clips import plan_clips
+from aidas_dagster.picture.models import ClipPlan, FinalCut
+from aidas_dagster.picture.render import render_final_cut
+from aidas_dagster.resources import AvatarStudio, StudioResource
+from aidas_dagster.story.assets import load_roster, load_script
+from aidas_dagster.voice.assets import audio_track, load_track
+
+
+def load_plan(studio: StudioResource, series_id: str, episode: int) -> ClipPlan:
+    return ClipPlan.model_validate(read_json(studio.storage.clips_manifest_path(series_id, episode)))
+
+
+def load_final(studio: StudioResource, series_id: str, episode: int) -> FinalCut:
+    return FinalCut.model_validate(read_json(studio.storage.final_manifest_path(series_id, episode)))
+
+
+def image_preview_md(path: Path, width: int = 320) -> dg.MetadataValue:
+    """A small inline picture for the asset's page in the UI."""
+    with Image.open(path) as img:
+        img = img.convert("RGB")
+        img.thumbnail((width, width))
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=70)
+    return dg.MetadataValue.md(f"![preview](data:image/jpeg;base64,{base64.b64encode(buf.getvalue()).decode()})")
+
+
+@dg.asset(
+    partitions_def=episode_partitions,
+    deps=[audio_track],
+    group_name="picture",
+    kinds={"python", "png"},
+    pool="avatar",
+    automation_condition=dg.AutomationCondition.eager(),
+    description="One visual clip per line by the speaker's avatar strategy, with mouth motion from the line audio.",
+)
+def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avatar_studio: AvatarStudio) -> dg.MaterializeResult:
+    _config, part = studio.episode(context.partition_key)
+    storage = studio.storage
+    script = load_script(studio, part.series_id, part.episode)
+    roster = load_roster(studio, part.series_id)
+    track = load_track(studio, part.series_id, part.episode)
+    sprites = draw_roster_sprites(roster, storage.avatars_dir(part.series_id))
+    manifest = storage.clips_manifest_path(part.series_id, part.episode)
+    inputs = fingerprint(track.fingerprint, roster, {k: [p.name for p in v] for k, v in sprites.items()}, avatar_studio.fps)
+    if is_fresh(manifest, inputs):
+        plan = ClipPlan.model_validate(read_json(manifest))
+        context.log.info(f"{part.series_id} ep {part.episode}: clip plan unchanged; reusing {manifest}")
+    else:
+        plan = plan_clips(script, roster, track, sprites, fps=avatar_studio.fps)
+        write_json(manifest, plan)
+        mark_fresh(manifest, inputs)
+        context.log.info(f"{part.series_id} ep {part.episode}: planned {len(plan.clips)} line clips")
+    speakers = sorted({c.speaker for c in plan.clips})
+    sheet = contact_sheet([sprites[s][0] for s in speakers if s in sprites], manifest.with_name("cast.png"))
+    by_kind: dict[str, int] = {}
+    for clip in plan.clips:
+        by_kind[clip.kind] = by_kind.get(clip.kind, 0) + 1
+    return dg.MaterializeResult(
+        metadata={
+            "clips": len(plan.clips),
+            **{f"clips_{kind}": n for kind, n in sorted(by_kind.items())},
+            "renderer": "heygen" if avatar_studio.heygen_api_key else "offline",
+            "path": dg.MetadataValue.path(str(manifest)),
+            "cast": image_preview_md(sheet, 480),
+        },
+        data_version=dg.DataVersion(plan.fingerprint),
+    )
+
+
+@dg.asset(
+    partitions_def=episode_partitions,
+    deps=[avatar_clips],
+    group_name="picture",
+    kinds={"python", "mp4"},
+    pool="render",
+    automation_condition=dg.AutomationCondition.eager(),
+    description="The edited 1080p30 H.264/AAC episode with intro, subtitles, transitions, music and outro; SRT; thumbnail.",
+)
+def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_studio: AvatarStudio) -> dg.MaterializeResult:
+    config, part = studio.episode(context.partition_key)
+    storage = studio.storage
+    script = load_script(studio, part.series_id, part.episode)
+    roster = load_roster(studio, part.series_id)
+    track = load_track(studio, part.series_id, part.episode)
+    plan = load_plan(studio, part.series_id, part.episode)
+    manifest = storage.final_manifest_path(part.series_id, part.episode)
+    video = storage.video_path(part.series_id, part.episode)
+    inputs = fingerprint(plan.fingerprint, track.fingerprint, script, config.title, avatar_studio.preset, avatar_studio.crf)
+    if is_fresh(manifest, inputs, video):
+        cut = FinalCut.model_validate(read_json(manifest))
+        context.log.info(f"{part.series_id} ep {part.episode}: final cut unchanged; reusing {video}")
+    else:
+        started = time.monotonic()
+        cut = render_final_cut(
+            plan,
+            track,
+            script,
+            roster,
+            config.title,
+            video,
+            video.with_suffix(".srt"),
+            video.with_name("thumbnail.jpg"),
+            storage.cache_dir("segments"),
+            preset=avatar_studio.preset,
+            crf=avatar_studio.crf,
+        )
+        write_json(manifest, cut)
+        mark_fresh(manifest, inputs)
+        elapsed = time.monotonic() - started
+        context.log.info(
+            f"{part.series_id} ep {part.episode}: rendered {cut.duration:.1f} s of video in {elapsed:.1f} s "
+            f"({cut.duration / max(elapsed, 1e-6):.2f}x real time), {cut.segments_encoded}/{len(cut.segments)} segments encoded"
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "duration_seconds": round(cut.duration, 2),
+            "resolution": f"{cut.width}x{cut.height}@{cut.fps}",
+            "render_seconds": round(cut.render_seconds, 1),
+            "segments": len(cut.segments),
+            "segments_encoded": cut.segments_encoded,
+            "size_mb": round(Path(cut.video_path).stat().st_size / 1e6, 1),
+            "video": dg.MetadataValue.path(cut.video_path),
+            "subtitles": dg.MetadataValue.path(cut.srt_path),
+            "thumbnail": image_preview_md(Path(cut.thumbnail_path)),
+        },
+        data_version=dg.DataVersion(fingerprint(inputs, cut.video_path)),
+    )
+

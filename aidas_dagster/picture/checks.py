@@ -1,0 +1,42 @@
+"""Asset checks of the picture stage: the cut is a proper 1080p30 H.264/AAC file of the right length."""
+
+
+import dagster as dg
+
+from aidas_dagster.partitions import episode_partitions, parse_episode_partition
+from aidas_dagster.picture.assets import final_cut, load_final
+from aidas_dagster.picture.fonts import missing_glyphs, subtitle_font_path
+from aidas_dagster.picture.validation import cut_problems
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.story.assets import load_script
+from aidas_dagster.voice.assets import load_track
+
+
+@dg.asset_check(asset=final_cut, partitions_def=episode_partitions)
+def video_format_and_length(context: dg.AssetCheckExecutionContext, studio: StudioResource) -> dg.AssetCheckResult:
+    part = parse_episode_partition(context.partition_key)
+    cut = load_final(studio, part.series_id, part.episode)
+    track = load_track(studio, part.series_id, part.episode)
+    problems, probed = cut_problems(cut, track)
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description="; ".join(problems) if problems else "1920x1080 30 fps H.264 + AAC, length matches the dialogue track",
+        metadata={key: value for key, value in probed.items() if value is not None},
+    )
+
+
+@dg.asset_check(asset=final_cut, partitions_def=episode_partitions)
+def subtitle_glyphs_exist(context: dg.AssetCheckExecutionContext, studio: StudioResource) -> dg.AssetCheckResult:
+    part = parse_episode_partition(context.partition_key)
+    script = load_script(studio, part.series_id, part.episode)
+    font = subtitle_font_path()
+    text = "".join(line.text for _scene, line in script.lines())
+    missing = sorted(missing_glyphs(text, font))
+    return dg.AssetCheckResult(
+        passed=not missing,
+        description=f"{len(missing)} characters missing from {font.name}: {''.join(missing[:40])}" if missing else "no tofu",
+        metadata={"font": str(font), "distinct_characters": len(set(text))},
+    )
+
+
+picture_checks = [video_format_and_length, subtitle_glyphs_exist]

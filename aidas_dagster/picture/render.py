@@ -1,0 +1,1164 @@
+"""The final cut: intro card, one encoded segment per scene, outro card, music, subtitles, thumbnail.
+
+How it renders fast (see /work/shared/MEDIA.md): a Python "frame server" draws each line once with
+Pillow (mouth closed, no subtitle) and converts it once to yuv420p; every other state of the line
+(mouth half/open × subtitle chunk) only patches the small regions that differ, converted once.
+Raw frames are written by reference into one ffmpeg/libx264 process per segment (two segments
+encode at once, so neither core idles while the other draws). A line's pictures are dropped once
+it has passed, so memory stays flat however long the episode.
+
+Segments are content-addressed: the file name is a fingerprint of everything drawn in it (clips,
+text, sprite digests, backdrop, encoder settings), so after a one-line edit only that scene is
+encoded again. The audio (dialogue delayed by the intro + the ducked music bed) is encoded to AAC
+beside the video encoders; segments and audio are then joined by stream copy with the concat
+demuxer in one ffmpeg command.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import math
+import os
+import queue
+import subprocess
+import tempfile
+import threading
+import time
+import wave
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+from aidas_dagster.core.storage import atomic_path, file_digest, fingerprint, write_text
+from aidas_dagster.picture import fonts
+from aidas_dagster.picture.avatars import DRAW_VERSION, back_image, bust_image, hex_rgb, shade
+from aidas_dagster.picture.backdrops import BACKDROP_VERSION, Backdrops
+from aidas_dagster.picture.clips import frame_span, present_characters, read_wav_mono
+from aidas_dagster.picture.models import ClipPlan, FinalCut, LineClip
+from aidas_dagster.picture.music import music_bed, mood_key
+from aidas_dagster.picture.probe import ffmpeg_exe, probe
+from aidas_dagster.story.models import Character, EpisodeScript, Roster, Scene
+from aidas_dagster.voice.models import AudioTrack, TrackLine
+
+RENDER_VERSION = 3
+W, H = 1920, 1080
+FRAME_BYTES = W * H * 3 // 2
+GOP = 60
+# Our pictures never move: a line's frames are stills whose mouth and subtitle change in place.
+# Sub-pixel motion search, B-frames and a long lookahead buy nothing on such content but cost
+# x264 ~40 % of its time (measured: 300 real frames, veryfast, 2 cores: 3.1 s → 2.0 s, +8 % bytes,
+# PSNR 49 dB). Added after the preset; pass x264_params=None to encode with the bare preset.
+STILL_X264_PARAMS = "bframes=0:me=dia:subme=1:rc-lookahead=5"
+FADE_SECONDS = 0.5  # spec 4.4.2 transitions.fade
+
+# Subtitles: spec 4.4.2 asks NanumGothic 48 white with a black outline 2, bottom centre; at 1080p
+# that reads small, so 53 px with a 3 px outline.
+SUB_SIZE = 53
+SUB_STROKE = 3
+SUB_MAX_WIDTH = 1640
+SUB_ROW_HEIGHT = 68
+SUB_BOTTOM = 62  # baseline of the last row above the frame's bottom edge
+NAME_SIZE = 36
+
+# Music levels (dB relative to the bed's peak): under speech, in pauses, under the title cards.
+MUSIC_UNDER_SPEECH_DB = -24.0
+MUSIC_GAP_DB = -14.0
+MUSIC_CARDS_DB = -9.0
+DUCK_RAMP_SECONDS = 0.3
+MUSIC_VERSION = 1
+
+
+class RenderError(RuntimeError):
+    pass
+
+
+# ---------------------------------------------------------------- pictures → yuv420p
+
+
+# BT.601 limited range, the conversion ffmpeg applies by default for rgb24 → yuv420p.
+_YUV_MATRIX = (
+    65.481 / 255, 128.553 / 255, 24.966 / 255, 16.0,
+    -37.797 / 255, -74.203 / 255, 112.0 / 255, 128.0,
+    112.0 / 255, -93.786 / 255, -18.214 / 255, 128.0,
+)  # fmt: skip
+
+
+def to_yuv420(img: Image.Image) -> bytes:
+    """RGB picture → one raw yuv420p frame. Pillow's matrix convert is C-fast (~15 ms at 1080p);
+    chroma is the 2×2 box average, as swscale does by default."""
+    y, u, v = img.convert("RGB", _YUV_MATRIX).split()
+    return y.tobytes() + u.reduce(2).tobytes() + v.reduce(2).tobytes()
+
+
+def faded(frame: bytes, alpha: float) -> bytes:
+    """The frame blended towards black: a per-plane lookup table applied with bytes.translate
+    (C speed, ~2 ms a frame; fades are done here, not in ffmpeg)."""
+    if alpha >= 1.0:
+        return frame
+    a = max(0.0, alpha)
+    lut_y = bytes(min(255, max(0, round(16 + (v - 16) * a))) for v in range(256))
+    lut_c = bytes(min(255, max(0, round(128 + (v - 128) * a))) for v in range(256))
+    return frame[: W * H].translate(lut_y) + frame[W * H :].translate(lut_c)
+
+
+def _planes(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """2-D views of the Y, U and V planes of a flat yuv420p frame array."""
+    q = W * H // 4
+    return (
+        frame[: W * H].reshape(H, W),
+        frame[W * H : W * H + q].reshape(H // 2, W // 2),
+        frame[W * H + q :].reshape(H // 2, W // 2),
+    )
+
+
+Box = tuple[int, int, int, int]
+
+
+def _even_box(box: tuple[float, float, float, float]) -> Box | None:
+    """The box grown to even coordinates (chroma is 2×2) and clipped to the frame; None if empty."""
+    x0, y0 = max(0, int(box[0]) // 2 * 2), max(0, int(box[1]) // 2 * 2)
+    x1, y1 = min(W, (math.ceil(box[2]) + 1) // 2 * 2), min(H, (math.ceil(box[3]) + 1) // 2 * 2)
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+def _patch_planes(img: Image.Image, box: Box) -> tuple[Box, np.ndarray, np.ndarray, np.ndarray]:
+    """The yuv420p planes of one even-aligned region of a picture (the same maths as to_yuv420)."""
+    y, u, v = img.crop(box).convert("RGB", _YUV_MATRIX).split()
+    return box, np.asarray(y), np.asarray(u.reduce(2)), np.asarray(v.reduce(2))
+
+
+def _apply_patch(frame: np.ndarray, patch: tuple[Box, np.ndarray, np.ndarray, np.ndarray]) -> None:
+    (x0, y0, x1, y1), py, pu, pv = patch
+    fy, fu, fv = _planes(frame)
+    fy[y0:y1, x0:x1] = py
+    fu[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = pu
+    fv[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = pv
+
+
+def _fade_alpha(i: int, n: int, fade: int) -> float:
+    """Opacity of frame i of n with a fade from and to black of `fade` frames at both ends."""
+    if fade <= 0:
+        return 1.0
+    return min(1.0, i / fade, (n - 1 - i) / fade)
+
+
+# ---------------------------------------------------------------- ffmpeg
+
+
+def _tail(stream) -> str:
+    stream.seek(0)
+    text = stream.read().decode("utf-8", "replace").strip()
+    return text[-1500:] if text else "(no output)"
+
+
+def _widen_pipe(fd: int) -> None:
+    # A 1 MB pipe moves a 3 MB frame in 3 writes instead of ~50: less context switching.
+    try:
+        fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ (Linux)
+    except OSError:
+        pass
+
+
+def encode_frames(
+    runs: Iterable[tuple[bytes, int]], n_frames: int, target: Path, *, preset: str, crf: int, fps: int,
+    x264_params: str | None = STILL_X264_PARAMS,
+) -> None:
+    """Encode raw yuv420p frames, given as (frame, repeat count) runs, to a video-only H.264 MP4."""
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", str(fps), "-i", "-",
+        "-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+        "-g", str(GOP), *(["-x264-params", x264_params] if x264_params else []),
+        "-r", str(fps), "-video_track_timescale", str(fps * 512), "-f", "mp4",
+    ]  # fmt: skip
+    with atomic_path(target) as tmp, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([*cmd, str(tmp)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, bufsize=0)
+        assert proc.stdin is not None
+        fd = proc.stdin.fileno()
+        _widen_pipe(fd)
+        # A writer thread feeds the pipe while this thread draws the next pictures, so x264 is
+        # not starved while Pillow works (both release the GIL for their heavy parts).
+        pending: queue.Queue[tuple[bytes, int] | None] = queue.Queue(maxsize=4)
+        broken: list[BaseException] = []
+
+        def feed() -> None:
+            try:
+                while (item := pending.get()) is not None:
+                    frame, count = item
+                    view = memoryview(frame)
+                    for _ in range(count):
+                        sent = 0
+                        while sent < len(view):
+                            sent += os.write(fd, view[sent:])
+            except BaseException as exc:  # ffmpeg died: keep draining so the producer never blocks
+                broken.append(exc)
+                while pending.get() is not None:
+                    pass
+
+        writer = threading.Thread(target=feed, name=f"feed-{target.name}", daemon=True)
+        writer.start()
+        written = 0
+        try:
+            for frame, count in runs:
+                if len(frame) != FRAME_BYTES:
+                    raise RenderError(f"{target}: internal error, frame of {len(frame)} bytes")
+                if broken:
+                    break
+                pending.put((frame, count))
+                written += count
+        except BaseException:
+            pending.put(None)
+            writer.join()
+            proc.kill()
+            proc.wait()
+            raise
+        pending.put(None)
+        writer.join()
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        if proc.wait() != 0 or broken:
+            raise RenderError(f"ffmpeg failed encoding {target} (exit {proc.returncode}): {_tail(err)}")
+        if written != n_frames:
+            raise RenderError(f"{target}: internal error, wrote {written} frames, planned {n_frames}")
+
+
+def _run_ffmpeg(args: list[str], target: Path) -> None:
+    with tempfile.TemporaryFile() as err:
+        done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args], stdout=subprocess.DEVNULL, stderr=err)
+        if done.returncode != 0:
+            raise RenderError(f"ffmpeg failed writing {target} (exit {done.returncode}): {_tail(err)}")
+
+
+# ---------------------------------------------------------------- text
+
+
+def wrap_text(text: str, font, max_width: int) -> list[str]:
+    """Rows of at most max_width pixels, broken at spaces (a word too long for a row at characters)."""
+    rows: list[str] = []
+    row = ""
+    for word in text.split():
+        candidate = f"{row} {word}" if row else word
+        if font.getlength(candidate) <= max_width:
+            row = candidate
+            continue
+        if row:
+            rows.append(row)
+        row = ""
+        for ch in word:  # break an over-long word
+            if font.getlength(row + ch) > max_width and row:
+                rows.append(row)
+                row = ""
+            row += ch
+    if row:
+        rows.append(row)
+    return rows or [""]
+
+
+@dataclass
+class Cue:
+    """A subtitle on screen: track times in seconds, and its frames [f0, f1) on the track."""
+
+    start: float
+    end: float
+    f0: int
+    f1: int
+    text: str
+
+
+def subtitle_cues(line: TrackLine, f0: int, f1: int, fps: int, font, max_width: int = SUB_MAX_WIDTH) -> list[Cue]:
+    """The line as one cue of at most two rows, or several two-row chunks timed by its words."""
+    rows = wrap_text(line.text, font, max_width)
+    if len(rows) <= 2:
+        return [Cue(line.start, line.end, f0, f1, "\n".join(rows))]
+    words = line.text.split()
+    chunks: list[list[int]] = [[]]  # word indices per chunk
+    for i in range(len(words)):
+        trial = " ".join(words[j] for j in chunks[-1] + [i])
+        if chunks[-1] and len(wrap_text(trial, font, max_width)) > 2:
+            chunks.append([])
+        chunks[-1].append(i)
+    # When each written word has a timing, a chunk starts with its first word; else by characters.
+    if len(line.words) == len(words):
+        starts = [max(line.start, line.words[c[0]].start) for c in chunks]
+    else:
+        total = sum(len(w) for w in words) or 1
+        before = 0
+        starts = []
+        for c in chunks:
+            starts.append(line.start + (line.end - line.start) * before / total)
+            before += sum(len(words[j]) for j in c)
+    starts[0] = line.start
+    cues = []
+    for k, c in enumerate(chunks):
+        s = starts[k]
+        e = starts[k + 1] if k + 1 < len(chunks) else line.end
+        a = max(f0, min(f1 - 1, round(s * fps)))
+        b = f1 if k + 1 == len(chunks) else max(a + 1, min(f1 - 1, round(e * fps)))
+        cues.append(Cue(s, e, a, b, "\n".join(wrap_text(" ".join(words[j] for j in c), font, max_width))))
+    # Frames must tile [f0, f1) with no empty cue.
+    for k in range(1, len(cues)):
+        cues[k].f0 = max(cues[k].f0, cues[k - 1].f0 + 1)
+        cues[k - 1].f1 = cues[k].f0
+    return [c for c in cues if c.f1 > c.f0]
+
+
+def _fit_font(text: str, size: int, max_width: int, bold: bool = True):
+    f = fonts.font(size, bold)
+    while f.getlength(text) > max_width and size > 24:
+        size -= 4
+        f = fonts.font(size, bold)
+    return f
+
+
+def _subtitle_layout(text: str, name: str | None) -> tuple[list[str], int, int | None, float]:
+    """Rows, baseline of the first row, top of the name tag (if any) and the name tag's text width."""
+    rows = text.split("\n")
+    base = H - SUB_BOTTOM - SUB_ROW_HEIGHT * (len(rows) - 1)
+    if not name:
+        return rows, base, None, 0.0
+    return rows, base, base - SUB_SIZE - 62, fonts.font(NAME_SIZE, True).getlength(name)
+
+
+def subtitle_box(text: str, name: str | None) -> Box:
+    """The region a subtitle (and its name tag) may touch."""
+    rows, base, top, name_w = _subtitle_layout(text, name)
+    font = fonts.font(SUB_SIZE)
+    half = max([font.getlength(r) for r in rows] + [name_w + 48]) / 2 + SUB_STROKE + 8
+    y0 = (top if top is not None else base - SUB_SIZE) - SUB_STROKE - 10
+    return _even_box((W / 2 - half, y0, W / 2 + half, H)) or (0, 0, W, H)
+
+
+def _draw_subtitle(img: Image.Image, text: str, name: str | None, color: tuple[int, int, int], origin: tuple[int, int] = (0, 0)) -> None:
+    """Burn a subtitle in (frame coordinates; `origin` is where `img` sits in the frame)."""
+    ox, oy = origin
+    d = ImageDraw.Draw(img, "RGBA")
+    font = fonts.font(SUB_SIZE)
+    rows, base, top, name_w = _subtitle_layout(text, name)
+    for i, row in enumerate(rows):
+        d.text((W // 2 - ox, base + i * SUB_ROW_HEIGHT - oy), row, font=font, fill=(255, 255, 255), anchor="ms",
+               stroke_width=SUB_STROKE, stroke_fill=(0, 0, 0))  # fmt: skip
+    if name and top is not None:
+        nf = fonts.font(NAME_SIZE, True)
+        box = (W // 2 - name_w / 2 - 24 - ox, top - oy, W // 2 + name_w / 2 + 24 - ox, top + 52 - oy)
+        d.rounded_rectangle(box, radius=26, fill=(*shade(color, 0.8), 225), outline=(255, 255, 255, 200), width=2)
+        d.text((W // 2 - ox, top + 26 - oy), name, font=nf, fill=(255, 255, 255), anchor="mm")
+
+
+# ---------------------------------------------------------------- composing a line's pictures
+
+
+class ImageLru:
+    """A small least-recently-used cache of pictures with a byte budget (thread-safe)."""
+
+    def __init__(self, budget_bytes: int):
+        self.budget = budget_bytes
+        self._items: OrderedDict[tuple, Image.Image] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _size(img: Image.Image) -> int:
+        return img.width * img.height * len(img.getbands())
+
+    def __contains__(self, key: tuple) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def __getitem__(self, key: tuple) -> Image.Image:
+        with self._lock:
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def __setitem__(self, key: tuple, img: Image.Image) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = img
+            self._bytes += self._size(img)
+            while self._bytes > self.budget and len(self._items) > 1:
+                _key, old = self._items.popitem(last=False)
+                self._bytes -= self._size(old)
+
+
+class _Sprites:
+    """Sprites loaded, scaled and tinted, kept while in use (a bounded cache: an episode with many
+    characters, scales and mirrorings would otherwise hold hundreds of MB)."""
+
+    def __init__(self, budget_bytes: int = 40 << 20) -> None:
+        self._img = ImageLru(budget_bytes)
+        self._box: dict[tuple, Box | None] = {}
+        self._digest: dict[str, str] = {}
+
+    def get(self, path: str, scale: float = 1.0, dim: float = 1.0, mirror: bool = False, blur: float = 0.0) -> Image.Image:
+        key = (path, round(scale, 3), round(dim, 3), mirror, blur)
+        if key not in self._img:
+            with Image.open(path) as im:
+                img = im.convert("RGBA")
+            if scale != 1.0:
+                img = img.resize((round(img.width * scale), round(img.height * scale)), Image.LANCZOS)
+            if mirror:
+                img = img.transpose(Image.FLIP_LEFT_RIGHT)
+            if dim != 1.0:
+                r, g, b, a = img.split()
+                lut = [min(255, round(v * dim)) for v in range(256)]
+                img = Image.merge("RGBA", (r.point(lut), g.point(lut), b.point(lut), a))
+            if blur:
+                img = img.filter(ImageFilter.GaussianBlur(blur))
+            self._img[key] = img
+            return img
+        return self._img[key]
+
+    def back(self, character: Character, scale: float, dim: float, mirror: bool, blur: float) -> Image.Image:
+        """The character from behind (drawn in memory), for the near shoulder of an over-the-shoulder shot."""
+        key = ("back", character.id, character.appearance.model_dump_json(), round(scale, 3), dim, mirror, blur)
+        if key not in self._img:
+            img = back_image(character.id, character.appearance)
+            img = img.resize((round(img.width * scale), round(img.height * scale)), Image.LANCZOS)
+            if mirror:
+                img = img.transpose(Image.FLIP_LEFT_RIGHT)
+            r, g, b, a = img.split()
+            lut = [min(255, round(v * dim)) for v in range(256)]
+            img = Image.merge("RGBA", (r.point(lut), g.point(lut), b.point(lut), a)).filter(ImageFilter.GaussianBlur(blur))
+            self._img[key] = img
+            return img
+        return self._img[key]
+
+    def mouth_box(self, paths: list[str], scale: float, mirror: bool) -> Box | None:
+        """Where the sprites of one set differ (the mouth), in the scaled sprite's coordinates."""
+        key = ("mouth", tuple(paths), round(scale, 3), mirror)
+        if key not in self._box:
+            first = self.get(paths[0], scale, mirror=mirror)
+            box = None
+            for other in paths[1:]:
+                diff = ImageChops.difference(first, self.get(other, scale, mirror=mirror)).getbbox(alpha_only=False)
+                if diff:
+                    box = diff if box is None else (min(box[0], diff[0]), min(box[1], diff[1]), max(box[2], diff[2]), max(box[3], diff[3]))
+            self._box[key] = (box[0] - 4, box[1] - 4, box[2] + 4, box[3] + 4) if box else None
+        return self._box[key]
+
+    def digest(self, path: str) -> str:
+        if path not in self._digest:
+            self._digest[path] = file_digest(Path(path))
+        return self._digest[path]
+
+
+def _paste_bottom(canvas: Image.Image, sprite: Image.Image, cx: float, bottom: float = H) -> tuple[int, int]:
+    at = (round(cx - sprite.width / 2), round(bottom - sprite.height))
+    canvas.paste(sprite, at, sprite)
+    return at
+
+
+@dataclass
+class _Line:
+    """One line as the renderer needs it: its clip, frames on the track, who speaks, the cues."""
+
+    clip: LineClip
+    f0: int
+    f1: int
+    name: str
+    role: str
+    color: tuple[int, int, int]
+    cues: list[Cue]
+    side: float  # speaker's place on the stage, 0 (left) … 1 (right)
+    others: list[tuple[str, float]] = field(default_factory=list)  # group: (sprite, place)
+
+
+@dataclass
+class _SceneView:
+    location: str
+    time_of_day: str
+    atmosphere: str
+
+
+CARD_PANEL = (360, 250, 1560, 700)
+CARD_PULSE_BOX = (CARD_PANEL[0] - 4, CARD_PANEL[1] - 4, CARD_PANEL[2] + 4, CARD_PANEL[3] + 4)  # ring and bars
+
+
+class _Painter:
+    """Draws the picture of a line for one mouth state and subtitle chunk."""
+
+    def __init__(self, backdrops: Backdrops, sprites: _Sprites, characters: dict[str, Character]):
+        self.backdrops = backdrops
+        self.sprites = sprites
+        self.characters = characters
+        self._glow: Image.Image | None = None
+
+    def glow(self) -> Image.Image:
+        """A soft light behind the speaker of a group shot."""
+        if self._glow is None:
+            g = Image.new("L", (760, 900), 0)
+            ImageDraw.Draw(g).ellipse((100, 100, 660, 800), fill=70)
+            g = g.filter(ImageFilter.GaussianBlur(60))
+            self._glow = Image.merge("RGBA", (Image.new("L", g.size, 255),) * 3 + (g,))
+        return self._glow
+
+    def line(self, view: _SceneView, ln: _Line, mouth: int, cue: Cue | None) -> Image.Image:
+        """The whole picture of one state (used where the patch path cannot be)."""
+        img, _box = self.compose(view, ln, mouth)
+        if cue:
+            _draw_subtitle(img, cue.text, None if ln.clip.kind == "card" or not ln.clip.sprite_paths else ln.name, ln.color)
+        return img
+
+    def compose(self, view: _SceneView, ln: _Line, mouth: int) -> tuple[Image.Image, Box | None]:
+        """The picture without subtitle, and the region that differs between mouth states."""
+        clip = ln.clip
+        if clip.kind == "card" or not clip.sprite_paths:
+            return self._card(view, ln, mouth), CARD_PULSE_BOX
+        img = self.backdrops.get(view.location, view.time_of_day, view.atmosphere).copy()
+        profile = clip.strategy == "partial_avatar"
+        if clip.shot == "group":
+            # The others stand further back (smaller, higher, dimmer); the speaker is near and lit.
+            for path, place in ln.others:
+                _paste_bottom(img, self.sprites.get(path, 0.6, dim=0.7), 280 + place * (W - 560), H - 110)
+            cx = 280 + ln.side * (W - 560)
+            _paste_bottom(img, self.glow(), cx, H + 60)
+            scale, mirror = 0.9, profile and ln.side > 0.5
+        elif clip.shot == "over_shoulder" and clip.listener_sprite:
+            right = ln.side >= 0.5
+            cx, scale, mirror = W * (0.62 if right else 0.38), 1.0, profile and right
+        else:
+            cx = W * (0.5 if ln.side == 0.5 else (0.64 if ln.side > 0.5 else 0.36))
+            scale, mirror = 1.06, profile and ln.side > 0.5
+        own = self.sprites.get(clip.sprite_paths[min(mouth, len(clip.sprite_paths) - 1)], scale, mirror=mirror)
+        at = _paste_bottom(img, own, cx)
+        if clip.shot == "over_shoulder" and clip.listener_sprite:
+            # The listener seen from behind in the near foreground, dark, soft and cut by the frame.
+            right = ln.side >= 0.5
+            listener = self.characters.get(clip.listener or "")
+            if listener is not None:
+                fg = self.sprites.back(listener, 1.2, 0.5, not right, 2.5)
+            else:
+                fg = self.sprites.get(clip.listener_sprite, 1.12, dim=0.42, mirror=not right, blur=3)
+            _paste_bottom(img, fg, W * (0.1 if right else 0.9), H + 170)
+        box = self.sprites.mouth_box(clip.sprite_paths, scale, mirror)
+        return img, (_even_box((box[0] + at[0], box[1] + at[1], box[2] + at[0], box[3] + at[1])) if box else None)
+
+    def _card(self, view: _SceneView, ln: _Line, mouth: int) -> Image.Image:
+        """Voice-only line: name and role on a panel over the backdrop, with a voice pulse."""
+        img = self.backdrops.card(view.location, view.time_of_day, view.atmosphere).copy()
+        d = ImageDraw.Draw(img, "RGBA")
+        px0, py0, px1, py1 = CARD_PANEL
+        d.rounded_rectangle((px0, py0, px1, py1), radius=36, fill=(16, 18, 28, 205), outline=(*ln.color, 255), width=4)
+        cx, cy, r = px0 + 200, (py0 + py1) // 2, 120
+        ring = (10, 22, 36)[max(0, min(2, mouth))]
+        d.ellipse((cx - r - ring, cy - r - ring, cx + r + ring, cy + r + ring), fill=(*shade(ln.color, 1.35), 110))
+        d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(*ln.color, 255), outline=(255, 255, 255, 230), width=5)
+        d.text((cx, cy + 4), ln.name[:1], font=fonts.font(130, True), fill=(255, 255, 255), anchor="mm")
+        tx = px0 + 380
+        d.text((tx, py0 + 130), ln.name, font=_fit_font(ln.name, 84, px1 - tx - 40), fill=(255, 255, 255), anchor="ls")
+        d.text((tx, py0 + 200), ln.role, font=fonts.font(44), fill=(200, 204, 216), anchor="ls")
+        # The pulse: bars whose height follows the mouth state, with a fixed per-speaker pattern.
+        level = (0.12, 0.55, 1.0)[max(0, min(2, mouth))]
+        seed = sum(ord(c) for c in ln.clip.speaker)
+        bars, bw = 26, 22
+        for i in range(bars):
+            shape = 0.35 + 0.65 * abs(math.sin(i * 0.9 + seed))
+            h = 10 + 120 * level * shape
+            x = tx + i * (bw + 10)
+            mid = py0 + 330
+            d.rounded_rectangle((x, mid - h / 2, x + bw, mid + h / 2), radius=bw // 2, fill=(*shade(ln.color, 1.3), 255))
+        return img
+
+
+def _title_card(backdrop: Image.Image, lines: list[tuple[str, int, bool, tuple[int, int, int]]], badge: str | None = None) -> Image.Image:
+    """Centered rows of text (text, size, bold, colour) over a darkened backdrop."""
+    img = backdrop.filter(ImageFilter.GaussianBlur(6)).point(lambda v: round(v * 0.45))
+    d = ImageDraw.Draw(img, "RGBA")
+    total = sum(round(size * 1.5) for _t, size, _b, _c in lines)
+    y = (H - total) // 2
+    for text, size, bold, color in lines:
+        f = _fit_font(text, size, 1700, bold)
+        step = round(size * 1.5)
+        if badge is not None and text == badge:
+            tw = f.getlength(text)
+            d.rounded_rectangle((W / 2 - tw / 2 - 34, y + step / 2 - size * 0.75, W / 2 + tw / 2 + 34, y + step / 2 + size * 0.75),
+                                radius=size * 0.75, fill=(210, 60, 80, 235))  # fmt: skip
+        d.text((W // 2, y + step // 2), text, font=f, fill=color, anchor="mm", stroke_width=max(2, size // 24), stroke_fill=(0, 0, 0))
+        y += step
+    return img
+
+
+# ---------------------------------------------------------------- segments
+
+
+@dataclass
+class _Segment:
+    name: str
+    n_frames: int
+    spec: dict  # everything drawn: its fingerprint names the file
+    runs: Callable[[], Iterator[tuple[bytes, int]]]
+    view: _SceneView | None = None  # scenes only: what the frames are drawn from
+    lines: list[_Line] = field(default_factory=list)
+
+    def key(self, preset: str, crf: int, fps: int, x264_params: str | None) -> str:
+        encoder = {"preset": preset, "crf": crf, "fps": fps, "gop": GOP, "size": [W, H], "x264": x264_params}
+        return fingerprint(RENDER_VERSION, self.spec, encoder)
+
+
+def _static_runs(img_fn: Callable[[], Image.Image], n: int, fade: int) -> Iterator[tuple[bytes, int]]:
+    frame = to_yuv420(img_fn())
+    for i in range(min(fade, n)):
+        yield faded(frame, _fade_alpha(i, n, fade)), 1
+    middle = n - 2 * min(fade, n // 2)
+    if middle > 0:
+        yield frame, middle
+    for i in range(max(fade, n - fade), n):
+        yield faded(frame, _fade_alpha(i, n, fade)), 1
+
+
+class _LineFrames:
+    """The distinct frames of one line, built from one full conversion plus small patches.
+
+    The line's picture with the mouth closed and no subtitle is converted once; a mouth state
+    patches only the region where the mouth sprites differ, a subtitle chunk only its own box
+    (drawn over the closed-mouth picture, converted once per chunk). The two never overlap in
+    practice; when they would, the state is drawn and converted whole.
+    """
+
+    def __init__(self, painter: _Painter, view: _SceneView, ln: _Line):
+        self.painter, self.view, self.ln = painter, view, ln
+        self.base_img, self.mouth_box = painter.compose(view, ln, 0)
+        self.base = to_yuv420(self.base_img)
+        self._mouths: dict[int, tuple] = {}
+        self._cues: dict[int, tuple] = {}
+        self._frames: dict[tuple[int, int], bytes] = {}
+
+    def _cue_patch(self, ci: int) -> tuple:
+        if ci not in self._cues:
+            cue, ln = self.ln.cues[ci], self.ln
+            name = None if ln.clip.kind == "card" or not ln.clip.sprite_paths else ln.name
+            box = subtitle_box(cue.text, name)
+            crop = self.base_img.crop(box)
+            _draw_subtitle(crop, cue.text, name, ln.color, origin=(box[0], box[1]))
+            self._cues[ci] = _patch_planes(crop, (0, 0, crop.width, crop.height))[1:] + (box,)
+        py, pu, pv, box = self._cues[ci]
+        return box, py, pu, pv
+
+    def _mouth_patch(self, mouth: int) -> tuple:
+        if mouth not in self._mouths:
+            img, _box = self.painter.compose(self.view, self.ln, mouth)
+            self._mouths[mouth] = _patch_planes(img, self.mouth_box)
+        return self._mouths[mouth]
+
+    def frame(self, mouth: int, ci: int) -> bytes:
+        key = (mouth, ci)
+        if key in self._frames:
+            return self._frames[key]
+        patches = []
+        if mouth and self.mouth_box:
+            patches.append(self._mouth_patch(mouth))
+        if ci >= 0:
+            patches.append(self._cue_patch(ci))
+        if len(patches) == 2 and _overlap(patches[0][0], patches[1][0]):
+            data = to_yuv420(self.painter.line(self.view, self.ln, mouth, self.ln.cues[ci]))
+        elif patches:
+            arr = np.frombuffer(self.base, dtype=np.uint8).copy()
+            for patch in patches:
+                _apply_patch(arr, patch)
+            data = arr.tobytes()
+        else:
+            data = self.base
+        self._frames[key] = data
+        return data
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _load_trim() -> Callable[[], None]:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return lambda: None
+    return lambda: trim(0)
+
+
+# Frames are freed when their line has passed, but glibc keeps freed 3-6 MB blocks in its
+# per-thread arenas (~130 MB more at peak, measured); handing them back keeps the RSS flat.
+release_freed_memory = _load_trim()
+
+
+def _mouth_at(ln: _Line, f: int) -> int:
+    i = f - ln.f0
+    return int(ln.clip.mouth[i]) if 0 <= i < len(ln.clip.mouth) else 0
+
+
+def _scene_runs(view: _SceneView, lines: list[_Line], a: int, b: int, fade: int, painter: _Painter) -> Iterator[tuple[bytes, int]]:
+    """Frames [a, b) of the track for one scene, as runs of identical frames; fades at both ends."""
+    n = b - a
+    frames: _LineFrames | None = None
+    current = -1
+    f = a
+    k = 0  # index of the line on screen
+    while f < b:
+        while k + 1 < len(lines) and lines[k + 1].f0 <= f:
+            k += 1
+        ln = lines[k]
+        nxt = lines[k + 1].f0 if k + 1 < len(lines) else b
+        if f < ln.f0:  # before the scene's first line: its speaker, listening
+            state, until = (0, -1), ln.f0
+        elif f < ln.f1:
+            mouth = _mouth_at(ln, f)
+            ci = next((j for j, c in enumerate(ln.cues) if c.f0 <= f < c.f1), -1)
+            # Extend the run while nothing on screen changes: same mouth, same subtitle chunk.
+            stop = min(ln.f1, nxt, ln.cues[ci].f1 if ci >= 0 else ln.f1)
+            until = f + 1
+            while until < stop and _mouth_at(ln, until) == mouth:
+                until += 1
+            state = (mouth, ci)
+        else:  # a pause after the line: the speaker stays, mouth closed, no subtitle
+            state, until = (0, -1), nxt
+        until = min(until, b, max(nxt, f + 1))
+        if k != current:
+            frames = None  # the previous line's pictures are dropped here
+            release_freed_memory()
+            frames = _LineFrames(painter, view, ln)
+            current = k
+        assert frames is not None
+        frame = frames.frame(*state)
+        # Fade frames are blended one by one; the rest are written by reference.
+        lo, hi = f - a, until - a
+        while lo < hi:
+            if lo < fade or lo >= n - fade:
+                yield faded(frame, _fade_alpha(lo, n, fade)), 1
+                lo += 1
+            else:
+                stop = min(hi, n - fade)
+                yield frame, stop - lo
+                lo = stop
+        f = until
+
+
+# ---------------------------------------------------------------- audio
+
+
+def _write_wav(path: Path, samples: np.ndarray, sample_rate: int, chunk: int = 1 << 20) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        for lo in range(0, len(samples), chunk):
+            part = np.clip(samples[lo : lo + chunk], -1.0, 1.0) * 32767.0
+            w.writeframes(part.astype("<i2").tobytes())
+
+
+def _db(value: float) -> float:
+    return float(10 ** (value / 20))
+
+
+DUCK_RATE = 100  # control rate of the ducking envelope (10 ms steps, interpolated per sample)
+
+
+def duck_envelope(duration: float, speech: list[tuple[float, float]], cards: list[tuple[float, float]]) -> np.ndarray:
+    """Music gain at DUCK_RATE points a second: low under speech, higher in gaps and under the title
+    cards, with DUCK_RAMP_SECONDS linear ramps (the ramp is centred on the speech edge ± half a ramp,
+    so the music is already down when the voice starts)."""
+    rate = DUCK_RATE
+    m = int(math.ceil(duration * rate)) + 2
+    gain = np.full(m, _db(MUSIC_GAP_DB), dtype=np.float64)
+    for s, e in cards:
+        gain[max(0, int(s * rate)) : max(0, int(math.ceil(e * rate)))] = _db(MUSIC_CARDS_DB)
+    pad = DUCK_RAMP_SECONDS / 2
+    for s, e in speech:
+        gain[max(0, int((s - pad) * rate)) : max(0, int(math.ceil((e + pad) * rate)))] = _db(MUSIC_UNDER_SPEECH_DB)
+    width = max(1, round(DUCK_RAMP_SECONDS * rate))
+    padded = np.concatenate([np.full(width, gain[0]), gain, np.full(width, gain[-1])])
+    cs = np.concatenate([[0.0], np.cumsum(padded)])
+    smooth = (cs[width:] - cs[:-width]) / width  # moving average of a step: a linear ramp
+    return smooth[width // 2 : width // 2 + m].astype(np.float32)
+
+
+def _apply_envelope(signal: np.ndarray, envelope: np.ndarray, sample_rate: int, chunk: int = 1 << 20) -> None:
+    """signal *= envelope (given at DUCK_RATE), interpolated per sample, in place and in chunks."""
+    points = np.arange(len(envelope), dtype=np.float64)
+    for lo in range(0, len(signal), chunk):
+        hi = min(len(signal), lo + chunk)
+        t = np.arange(lo, hi, dtype=np.float64) * (DUCK_RATE / sample_rate)
+        signal[lo:hi] *= np.interp(t, points, envelope).astype(np.float32)
+
+
+def scene_starts(track: AudioTrack) -> dict[int, float]:
+    """Where each scene begins on the track (the first at 0). A cut sits in the middle of the
+    silence between two scenes, so fades and music changes happen while nobody speaks."""
+    ordered = sorted(track.scenes, key=lambda s: s.start)
+    spoken: dict[int, tuple[float, float]] = {}
+    for tl in track.lines:
+        lo, hi = spoken.get(tl.scene, (tl.start, tl.end))
+        spoken[tl.scene] = (min(lo, tl.start), max(hi, tl.end))
+    starts = {ordered[0].number: 0.0} if ordered else {}
+    for prev, nxt in zip(ordered, ordered[1:]):
+        cut = nxt.start
+        if prev.number in spoken and nxt.number in spoken and spoken[nxt.number][0] > spoken[prev.number][1]:
+            cut = (spoken[prev.number][1] + spoken[nxt.number][0]) / 2
+        starts[nxt.number] = cut
+    return starts
+
+
+def mix_audio(track: AudioTrack, script: EpisodeScript, intro: float, total: float, out_wav: Path) -> None:
+    """Dialogue delayed by the intro + the scene-mood music bed, ducked under speech, one mono WAV."""
+    dialogue, sr = read_wav_mono(Path(track.dialogue_wav))
+    n = int(round(total * sr))
+    at = int(round(intro * sr))
+    # Music: one bed per run of scenes with the same mood, overlapping 1 s (their own fades cross).
+    moods = {s.number: s.atmosphere for s in script.scenes}
+    spans: list[tuple[int, str]] = []  # (start sample, mood)
+    cuts = scene_starts(track)
+    for scene in sorted(track.scenes, key=lambda s: s.start):
+        mood = moods.get(scene.number, "")
+        if not spans or mood_key(spans[-1][1]) != mood_key(mood):
+            spans.append((0 if not spans else at + int(round(cuts[scene.number] * sr)), mood))
+    spans = spans or [(0, script.scenes[0].atmosphere if script.scenes else "")]
+    mix = np.zeros(n, dtype=np.float32)
+    half = sr // 2
+    for i, (start, mood) in enumerate(spans):
+        begin = max(0, start - half) if i else 0
+        end = min(n, spans[i + 1][0] + half) if i + 1 < len(spans) else n
+        if end > begin:
+            mix[begin:end] += music_bed((end - begin) / sr, sr, track.series_id, mood)[: end - begin]
+    speech = [(intro + ln.start, intro + ln.end) for ln in track.lines]
+    cards = [(0.0, intro), (intro + track.duration, total)]
+    _apply_envelope(mix, duck_envelope(total, speech, cards), sr)
+    take = max(0, min(len(dialogue), n - at))
+    mix[at : at + take] += dialogue[:take]
+    del dialogue
+    _write_wav(out_wav, mix, sr)
+
+
+# ---------------------------------------------------------------- SRT and thumbnail
+
+
+def _srt_time(t: float) -> str:
+    ms = max(0, int(round(t * 1000)))
+    return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+
+def srt_text(cues: list[Cue], offset: float) -> str:
+    out = []
+    for i, c in enumerate(cues, 1):
+        out.append(f"{i}\n{_srt_time(c.start + offset)} --> {_srt_time(c.end + offset)}\n{c.text}\n")
+    return "\n".join(out)
+
+
+def _leads(roster: Roster, plan: ClipPlan) -> list[Character]:
+    rank = {"main": 0, "major_supporting": 1, "supporting": 2, "minor": 3}
+    lines = {}
+    for c in plan.clips:
+        lines[c.speaker] = lines.get(c.speaker, 0) + 1
+    ordered = sorted(roster.characters, key=lambda ch: (rank.get(ch.importance, 9), -lines.get(ch.id, 0), ch.id))
+    return ordered[:2]
+
+
+def draw_thumbnail(
+    series_title: str, episode: int, episode_title: str, backdrop: Image.Image, leads: list[Character], out_path: Path
+) -> Path:
+    """1280×720 JPEG: series title, episode number and the two leads drawn large."""
+    img = backdrop.resize((1280, 720), Image.LANCZOS).point(lambda v: round(v * 0.8))
+    for i, ch in enumerate(leads[:2]):
+        bust = bust_image(ch.id, ch.appearance, 0)
+        bust = bust.resize((round(bust.width * 0.82), round(bust.height * 0.82)), Image.LANCZOS)
+        if len(leads) > 1 and i == 1:
+            bust = bust.transpose(Image.FLIP_LEFT_RIGHT)
+        cx = 1280 * (0.27 if i == 0 else 0.73) if len(leads) > 1 else 640
+        img.paste(bust, (round(cx - bust.width / 2), 720 - bust.height + 10), bust)
+    d = ImageDraw.Draw(img, "RGBA")
+    d.rectangle((0, 0, 1280, 170), fill=(0, 0, 0, 120))
+    tf = _fit_font(series_title, 92, 1180)
+    d.text((640, 92), series_title, font=tf, fill=(255, 255, 255), anchor="mm", stroke_width=5, stroke_fill=(0, 0, 0))
+    badge = f"{episode}화"
+    bf = fonts.font(64, True)
+    bw = bf.getlength(badge)
+    d.rounded_rectangle((40, 196, 40 + bw + 56, 290), radius=24, fill=(214, 48, 72, 240), outline=(255, 255, 255, 230), width=4)
+    d.text((40 + 28 + bw / 2, 243), badge, font=bf, fill=(255, 255, 255), anchor="mm")
+    ef = _fit_font(episode_title, 58, 1200)
+    d.text((640, 660), episode_title, font=ef, fill=(255, 236, 150), anchor="mm", stroke_width=5, stroke_fill=(0, 0, 0))
+    for quality in (90, 80, 70, 55):
+        with atomic_path(out_path) as tmp:
+            img.save(tmp, format="JPEG", quality=quality, optimize=True)
+            if tmp.stat().st_size < 2_000_000:
+                return out_path
+    return out_path
+
+
+# ---------------------------------------------------------------- the cut
+
+
+def _encode_segments(
+    segments: list[_Segment], cache: Path, preset: str, crf: int, fps: int, x264_params: str | None, workers: int = 2
+) -> tuple[list[Path], int]:
+    """Encode the segments the cache lacks; return every segment's file and how many were encoded.
+
+    Two encoders run at once: one alone leaves a core idle while it starts, fills its lookahead
+    and flushes, and while the frame server draws a new line's pictures.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    paths = [cache / f"{seg.key(preset, crf, fps, x264_params)}.mp4" for seg in segments]
+    todo = {}
+    for seg, path in zip(segments, paths):
+        if not path.exists() and path not in todo:
+            todo[path] = seg
+    # Longest first, so the last one to finish is short.
+    order = sorted(todo.items(), key=lambda item: -item[1].n_frames)
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="segment") as pool:
+        futures = [
+            pool.submit(encode_frames, seg.runs(), seg.n_frames, path, preset=preset, crf=crf, fps=fps, x264_params=x264_params)
+            for path, seg in order
+        ]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return paths, len(todo)
+
+
+def _stage_place(present: list[str], speaker: str) -> float:
+    """0 (left) … 1 (right) by stage order; a lone speaker stands in the middle."""
+    if len(present) <= 1 or speaker not in present:
+        return 0.5
+    return present.index(speaker) / (len(present) - 1)
+
+
+@dataclass
+class Timeline:
+    """Everything to encode: the segments in order (intro, scenes, outro) and the subtitle cues."""
+
+    fps: int
+    intro_frames: int
+    track_frames: int
+    outro_frames: int
+    segments: list[_Segment]
+    cues: list[Cue]
+    card_backdrop: Callable[[], Image.Image]
+    painter: _Painter
+
+    @property
+    def total_frames(self) -> int:
+        return self.intro_frames + self.track_frames + self.outro_frames
+
+
+def build_timeline(
+    plan: ClipPlan,
+    track: AudioTrack,
+    script: EpisodeScript,
+    roster: Roster,
+    series_title: str,
+    intro_seconds: float = 3.0,
+    outro_seconds: float = 3.0,
+) -> Timeline:
+    """The episode in whole frames: intro card, one segment per scene (tiling the dialogue track),
+    outro card. Nothing is drawn yet: each segment draws its frames when encoded."""
+    fps = plan.fps
+    fade = round(FADE_SECONDS * fps)
+    intro_n, outro_n = round(intro_seconds * fps), round(outro_seconds * fps)
+    track_n = round(track.duration * fps)
+    chars = roster.by_id()
+    scenes: dict[int, Scene] = {s.number: s for s in script.scenes}
+    track_lines = {tl.index: tl for tl in track.lines}
+    sub_font = fonts.font(SUB_SIZE)
+    backdrops, sprites = Backdrops(), _Sprites()
+    painter = _Painter(backdrops, sprites, chars)
+    font_id = [fonts.subtitle_font_path().name, fonts.title_font_path().name, SUB_SIZE, SUB_STROKE]
+
+    # Scene spans in track frames tile the track (see scene_starts).
+    track_scenes = sorted(track.scenes, key=lambda s: s.start) or []
+    cuts = scene_starts(track)
+    starts = [0]
+    for ts in track_scenes[1:]:
+        starts.append(min(track_n, max(starts[-1], round(cuts[ts.number] * fps))))
+    ends = starts[1:] + [track_n]
+    clips_by_scene: dict[int, list[LineClip]] = {}
+    for clip in plan.clips:
+        clips_by_scene.setdefault(clip.scene, []).append(clip)
+
+    segments: list[_Segment] = []
+    all_cues: list[Cue] = []
+    first_view: _SceneView | None = None
+
+    def view_of(number: int) -> _SceneView:
+        sc = scenes.get(number)
+        return _SceneView(sc.location if sc else "", sc.time_of_day if sc else "", sc.atmosphere if sc else "")
+
+    for ts, a, b in zip(track_scenes, starts, ends):
+        if b <= a:
+            continue
+        view = view_of(ts.number)
+        first_view = first_view or view
+        clips = sorted(clips_by_scene.get(ts.number, []), key=lambda c: c.start)
+        present = present_characters(scenes.get(ts.number), [track_lines[c.index] for c in clips if c.index in track_lines])
+        lines: list[_Line] = []
+        for clip in clips:
+            tl = track_lines.get(clip.index)
+            f0, f1 = frame_span(clip.start, clip.end, fps)
+            f0, f1 = max(a, f0), min(b, f1)
+            if f1 <= f0:
+                continue
+            ch = chars.get(clip.speaker)
+            name = ch.name if ch else (tl.speaker_name if tl else clip.speaker)
+            role = f"{ch.role} · {ch.occupation}" if ch else ""
+            color = hex_rgb(ch.appearance.outfit) if ch else (90, 110, 160)
+            cues = subtitle_cues(tl, f0, f1, fps, sub_font) if tl else []
+            others = []
+            if clip.shot == "group":
+                rest = [p for p in present if p != clip.speaker]
+                for path, who in zip(clip.group_sprites, rest):
+                    others.append((path, _stage_place(present, who)))
+            lines.append(_Line(clip, f0, f1, name, role, color, cues, _stage_place(present, clip.speaker), others))
+        for i in range(len(lines) - 1):  # a line never runs into the next one
+            lines[i].f1 = min(lines[i].f1, lines[i + 1].f0) if lines[i + 1].f0 > lines[i].f0 else lines[i].f1
+        all_cues.extend(c for ln in lines for c in ln.cues)
+        seg_fade = min(fade, (b - a) // 2)
+        spec = {
+            "kind": "scene",
+            "draw": DRAW_VERSION,
+            "frames": b - a,
+            "fade": seg_fade,
+            "backdrop": [BACKDROP_VERSION, view.location, view.time_of_day, view.atmosphere],
+            "fonts": font_id,
+            "lines": [
+                {
+                    "frames": [ln.f0 - a, ln.f1 - a],
+                    "kind": ln.clip.kind, "shot": ln.clip.shot, "strategy": ln.clip.strategy, "speaker": ln.clip.speaker,
+                    "name": ln.name, "role": ln.role, "color": ln.color, "side": ln.side,
+                    "sprites": [sprites.digest(p) for p in ln.clip.sprite_paths],
+                    "listener": sprites.digest(ln.clip.listener_sprite) if ln.clip.listener_sprite else None,
+                    "listener_look": chars[ln.clip.listener].appearance.model_dump() if ln.clip.listener in chars else None,
+                    "others": [(sprites.digest(p), place) for p, place in ln.others],
+                    "mouth": ln.clip.mouth[: ln.f1 - ln.f0],
+                    "cues": [(c.f0 - a, c.f1 - a, c.text) for c in ln.cues],
+                }
+                for ln in lines
+            ],
+        }  # fmt: skip
+        if not lines:
+            spec["empty"] = True
+
+        def runs(view=view, lines=lines, a=a, b=b, seg_fade=seg_fade):
+            if not lines:
+                return _static_runs(lambda: backdrops.get(view.location, view.time_of_day, view.atmosphere), b - a, seg_fade)
+            return _scene_runs(view, lines, a, b, seg_fade, painter)
+
+        segments.append(_Segment(f"scene{ts.number:02d}", b - a, spec, runs, view, lines))
+
+    if not segments and track_n > 0:  # a track without scenes: one plain segment
+        view = view_of(script.scenes[0].number)
+        first_view = view
+        segments.append(_Segment("scene01", track_n, {"kind": "plain", "frames": track_n, "backdrop": [BACKDROP_VERSION, view.location, view.time_of_day]},
+                                 lambda: _static_runs(lambda: backdrops.get(view.location, view.time_of_day), track_n, fade)))  # fmt: skip
+    first_view = first_view or _SceneView("", "밤", "")
+    intro_rows = [
+        (series_title, 104, True, (255, 255, 255)),
+        (f"{script.episode_number}화", 60, True, (255, 255, 255)),
+        (script.title, 62, False, (255, 236, 170)),
+    ]
+    outro_rows = [("다음 화에 계속", 96, True, (255, 255, 255)), (series_title, 56, False, (220, 224, 236))]
+    card_bg = lambda: backdrops.get(first_view.location, first_view.time_of_day, first_view.atmosphere)  # noqa: E731
+    if intro_n:
+        segments.insert(0, _Segment("intro", intro_n, {"kind": "intro", "frames": intro_n, "fade": min(fade, intro_n // 2), "rows": intro_rows,
+                                                       "bg": [BACKDROP_VERSION, first_view.location, first_view.time_of_day, first_view.atmosphere], "fonts": font_id},
+                                    lambda: _static_runs(lambda: _title_card(card_bg(), intro_rows, badge=f"{script.episode_number}화"), intro_n, min(fade, intro_n // 2))))  # fmt: skip
+    if outro_n:
+        segments.append(_Segment("outro", outro_n, {"kind": "outro", "frames": outro_n, "fade": min(fade, outro_n // 2), "rows": outro_rows,
+                                                    "bg": [BACKDROP_VERSION, first_view.location, first_view.time_of_day, first_view.atmosphere], "fonts": font_id},
+                                 lambda: _static_runs(lambda: _title_card(card_bg(), outro_rows), outro_n, min(fade, outro_n // 2))))  # fmt: skip
+
+    return Timeline(fps, intro_n, track_n, outro_n, segments, all_cues, card_bg, painter)
+
+
+def render_final_cut(
+    plan: ClipPlan,
+    track: AudioTrack,
+    script: EpisodeScript,
+    roster: Roster,
+    series_title: str,
+    out_video: Path,
+    out_srt: Path,
+    out_thumbnail: Path,
+    segment_cache: Path,
+    *,
+    preset: str = "veryfast",
+    crf: int = 23,
+    intro_seconds: float = 3.0,
+    outro_seconds: float = 3.0,
+    x264_params: str | None = STILL_X264_PARAMS,
+) -> FinalCut:
+    """Render the episode (see the module docstring). Every output is written atomically."""
+    started = time.monotonic()
+    timeline = build_timeline(plan, track, script, roster, series_title, intro_seconds, outro_seconds)
+    fps, segments = timeline.fps, timeline.segments
+    intro = timeline.intro_frames / fps  # the dialogue starts exactly on a frame boundary
+    total = timeline.total_frames / fps
+
+    # Subtitles and thumbnail before the video: the video is the last file to appear.
+    write_text(out_srt, srt_text(timeline.cues, intro))
+    draw_thumbnail(series_title, script.episode_number, script.title, timeline.card_backdrop(), _leads(roster, plan), out_thumbnail)
+
+    # Audio first: the AAC encoder is single-threaded (~8 s for 10 minutes), so it runs beside
+    # the video encoders instead of after them; the join then copies both streams.
+    out_video.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_video.parent, prefix=".render-") as work:
+        work_dir = Path(work)
+        mix_wav, aac = work_dir / "mix.wav", work_dir / "audio.m4a"
+        mix_audio(track, script, intro, total, mix_wav)
+        audio_cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(mix_wav),
+                     "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-f", "mp4", str(aac)]  # fmt: skip
+        with tempfile.TemporaryFile() as audio_err:
+            audio_proc = subprocess.Popen(audio_cmd, stdout=subprocess.DEVNULL, stderr=audio_err)
+            try:
+                paths, encoded = _encode_segments(segments, segment_cache, preset, crf, fps, x264_params)
+            except BaseException:
+                audio_proc.kill()
+                audio_proc.wait()
+                raise
+            if audio_proc.wait() != 0:
+                raise RenderError(f"ffmpeg failed encoding the audio of {out_video} (exit {audio_proc.returncode}): {_tail(audio_err)}")
+        listing = work_dir / "segments.txt"
+        listing.write_text(
+            "ffconcat version 1.0\n"
+            + "".join(f"file '{_quote(p)}'\nduration {seg.n_frames / fps:.6f}\n" for p, seg in zip(paths, segments)),
+            encoding="utf-8",
+        )
+        with atomic_path(out_video) as tmp:
+            _run_ffmpeg(
+                ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(aac),
+                 "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(tmp)],
+                out_video,
+            )  # fmt: skip
+            info = probe(tmp)
+            duration = float(info.get("duration") or 0.0)
+            if abs(duration - total) > 1.5 / fps:
+                raise RenderError(f"{out_video}: rendered {duration:.3f} s, expected {total:.3f} s (intro + track + outro)")
+
+    return FinalCut(
+        series_id=plan.series_id,
+        episode_number=plan.episode_number,
+        video_path=str(out_video),
+        srt_path=str(out_srt),
+        thumbnail_path=str(out_thumbnail),
+        duration=duration,
+        width=int(info.get("width") or W),
+        height=int(info.get("height") or H),
+        fps=fps,
+        segments=[str(p) for p in paths],
+        segments_encoded=encoded,
+        render_seconds=round(time.monotonic() - started, 3),
+        fingerprint=fingerprint(
+            RENDER_VERSION, MUSIC_VERSION, DRAW_VERSION, [p.name for p in paths], track.fingerprint, series_title,
+            [s.atmosphere for s in script.scenes], preset, crf, x264_params, intro_seconds, outro_seconds,
+        ),
+    )  # fmt: skip
+
+
+def _quote(path: Path) -> str:
+    return str(path.resolve()).replace("'", "'\\''")

@@ -1,0 +1,75 @@
+"""The offline channel: records what would be uploaded, and gives each episode a stable id.
+
+Publishing is idempotent: the id is derived from the series and episode, so re-publishing the
+same episode updates its record instead of creating a second video.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from aidas_dagster.core.storage import atomic_path, file_digest, read_json, write_json
+from aidas_dagster.publish.metadata import VideoMetadata
+
+
+class PublishedVideo(BaseModel):
+    video_id: str
+    channel: str
+    series_id: str
+    episode_number: int
+    video_digest: str
+    metadata: VideoMetadata
+    uploaded_at: str
+    revision: int
+    url: str
+
+
+class LocalChannel:
+    name = "local"
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    @staticmethod
+    def video_id(series_id: str, episode: int) -> str:
+        # Eleven characters like a YouTube id, stable for the episode.
+        return "L" + hashlib.sha256(f"{series_id}/{episode}".encode()).hexdigest()[:10]
+
+    def record_path(self, video_id: str) -> Path:
+        return self.root / video_id / "video.json"
+
+    def find(self, series_id: str, episode: int) -> PublishedVideo | None:
+        path = self.record_path(self.video_id(series_id, episode))
+        return PublishedVideo.model_validate(read_json(path)) if path.exists() else None
+
+    def publish(
+        self, series_id: str, episode: int, video: Path, thumbnail: Path, metadata: VideoMetadata
+    ) -> tuple[PublishedVideo, bool]:
+        """Record the upload; returns the record and whether anything changed."""
+        video_id = self.video_id(series_id, episode)
+        digest = file_digest(video)
+        existing = self.find(series_id, episode)
+        if existing and existing.video_digest == digest and existing.metadata == metadata:
+            return existing, False
+        folder = self.root / video_id
+        with atomic_path(folder / "thumbnail.jpg") as tmp:
+            shutil.copyfile(thumbnail, tmp)
+        record = PublishedVideo(
+            video_id=video_id,
+            channel=self.name,
+            series_id=series_id,
+            episode_number=episode,
+            video_digest=digest,
+            metadata=metadata,
+            uploaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            revision=(existing.revision + 1) if existing else 1,
+            url=(folder / "video.json").resolve().as_uri(),
+        )
+        # The video itself stays where the final cut wrote it; the record points at its digest.
+        write_json(self.record_path(video_id), record)
+        return record, True

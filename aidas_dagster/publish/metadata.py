@@ -1,0 +1,121 @@
+"""Upload metadata from the spec's templates (4.5.2), within YouTube's limits.
+
+Limits: title ≤ 100 characters, description ≤ 5,000 bytes, tags ≤ 500 characters in all, and no
+angle brackets in title or description. Text over a limit is trimmed here so the server never
+rejects it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from aidas_dagster.core.config import SeriesConfig
+from aidas_dagster.story.models import EpisodeScript
+
+TITLE_MAX_CHARS = 100
+DESCRIPTION_MAX_BYTES = 5000
+TAGS_MAX_CHARS = 500
+CATEGORY_ENTERTAINMENT = "24"
+SEOUL = ZoneInfo("Asia/Seoul")
+
+TITLE_TEMPLATE = "{drama_title} EP.{episode_number} - {episode_title}"
+DESCRIPTION_TEMPLATE = """{drama_title} {episode_number}화 - {episode_title}
+
+📺 AI가 만든 새로운 형태의 웹드라마
+🎭 출연: AI 아바타
+✍️ 각본: AI ({writer})
+🎵 음성: AI ({voice})
+
+[줄거리]
+{episode_summary}
+
+[다음 이야기]
+매일 저녁 {hour}시 업로드!
+
+#AI드라마 #웹드라마 #{genre_tag}
+"""
+BASE_TAGS = ["AI드라마", "웹드라마", "AI", "인공지능", "AIContent", "WebDrama", "KDrama"]
+
+
+class VideoMetadata(BaseModel):
+    title: str
+    description: str
+    tags: list[str]
+    category_id: str = CATEGORY_ENTERTAINMENT
+    privacy_status: str = "private"
+    publish_at: str | None = None
+    made_for_kids: bool = False
+    contains_synthetic_media: bool = True
+    default_language: str = "ko"
+
+
+def _clean(text: str) -> str:
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def _trim_bytes(text: str, limit: int) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[: limit - len("…".encode())].decode("utf-8", errors="ignore").rstrip() + "…"
+
+
+def _trim_tags(tags: list[str]) -> list[str]:
+    kept: list[str] = []
+    used = 0
+    for tag in dict.fromkeys(t.strip() for t in tags if t.strip()):
+        tag = _clean(tag)
+        # YouTube counts a tag with a space as if quoted, plus a separator between tags.
+        cost = len(tag) + (2 if " " in tag else 0) + (1 if kept else 0)
+        if used + cost > TAGS_MAX_CHARS:
+            continue
+        kept.append(tag)
+        used += cost
+    return kept
+
+
+def publish_slot(episode_day: date, hour: int) -> datetime:
+    return datetime.combine(episode_day, time(hour=hour), tzinfo=SEOUL)
+
+
+def next_publish_slot(now: datetime, hour: int) -> datetime:
+    """The next daily release slot (Asia/Seoul) after `now`."""
+    local = now.astimezone(SEOUL)
+    slot = publish_slot(local.date(), hour)
+    return slot if slot > local else slot + timedelta(days=1)
+
+
+def build_metadata(
+    config: SeriesConfig,
+    script: EpisodeScript,
+    *,
+    character_names: list[str],
+    writer: str = "offline story engine",
+    voice: str = "offline speech",
+    publish_at: datetime | None = None,
+    hour: int = 19,
+) -> VideoMetadata:
+    values = {
+        "drama_title": config.title,
+        "episode_number": script.episode_number,
+        "episode_title": script.title,
+        "episode_summary": script.summary,
+        "genre_tag": config.genre.replace(" ", ""),
+        "writer": writer,
+        "voice": voice,
+        "hour": hour,
+    }
+    title = _clean(TITLE_TEMPLATE.format(**values))
+    if len(title) > TITLE_MAX_CHARS:
+        title = title[: TITLE_MAX_CHARS - 1].rstrip() + "…"
+    description = _trim_bytes(_clean(DESCRIPTION_TEMPLATE.format(**values)), DESCRIPTION_MAX_BYTES)
+    tags = _trim_tags(BASE_TAGS + [config.title, config.genre, *character_names])
+    return VideoMetadata(
+        title=title,
+        description=description,
+        tags=tags,
+        publish_at=publish_at.isoformat() if publish_at else None,
+    )

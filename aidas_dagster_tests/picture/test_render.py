@@ -1,0 +1,383 @@
+"""The picture stage on a tiny hand-made episode: sprites, clip plan, and a real rendered cut.
+
+The line WAVs are tones with a syllable-like loudness envelope made here with numpy, so these
+tests do not depend on the voice module. The episode is ~13 s of video, rendered once per module.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aidas_dagster.picture.avatars import contact_sheet, draw_profile, draw_roster_sprites, draw_sprites
+from aidas_dagster.picture.backdrops import draw_backdrop, location_kind
+from aidas_dagster.picture.clips import frame_span, mouth_string, plan_clips
+from aidas_dagster.picture.fonts import missing_glyphs, subtitle_font_path
+from aidas_dagster.picture.music import music_bed
+from aidas_dagster.picture.probe import ffmpeg_exe, probe
+from aidas_dagster.picture.render import render_final_cut, subtitle_cues, wrap_text
+from aidas_dagster.picture import fonts
+from aidas_dagster.story.models import (
+    Appearance,
+    Character,
+    EpisodeScript,
+    Line,
+    Roster,
+    Scene,
+    StoryState,
+    VoiceCasting,
+    VoiceProfile,
+)
+from aidas_dagster.voice.models import AudioTrack, TrackLine, TrackScene, WordTiming
+
+SR = 22050
+FPS = 30
+SERIES = "test-series"
+TITLE = "짧은 첫사랑"
+
+
+# ---------------------------------------------------------------- a tiny episode, built by hand
+
+
+def make_character(n: int, name: str, importance: str, strategy: str, gender: str, **look: str) -> Character:
+    appearance = dict(skin="#f1c9a5", hair="#2b1d16", hair_style="long", outfit="#c0504d", outfit_style="casual",
+                      eye="#3b2a20", accessory="none")  # fmt: skip
+    appearance.update(look)
+    return Character(
+        id=f"CHAR{n:03d}", name=name, role="주인공" if importance == "main" else "조연", importance=importance, gender=gender,
+        age=28, occupation="디자이너", personality=["밝음"], background="서울", goals=["성공"], speech_style="존댓말",
+        voice_profile=VoiceProfile(gender=gender, age_group="young_adult", tone="밝은", speaking_style="또박또박"),
+        appearance=Appearance(**appearance), avatar_strategy=strategy,
+        voice=VoiceCasting(provider="offline", voice_id=f"f{n}", pitch=50, pitch_range=50, rate=170),
+    )  # fmt: skip
+
+
+def make_roster() -> Roster:
+    return Roster(
+        series_id=SERIES,
+        characters=[
+            make_character(1, "한지우", "main", "full_avatar", "female", hair_style="long", outfit="#d9667a", outfit_style="dress", accessory="earrings"),
+            make_character(2, "강태오", "main", "full_avatar", "male", skin="#e0b48e", hair="#1a1a1a", hair_style="side_part",
+                           outfit="#2f3b52", outfit_style="suit", accessory="tie"),
+            make_character(3, "박서연", "major_supporting", "partial_avatar", "female", hair="#6b3b22", hair_style="bob",
+                           outfit="#4f8a6e", outfit_style="cardigan", accessory="glasses"),
+            make_character(4, "김부장", "minor", "voice_only", "male", hair_style="short", outfit="#8a5a9a", outfit_style="suit"),
+        ],
+        relationships=[],
+    )  # fmt: skip
+
+
+# (scene, speaker, listener, text, seconds)
+LINES = [
+    (1, "CHAR001", "CHAR002", "안녕하세요, 오랜만이에요.", 1.6),
+    (1, "CHAR002", "CHAR001", "정말 반가워요. 잘 지냈어요?", 1.8),
+    (2, "CHAR004", None, "내일 회의는 취소됐습니다.", 1.5),
+    (2, "CHAR001", "CHAR002", "그럼 우리 둘이 이야기해요.", 1.6),
+]
+SCENES = {
+    1: ("성수동 카페", "낮", "설렘", ["CHAR001", "CHAR002"]),
+    2: ("회사 사무실", "밤", "긴장", ["CHAR001", "CHAR002", "CHAR004"]),
+}
+GAP = 0.4  # silence between lines
+SCENE_GAP = 0.8
+
+
+def speech_like(seconds: float, seed: int) -> np.ndarray:
+    """A voiced tone with syllables (loud/soft at ~5 Hz) and 0.15 s of silence at both ends."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    t = np.arange(n) / SR
+    tone = np.sin(2 * np.pi * (170 + 30 * seed) * t) + 0.3 * np.sin(2 * np.pi * 2 * (170 + 30 * seed) * t)
+    syll = np.clip(np.sin(2 * np.pi * 4.5 * t + rng.uniform(0, 3)) * 1.3, 0, 1) ** 0.7
+    env = 0.06 + 0.94 * syll
+    edge = int(0.15 * SR)
+    env[:edge] = 0
+    env[-edge:] = 0
+    return (0.5 * tone * env).astype(np.float32)
+
+
+def write_wav(path: Path, x: np.ndarray) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+def make_episode(folder: Path, lines=LINES, scenes=SCENES, episode: int = 1, title: str = "다시 만난 날") -> tuple[EpisodeScript, Roster, AudioTrack]:
+    folder.mkdir(parents=True, exist_ok=True)
+    roster = make_roster()
+    names = {c.id: c.name for c in roster.characters}
+    script_scenes = []
+    for number, (location, tod, mood, cast) in scenes.items():
+        script_scenes.append(Scene(
+            number=number, location=location, time_of_day=tod, atmosphere=mood, characters=cast,
+            lines=[Line(speaker=sp, text=text, emotion="calm", listener=li) for sc, sp, li, text, _s in lines if sc == number],
+        ))  # fmt: skip
+    script = EpisodeScript(
+        series_id=SERIES, episode_number=episode, title=title, scenes=script_scenes, summary="요약", key_events=["재회"],
+        new_conflict="", partly_resolved="", cliffhanger="",
+        state_after=StoryState(after_episode=episode, character_states={}, relationships={}, key_events=[], open_threads=[],
+                               resolved_threads=[], summaries=["요약"]),
+    )  # fmt: skip
+    t = 0.3
+    track_lines, parts, scene_spans = [], [np.zeros(int(0.3 * SR), np.float32)], {}
+    previous_scene = None
+    for i, (scene, speaker, _listener, text, seconds) in enumerate(lines):
+        if previous_scene is not None and scene != previous_scene:
+            parts.append(np.zeros(int(SCENE_GAP * SR), np.float32))
+            t += SCENE_GAP
+        previous_scene = scene
+        audio = speech_like(seconds, i)
+        wav = folder / f"line{i:03d}.wav"
+        write_wav(wav, audio)
+        start, end = t, t + len(audio) / SR
+        tokens = text.split()
+        step = (end - start - 0.3) / len(tokens)
+        words = [WordTiming(text=w, start=start + 0.15 + k * step, end=start + 0.15 + (k + 1) * step) for k, w in enumerate(tokens)]
+        track_lines.append(TrackLine(index=i, scene=scene, speaker=speaker, speaker_name=names[speaker], text=text, emotion="calm",
+                                     start=start, end=end, wav_path=str(wav), words=words, provider="test"))  # fmt: skip
+        span = scene_spans.setdefault(scene, [start, end])
+        span[1] = end
+        parts += [audio, np.zeros(int(GAP * SR), np.float32)]
+        t = end + GAP
+    dialogue = np.concatenate(parts)
+    write_wav(folder / "dialogue.wav", dialogue)
+    track = AudioTrack(
+        series_id=SERIES, episode_number=episode, sample_rate=SR, dialogue_wav=str(folder / "dialogue.wav"),
+        duration=len(dialogue) / SR, scenes=[TrackScene(number=n, start=s, end=e) for n, (s, e) in scene_spans.items()],
+        lines=track_lines, fingerprint=f"test-{hash(tuple(x[3] for x in lines)) & 0xFFFFFFFF:x}",
+    )  # fmt: skip
+    return script, roster, track
+
+
+def render(tmp: Path, script, roster, track, cache: Path, tag: str = "a"):
+    sprites = draw_roster_sprites(roster, tmp / "avatars")
+    plan = plan_clips(script, roster, track, sprites, fps=FPS)
+    out = tmp / f"final-{tag}"
+    cut = render_final_cut(plan, track, script, roster, TITLE, out / "ep.mp4", out / "ep.srt", out / "thumb.jpg", cache)
+    return plan, cut
+
+
+def grab(video: Path, t: float) -> Image.Image:
+    png = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-ss", f"{t:.3f}", "-i", str(video), "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    import io
+
+    return Image.open(io.BytesIO(png)).convert("RGB")
+
+
+@pytest.fixture(scope="module")
+def episode(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("picture")
+    script, roster, track = make_episode(tmp / "audio")
+    plan, cut = render(tmp, script, roster, track, tmp / "segments")
+    return tmp, script, roster, track, plan, cut
+
+
+# ---------------------------------------------------------------- the cut
+
+
+def test_cut_is_1080p30_h264_aac_of_the_right_length(episode):
+    _tmp, _script, _roster, track, _plan, cut = episode
+    info = probe(cut.video_path)
+    assert (info["video_codec"], info["width"], info["height"], info["audio_codec"]) == ("h264", 1920, 1080, "aac")
+    assert info["fps"] == pytest.approx(30.0)
+    assert info["audio_sample_rate"] == 48000
+    assert float(info["duration"]) == pytest.approx(3.0 + track.duration + 3.0, abs=1 / 30)
+    assert cut.duration == pytest.approx(3.0 + track.duration + 3.0, abs=1 / 30)
+    assert len(cut.segments) == 4  # intro, two scenes, outro
+    assert cut.segments_encoded == 4
+
+
+def test_srt_has_every_line_offset_by_the_intro(episode):
+    _tmp, _script, _roster, track, _plan, cut = episode
+    blocks = Path(cut.srt_path).read_text(encoding="utf-8").strip().split("\n\n")
+    assert len(blocks) == len(track.lines)
+    for block, line in zip(blocks, track.lines):
+        _n, times, *text = block.split("\n")
+        start, end = (_seconds(x) for x in times.split(" --> "))
+        assert start == pytest.approx(line.start + 3.0, abs=0.002)
+        assert end == pytest.approx(line.end + 3.0, abs=0.002)
+        assert " ".join(text) == line.text
+
+
+def _seconds(stamp: str) -> float:
+    hms, ms = stamp.split(",")
+    h, m, s = hms.split(":")
+    return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+
+def test_thumbnail_is_a_720p_jpeg_under_2mb(episode):
+    cut = episode[5]
+    path = Path(cut.thumbnail_path)
+    with Image.open(path) as im:
+        assert (im.format, im.size) == ("JPEG", (1280, 720))
+    assert path.stat().st_size < 2_000_000
+
+
+def _subtitle_white(img: Image.Image) -> int:
+    band = np.asarray(img.crop((160, 900, 1760, 1075)))
+    return int(np.all(band > 235, axis=2).sum())
+
+
+def test_frames_show_subtitles_and_the_speaker_changes(episode):
+    tmp, _script, _roster, track, plan, cut = episode
+    video = Path(cut.video_path)
+    first, second = track.lines[0], track.lines[1]
+    a = grab(video, 3.0 + (first.start + first.end) / 2)
+    b = grab(video, 3.0 + (second.start + second.end) / 2)
+    a.save(tmp / "line0.png")
+    assert _subtitle_white(a) > 1500 and _subtitle_white(b) > 1500  # white subtitle text is burned in
+    # Different speaker, different picture (outside the subtitle band).
+    diff = np.abs(np.asarray(a.crop((0, 0, 1920, 860)), np.int16) - np.asarray(b.crop((0, 0, 1920, 860)), np.int16))
+    assert diff.mean() > 8
+    # In the pause before scene 2 there is no subtitle.
+    pause = grab(video, 3.0 + first.end + 0.2)
+    assert _subtitle_white(pause) < 200
+    assert [c.shot for c in plan.clips] == ["over_shoulder", "over_shoulder", "card", "group"]
+
+
+def test_rerender_reuses_segments_and_an_edit_reencodes_one_scene(episode):
+    tmp, script, roster, track, _plan, _cut = episode
+    _plan2, again = render(tmp, script, roster, track, tmp / "segments", tag="b")
+    assert again.segments_encoded == 0
+    edited = list(LINES)
+    edited[3] = (2, "CHAR001", "CHAR002", "그럼 우리끼리 이야기해요.", 1.6)  # same length, new words
+    script2, roster2, track2 = make_episode(tmp / "audio2", lines=edited)
+    _plan3, third = render(tmp, script2, roster2, track2, tmp / "segments", tag="c")
+    assert third.segments_encoded == 1
+    assert third.segments[:2] == again.segments[:2] and third.segments[3] == again.segments[3]
+    assert third.segments[2] != again.segments[2]
+
+
+def test_failed_encode_names_the_file_and_leaves_nothing(tmp_path):
+    from aidas_dagster.picture.render import RenderError, encode_frames
+
+    target = tmp_path / "seg.mp4"
+    with pytest.raises(RenderError, match="seg.mp4"):
+        encode_frames([(b"\x10" * (1920 * 1080 * 3 // 2), 3)], 3, target, preset="no-such-preset", crf=23, fps=30)
+    assert not target.exists() and not list(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------- parts
+
+
+def test_sprites_differ_between_characters_and_are_cached(tmp_path):
+    roster = make_roster()
+    a = draw_sprites(roster.characters[0], tmp_path)
+    b = draw_sprites(roster.characters[1], tmp_path)
+    assert [p.name.split("-")[-1] for p in a] == ["m0.png", "m1.png", "m2.png"]
+    with Image.open(a[0]) as ia, Image.open(b[0]) as ib:
+        assert ia.mode == "RGBA" and ia.size == (560, 760)
+        assert np.abs(np.asarray(ia, np.int16) - np.asarray(ib, np.int16)).mean() > 10
+    with Image.open(a[0]) as closed, Image.open(a[2]) as open_:
+        assert closed.tobytes() != open_.tobytes()  # the mouth moves
+    mtime = a[0].stat().st_mtime_ns
+    assert draw_sprites(roster.characters[0], tmp_path) == a and a[0].stat().st_mtime_ns == mtime
+    profile = draw_profile(roster.characters[2], tmp_path)
+    assert len(profile) == 3 and all(p.exists() for p in profile)
+    sheet = contact_sheet([a[0], b[0], profile[0]], tmp_path / "cast.png")
+    with Image.open(sheet) as im:
+        assert im.width <= 1200
+
+
+def test_mouth_opens_on_loud_audio_and_closes_in_silence():
+    loud = speech_like(1.0, 0)
+    x = np.concatenate([np.zeros(SR, np.float32), loud, np.zeros(SR, np.float32)])
+    mouth = mouth_string(x, SR, 90, FPS)
+    assert len(mouth) == 90
+    assert set(mouth[:28]) == {"0"} and set(mouth[-28:]) == {"0"}
+    assert "2" in mouth[30:60]
+    changes = sum(1 for i in range(1, len(mouth)) if mouth[i] != mouth[i - 1])
+    assert changes <= 10 * 3  # at most 10 changes a second
+
+
+def test_missing_glyphs_proves_korean_coverage():
+    font = subtitle_font_path()
+    assert missing_glyphs("안녕하세요, 지우 씨! 오늘 정말 반가웠어요… (웃음) 123 ABC?", font) == set()
+    assert missing_glyphs("좋아요 😀", font) == {"😀"}
+    assert "𠀀" in missing_glyphs("𠀀", font)
+
+
+def test_long_lines_are_split_into_timed_two_row_chunks(tmp_path):
+    text = " ".join(["아주 긴 대사가 이어집니다"] * 12)
+    words = text.split()
+    line = TrackLine(index=0, scene=1, speaker="CHAR001", speaker_name="한지우", text=text, emotion="calm", start=1.0, end=13.0,
+                     wav_path="x.wav", provider="test",
+                     words=[WordTiming(text=w, start=1.0 + k * 12 / len(words), end=1.0 + (k + 1) * 12 / len(words)) for k, w in enumerate(words)])  # fmt: skip
+    f0, f1 = frame_span(line.start, line.end, FPS)
+    cues = subtitle_cues(line, f0, f1, FPS, fonts.font(53))
+    assert len(cues) >= 2
+    assert all(len(c.text.split("\n")) <= 2 for c in cues)
+    assert cues[0].f0 == f0 and cues[-1].f1 == f1
+    assert all(cues[i].f1 == cues[i + 1].f0 for i in range(len(cues) - 1))
+    assert " ".join(c.text.replace("\n", " ") for c in cues) == text
+    assert wrap_text("짧은 대사", fonts.font(53), 1640) == ["짧은 대사"]
+
+
+def test_backdrops_and_music_are_deterministic():
+    assert location_kind("성수동 카페") == "cafe" and location_kind("병원 옥상") == "rooftop" and location_kind("지우네 거실") == "home"
+    a = draw_backdrop("성수동 카페", "낮")
+    assert a.size == (1920, 1080) and a.mode == "RGB"
+    assert a.tobytes() == draw_backdrop("성수동 카페", "낮").tobytes()
+    night = draw_backdrop("성수동 카페", "밤")
+    assert np.asarray(night).mean() < np.asarray(a).mean()
+    m1 = music_bed(4.0, SR, SERIES, "설렘")
+    assert m1.shape == (4 * SR,) and np.abs(m1).max() <= 1.0 and np.sqrt((m1**2).mean()) > 0.05
+    assert np.array_equal(m1, music_bed(4.0, SR, SERIES, "설렘"))
+    assert not np.array_equal(m1, music_bed(4.0, SR, SERIES, "긴장"))
+
+
+def test_every_frame_is_planned_and_patched_frames_equal_whole_drawings(tmp_path):
+    """The frame server's shortcut (convert a line once, patch mouth and subtitle regions) must give
+    exactly the frames a whole drawing would, for every kind of shot."""
+    from aidas_dagster.picture.render import FRAME_BYTES, _LineFrames, build_timeline, to_yuv420
+
+    long_text = " ".join(["오늘은 정말 긴 하루였어요 그래도 당신을 만나서 다행이에요"] * 4)
+    lines = [
+        (1, "CHAR003", "CHAR001", "저 왔어요.", 1.2),
+        (1, "CHAR001", "CHAR003", long_text, 4.0),
+        (1, "CHAR003", "CHAR001", "그랬구나.", 1.0),
+        (1, "CHAR003", None, "정말요?", 1.0),
+        (2, "CHAR002", "CHAR001", "다들 모였네요.", 1.2),
+        (2, "CHAR004", None, "네, 시작하죠.", 1.0),
+    ]
+    scenes = {1: ("지우의 집 거실", "저녁", "따뜻", ["CHAR001", "CHAR003"]), 2: ("회사 회의실", "낮", "긴장", ["CHAR001", "CHAR002", "CHAR004"])}
+    script, roster, track = make_episode(tmp_path / "audio", lines=lines, scenes=scenes)
+    sprites = draw_roster_sprites(roster, tmp_path / "avatars")
+    plan = plan_clips(script, roster, track, sprites, fps=FPS)
+    assert all(len(c.mouth) == frame_span(c.start, c.end, FPS)[1] - frame_span(c.start, c.end, FPS)[0] for c in plan.clips)
+    partial = [c for c in plan.clips if c.speaker == "CHAR003" and c.kind == "sprite"]
+    assert partial and all("profile" in Path(c.sprite_paths[0]).name for c in partial)
+    timeline = build_timeline(plan, track, script, roster, TITLE, intro_seconds=0.5, outro_seconds=0.5)
+    assert sum(s.n_frames for s in timeline.segments) == timeline.total_frames == round((1.0 + track.duration) * FPS)
+    assert any(len(ln.cues) >= 2 for seg in timeline.segments for ln in seg.lines)  # the long line is split
+    # Scene cuts sit in the silence between scenes: the fade in is over before anyone speaks.
+    at = 0
+    for seg in timeline.segments:
+        if seg.lines:
+            assert seg.lines[0].f0 - at >= 15 or at == 0
+            at += seg.n_frames
+    shots = set()
+    for seg in timeline.segments:
+        frames = 0
+        for frame, count in seg.runs():
+            assert len(frame) == FRAME_BYTES and count >= 1
+            frames += count
+        assert frames == seg.n_frames
+        for ln in seg.lines:
+            shots.add(ln.clip.shot)
+            patched = _LineFrames(timeline.painter, seg.view, ln)
+            for mouth in (0, 1, 2):
+                for ci in [-1, *range(len(ln.cues))]:
+                    whole = to_yuv420(timeline.painter.line(seg.view, ln, mouth, ln.cues[ci] if ci >= 0 else None))
+                    assert patched.frame(mouth, ci) == whole, (ln.clip.shot, mouth, ci)
+    assert {"over_shoulder", "group", "card"} <= shots

@@ -1,0 +1,91 @@
+"""End to end: Dagster materialises a short episode offline into a real 1080p30 H.264/AAC file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from aidas_dagster.definitions import build_definitions
+from aidas_dagster.ops.registry import register
+from aidas_dagster.partitions import EpisodePartition
+from aidas_dagster.picture.probe import probe
+from aidas_dagster.core.storage import Storage, read_json
+
+EXPECTED_ASSETS = {"series_bible", "character_roster", "episode_script", "audio_track", "avatar_clips", "final_cut", "youtube_video"}
+
+
+@pytest.fixture
+def produced(instance, studio):
+    """Episode 1 of the short series, produced once for the tests in this module that need it."""
+    defs = build_definitions(studio=studio)
+    register(instance, Path(studio.series_dir))
+    pre = defs.resolve_job_def("preproduction").execute_in_process(partition_key="short-love", instance=instance)
+    assert pre.success
+    job = defs.resolve_job_def("produce_episode")
+    result = job.execute_in_process(partition_key=EpisodePartition("short-love", 1).key, instance=instance)
+    assert result.success
+    return defs, job, result
+
+
+def test_definitions_have_the_seven_assets():
+    defs = build_definitions()
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == EXPECTED_ASSETS
+
+
+def test_short_episode_end_to_end(produced, instance, studio):
+    _defs, job, result = produced
+    storage = Storage(studio.storage_root)
+    video = storage.video_path("short-love", 1)
+    info = probe(video)
+    assert (info["video_codec"], info["width"], info["height"], info["audio_codec"]) == ("h264", 1920, 1080, "aac")
+    assert info["fps"] == pytest.approx(30.0)
+    track = read_json(storage.audio_manifest_path("short-love", 1))
+    assert float(info["duration"]) == pytest.approx(track["duration"] + 6.0, abs=0.5)
+    # 0.3 minutes were asked for: the cut is close to it (speech may run a little over).
+    assert 12 <= float(info["duration"]) <= 40
+    assert storage.video_path("short-love", 1).with_suffix(".srt").read_text(encoding="utf-8").count("-->") >= 3
+
+    checks = result.get_asset_check_evaluations()
+    assert checks, "asset checks ran"
+    failed = [(c.asset_key.to_user_string(), c.check_name, c.description) for c in checks if not c.passed]
+    assert not failed
+
+    published = read_json(storage.publish_record_path("short-love", 1))
+    assert published["video_id"].startswith("L") and len(published["video_id"]) == 11
+
+    # Nothing changed: a second run reuses every output and re-encodes nothing.
+    mtime = video.stat().st_mtime_ns
+    again = job.execute_in_process(partition_key=EpisodePartition("short-love", 1).key, instance=instance)
+    assert again.success
+    assert video.stat().st_mtime_ns == mtime
+    final = read_json(storage.final_manifest_path("short-love", 1))
+    assert final["segments_encoded"] > 0  # from the first render, kept since
+    assert read_json(storage.publish_record_path("short-love", 1))["revision"] == 1
+
+
+def test_episode_beyond_series_end_fails_and_writes_nothing(instance, studio):
+    defs = build_definitions(studio=studio)
+    register(instance, Path(studio.series_dir))
+    instance.add_dynamic_partitions("episode", ["004"])
+    result = defs.resolve_job_def("produce_episode").execute_in_process(
+        partition_key=EpisodePartition("short-love", 4).key, instance=instance, raise_on_error=False
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert "has 3 episodes; episode 4 is beyond its end" in failure.event_specific_data.error.message
+    assert not Storage(studio.storage_root).episode_dir("short-love", 4).exists()
+
+
+def test_episode_two_needs_episode_one_first(instance, studio):
+    defs = build_definitions(studio=studio)
+    register(instance, Path(studio.series_dir))
+    assert defs.resolve_job_def("preproduction").execute_in_process(partition_key="short-love", instance=instance).success
+    result = defs.resolve_job_def("produce_episode").execute_in_process(
+        partition_key=EpisodePartition("short-love", 2).key, instance=instance, raise_on_error=False
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert "materialise episode_script for partition 001|short-love first" in failure.event_specific_data.error.message
