@@ -39,8 +39,14 @@ def ensure_dagster_home() -> Path:
 
 
 def _instance():
+    import warnings
+
     import dagster as dg
 
+    # Partitioned checks and the series partition mapping are marked beta/preview; say it once
+    # in the README rather than on every command.
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     ensure_dagster_home()
     return dg.DagsterInstance.get()
 
