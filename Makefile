@@ -10,13 +10,15 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 setup: $(VENV)/.installed
 
-# Debian packages: ffmpeg/ffprobe (encoder and probe) and the NanumGothic subtitle font (OFL).
+# Debian packages: ffmpeg/ffprobe (encoder and probe), the NanumGothic subtitle font (OFL), and
+# redis-server (the Celery broker the scale-out test starts on loopback).
 system-deps:
-	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null || ! fc-list 2>/dev/null | grep -q NanumGothic; then \
+	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null || ! fc-list 2>/dev/null | grep -q NanumGothic \
+		|| ! command -v redis-server >/dev/null; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		echo "[setup] installing ffmpeg and fonts-nanum with apt-get"; \
+		echo "[setup] installing ffmpeg, fonts-nanum and redis-server with apt-get"; \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends ffmpeg fonts-nanum fontconfig >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends ffmpeg fonts-nanum fontconfig redis-server >/dev/null; \
 	fi
 
 $(VENV)/.installed: setup.py pyproject.toml | system-deps

@@ -22,6 +22,11 @@ setup(
         "pyyaml>=6.0",
         # In-process espeak-ng with Korean data and word timings: the offline voice.
         "espeakng-loader>=0.2.4",
+        # Google's own OAuth installed-app flow, for `aidas youtube-auth`.
+        "google-auth-oauthlib>=1.2",
+        # Dagster's Celery executor (same release train as dagster 1.13.27) for running steps on workers.
+        "dagster-celery==0.29.27",
+        "redis>=5",
     ],
     extras_require={
         "dev": [

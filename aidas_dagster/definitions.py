@@ -1,31 +1,46 @@
-"""The one Definitions of AIDAS: every stage's assets and checks, jobs, sensors and resources."""
+"""The one Definitions of AIDAS: every stage's assets and checks, jobs, schedules, sensors and resources.
+
+Each stage keeps its Dagster code in its own `assets.py` / `checks.py`; this module only gathers
+them, so a new asset or check in a stage shows up without touching this file.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from aidas_dagster.ops.assets import ops_jobs, ops_sensors
-from aidas_dagster.picture.assets import avatar_clips, final_cut
-from aidas_dagster.picture.checks import picture_checks
-from aidas_dagster.publish.assets import youtube_video
-from aidas_dagster.publish.checks import publish_checks
+from aidas_dagster.ops import assets as ops_assets
+from aidas_dagster.picture import assets as picture_assets
+from aidas_dagster.picture import checks as picture_checks
+from aidas_dagster.publish import assets as publish_assets
+from aidas_dagster.publish import checks as publish_checks
 from aidas_dagster.resources import build_resources
-from aidas_dagster.story.assets import character_roster, episode_script, series_bible
-from aidas_dagster.story.checks import story_checks
-from aidas_dagster.voice.assets import audio_track
-from aidas_dagster.voice.checks import voice_checks
+from aidas_dagster.story import assets as story_assets
+from aidas_dagster.story import checks as story_checks
+from aidas_dagster.voice import assets as voice_assets
+from aidas_dagster.voice import checks as voice_checks
 
-ASSETS = [series_bible, character_roster, episode_script, audio_track, avatar_clips, final_cut, youtube_video]
+ASSET_MODULES = [story_assets, voice_assets, picture_assets, publish_assets, ops_assets]
+CHECK_MODULES = [story_checks, voice_checks, picture_checks, publish_checks]
 
+
+def _gathered(kind: type, modules) -> list:
+    """Module-level Dagster objects of one kind (sensors, schedules), each once."""
+    seen: dict[str, object] = {}
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, kind):
+                seen.setdefault(value.name, value)
+    return list(seen.values())
 
 
 def build_definitions(**resource_overrides: dg.ConfigurableResource) -> dg.Definitions:
     """The project's Definitions; tests override resources (e.g. a temporary storage root)."""
     return dg.Definitions(
-        assets=ASSETS,
-        asset_checks=[*story_checks, *voice_checks, *picture_checks, *publish_checks],
-        jobs=ops_jobs,
-        sensors=ops_sensors,
+        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        asset_checks=dg.load_asset_checks_from_modules(CHECK_MODULES),
+        jobs=ops_assets.ops_jobs,
+        schedules=_gathered(dg.ScheduleDefinition, ASSET_MODULES),
+        sensors=_gathered(dg.SensorDefinition, ASSET_MODULES),
         resources={**build_resources(), **resource_overrides},
     )
 

@@ -14,6 +14,13 @@ import dagster as dg
 from pydantic import Field
 
 from aidas_dagster.core.config import SeriesConfig, SeriesConfigError, find_series_config, load_series_config
+from aidas_dagster.core.ledger import (
+    DEFAULT_DAILY_LIMIT_USD,
+    DEFAULT_PROVIDER_LIMITS_USD,
+    Budget,
+    BudgetLimits,
+    CostLedger,
+)
 from aidas_dagster.core.storage import Storage, default_series_dir, default_storage_root
 from aidas_dagster.partitions import EpisodePartition, parse_episode_partition
 
@@ -23,10 +30,23 @@ class StudioResource(dg.ConfigurableResource):
 
     storage_root: str = Field(default_factory=lambda: str(default_storage_root()))
     series_dir: str = Field(default_factory=lambda: str(default_series_dir()))
+    daily_budget_usd: float = Field(default=DEFAULT_DAILY_LIMIT_USD, gt=0, description="all providers, per UTC day")
+    provider_budgets_usd: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_PROVIDER_LIMITS_USD), description="per provider, per UTC day"
+    )
 
     @property
     def storage(self) -> Storage:
         return Storage(self.storage_root)
+
+    @property
+    def ledger(self) -> CostLedger:
+        """Every provider call (paid or cached) is recorded here."""
+        return CostLedger(self.storage.ledger_path())
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(self.ledger, BudgetLimits(self.daily_budget_usd, dict(self.provider_budgets_usd)))
 
     def series_config(self, series_id: str) -> SeriesConfig:
         """The validated config of a series, or a Failure naming the file and fields."""

@@ -62,8 +62,9 @@ def test_webserver_serves_the_asset_graph(tmp_path: Path):
             except OSError:
                 time.sleep(1)
         assert nodes is not None, "webserver did not answer within 90 s"
-        assert sorted(node["assetKey"]["path"][0] for node in nodes) == SEVEN
-        assert {node["groupName"] for node in nodes} == {"story", "voice", "picture", "publish"}
+        assert set(SEVEN) <= {node["assetKey"]["path"][0] for node in nodes}
+        groups = {node["assetKey"]["path"][0]: node["groupName"] for node in nodes}
+        assert {groups[name] for name in SEVEN} == {"story", "voice", "picture", "publish"}
     finally:
         server.terminate()
         server.wait(timeout=30)
