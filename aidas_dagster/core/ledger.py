@@ -133,6 +133,14 @@ class Budget:
                 )
         return self.mode(provider, day)
 
+    def standing(self, day: str | None = None) -> dict[str, tuple[float, float]]:
+        """limit name ("daily", then each provider) -> (spent, limit) today, for status and alerts."""
+        entries = list(self.ledger.entries(day or today()))
+        out = {"daily": (sum(e.cost_usd for e in entries), self.limits.daily_usd)}
+        for provider, limit in self.limits.provider_usd.items():
+            out[provider] = (sum(e.cost_usd for e in entries if e.provider == provider), limit)
+        return out
+
 
 def totals_by_provider(entries: Iterable[LedgerEntry]) -> dict[str, dict[str, float]]:
     """provider -> calls, cache hits, units and cost, for reports."""
