@@ -30,14 +30,26 @@ class VoiceProfile(_Model):
 
 
 class VoiceCasting(_Model):
-    """The voice a character keeps for the life of the series."""
+    """The voice a character keeps for the life of the series.
 
-    provider: str = Field(description="offline | elevenlabs | google")
-    voice_id: str = Field(description="provider voice id; for offline, an espeak-ng variant such as 'f3'")
-    pitch: int = Field(ge=0, le=99, description="base pitch (espeak scale 0-99)")
-    pitch_range: int = Field(ge=0, le=99, description="intonation range (espeak scale 0-99)")
-    rate: int = Field(ge=80, le=450, description="words per minute")
-    backup_voice_id: str = ""
+    `provider`/`voice_id` name the character's primary voice. Every character also holds a fixed
+    voice on each lower provider (Google, then offline espeak-ng), so a failover keeps them
+    recognisable. `pitch`, `pitch_range` and `rate` are the offline (espeak-ng) modulation.
+    """
+
+    provider: str = Field(description="primary provider: elevenlabs | google | offline")
+    voice_id: str = Field(description="primary provider's voice id; for offline, an espeak-ng variant such as 'f3'")
+    pitch: int = Field(ge=0, le=99, description="offline base pitch (espeak scale 0-99)")
+    pitch_range: int = Field(ge=0, le=99, description="offline intonation range (espeak scale 0-99)")
+    rate: int = Field(ge=80, le=450, description="offline words per minute")
+    backup_voice_id: str = Field(default="", description="second espeak-ng variant if the first is missing")
+    elevenlabs_voice_id: str = Field(default="", description="ElevenLabs voice id; empty when not cast on ElevenLabs")
+    elevenlabs_speed: float = Field(default=1.0, ge=0.7, le=1.2, description="ElevenLabs voice_settings.speed")
+    elevenlabs_stability: float = Field(default=0.5, ge=0.0, le=1.0, description="ElevenLabs voice_settings.stability")
+    google_voice: str = Field(default="", description="Google Cloud TTS voice name, e.g. ko-KR-Wavenet-C")
+    google_pitch: float = Field(default=0.0, ge=-20.0, le=20.0, description="Google pitch, semitones")
+    google_rate: float = Field(default=1.0, ge=0.25, le=2.0, description="Google speakingRate")
+    offline_voice_id: str = Field(default="", description="espeak-ng variant; empty means voice_id (offline rosters)")
 
 
 class Appearance(_Model):
