@@ -1,16 +1,42 @@
-"""Operations: the jobs that produce series and episodes, and the sensor that finds new series."""
+"""Operations: the jobs that produce series and episodes, the daily schedule, the sensors that find
+new series and raise alerts, and the production report."""
 
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import dagster as dg
 
+from aidas_dagster.core.storage import write_bytes, write_text
+from aidas_dagster.ops.alerts import (
+    AlertChannels,
+    HealthThresholds,
+    deliver,
+    due_alerts,
+    evaluate_health,
+    run_failure_alert,
+    scrub,
+)
+from aidas_dagster.ops.budget import daily_gate
+from aidas_dagster.ops.progress import (
+    BUDGET_MODE_TAG,
+    PLAN_DAY_TAG,
+    PUBLISH_AT_TAG,
+    health_snapshot,
+    materialised_since,
+    requested_on,
+    run_rows,
+    step_rows,
+    studio_progress,
+)
 from aidas_dagster.ops.registry import scan
-from aidas_dagster.partitions import EPISODE, SERIES, episode_partitions, series_partitions
+from aidas_dagster.ops.report import build_report
+from aidas_dagster.ops.schedule_plan import DailySettings, plan_daily_episodes, production_day
+from aidas_dagster.partitions import EPISODE, SERIES, EpisodePartition, episode_partitions, series_partitions
 from aidas_dagster.picture.assets import avatar_clips, final_cut
 from aidas_dagster.publish.assets import youtube_video
-from aidas_dagster.resources import StudioResource
+from aidas_dagster.resources import Channel, StudioResource
 from aidas_dagster.story.assets import character_roster, episode_script, series_bible
 from aidas_dagster.voice.assets import audio_track
 
@@ -62,5 +88,154 @@ def series_config_sensor(context: dg.SensorEvaluationContext, studio: StudioReso
     return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=requests, cursor=json.dumps(seen))
 
 
-ops_jobs = [preproduction_job, episode_job]
-ops_sensors = [series_config_sensor]
+@dg.schedule(
+    name="daily_production",
+    job=episode_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="Asia/Seoul",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "Every morning (06:00 Asia/Seoul): the next episodes of every active series, round-robin, up to the "
+        "daily target (AIDAS_DAILY_EPISODES, default 10), within the budget, each tagged with its release slot."
+    ),
+)
+def daily_production(context: dg.ScheduleEvaluationContext, studio: StudioResource, channel: Channel):
+    now = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
+    day = production_day(now)
+    mode, budget_sentence = daily_gate(studio.budget)
+    if mode == "exhausted":
+        return dg.SkipReason(budget_sentence)
+    settings = DailySettings.from_env()
+    target = min(settings.target, settings.economy_target) if mode == "economy" else settings.target
+    progress, skipped = studio_progress(context.instance, Path(studio.series_dir), studio.storage)
+    for series_id, why in sorted(skipped.items()):
+        context.log.info(f"{series_id}: not scheduled, {why}")
+    already = requested_on(context.instance, day)
+    plan = plan_daily_episodes(
+        progress,
+        day=day,
+        target=target,
+        already_requested=already,
+        publish_hour=channel.publish_hour,
+        slot_minutes=settings.slot_minutes,
+    )
+    if not plan:
+        if already >= target:
+            return dg.SkipReason(f"{day}: {already} episode(s) already requested today (target {target})")
+        return dg.SkipReason(f"{day}: no active series has an episode ready to make ({budget_sentence})")
+    context.log.info(f"{day}: requesting {len(plan)} episode(s); {budget_sentence}")
+    return [
+        dg.RunRequest(
+            run_key=item.run_key,
+            partition_key=EpisodePartition(item.series_id, item.episode).key,
+            tags={PLAN_DAY_TAG: day.isoformat(), PUBLISH_AT_TAG: item.publish_at.isoformat(), BUDGET_MODE_TAG: mode},
+        )
+        for item in plan
+    ]
+
+
+@dg.run_failure_sensor(
+    name="run_failure_alerts",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="A failed run becomes a critical alert on Slack and/or email (AIDAS_SLACK_WEBHOOK_URL, AIDAS_ALERT_EMAIL_*).",
+)
+def run_failure_alerts(context: dg.RunFailureSensorContext):
+    run = context.dagster_run
+    step_errors = [
+        (event.step_key or "run", event.step_failure_data.error.message if event.step_failure_data.error else "")
+        for event in context.get_step_failure_events()
+    ]
+    if not step_errors and context.failure_event.message:
+        step_errors = [("run", context.failure_event.message)]
+    alert = run_failure_alert(
+        run.job_name, run.run_id, run.tags.get("dagster/partition"), step_errors, ui_url=_env_text("AIDAS_UI_URL")
+    )
+    channels = AlertChannels.from_env()
+    outcome = deliver(alert, channels)
+    context.log.info(scrub(f"alert {alert.key}: {outcome or 'no alert channel configured'}"))
+
+
+def _env_text(name: str):
+    import os
+
+    return os.environ.get(name) or None
+
+
+@dg.sensor(
+    name="studio_health",
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Spec 9.2 rules every 5 minutes: error rate, quota left, disk, processing time, cost against the budget; "
+        "each condition alerted once (again after AIDAS_ALERT_REPEAT_AFTER_HOURS while it lasts)."
+    ),
+)
+def studio_health(context: dg.SensorEvaluationContext, studio: StudioResource) -> dg.SensorResult:
+    thresholds = HealthThresholds.from_env()
+    now = dt.datetime.now(dt.timezone.utc)
+    snapshot = health_snapshot(context.instance, studio.storage, studio.budget, now)
+    alerts = evaluate_health(snapshot, thresholds)
+    remembered: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    due, memory = due_alerts(alerts, remembered, now, thresholds.repeat_after_hours)
+    channels = AlertChannels.from_env()
+    for alert in due:
+        outcome = deliver(alert, channels)
+        if channels.configured and not any(result == "sent" for result in outcome.values()):
+            # Nobody heard it: forget it was sent so the next tick tries again.
+            memory.pop(alert.key, None)
+        context.log.warning(alert.text() + f" [{outcome or 'no alert channel configured'}]")
+    summary = f"{len(alerts)} condition(s) active, {len(due)} alert(s) sent" if alerts else "all healthy"
+    return dg.SensorResult(cursor=json.dumps(memory, sort_keys=True), skip_reason=summary)
+
+
+@dg.asset(
+    group_name="ops",
+    kinds={"pandas", "markdown"},
+    description=(
+        "Today's production (UTC): episodes produced, in progress and failed, average time per stage, "
+        "API usage and cost by service; written to storage/reports/."
+    ),
+)
+def production_report(context: dg.AssetExecutionContext, studio: StudioResource) -> dg.MaterializeResult:
+    now = dt.datetime.now(dt.timezone.utc)
+    day_start = dt.datetime.combine(now.date(), dt.time(), tzinfo=dt.timezone.utc)
+    runs = run_rows(context.instance, day_start)
+    report = build_report(
+        day=now.date().isoformat(),
+        produced_keys=materialised_since(context.instance, "youtube_video", day_start),
+        runs=runs,
+        steps=step_rows(context.instance, [row["run_id"] for row in runs if row["job"] != context.job_name]),
+        ledger_entries=studio.ledger.entries(now.date().isoformat()),
+    )
+    folder = studio.storage.root / "reports"
+    chart_path = write_bytes(folder / f"{report.day}-stages.png", report.chart_png)
+    text = report.markdown(embed_chart=False) + f"\n![average seconds per stage]({chart_path.name})\n"
+    report_path = write_text(folder / f"{report.day}.md", scrub(text))
+    context.log.info(f"report for {report.day}: {len(report.produced)} produced, {len(report.failed)} failed, ${report.total_cost_usd:.2f}")
+    return dg.MaterializeResult(
+        metadata={
+            "episodes_produced_today": len(report.produced),
+            "episodes_in_progress": len(report.in_progress),
+            "runs_failed_today": len(report.failed),
+            "cost_today_usd": dg.MetadataValue.float(report.total_cost_usd),
+            "report": dg.MetadataValue.md(scrub(report.markdown(embed_chart=True))),
+            "path": dg.MetadataValue.path(str(report_path)),
+        }
+    )
+
+
+report_job = dg.define_asset_job(
+    "production_report_job", selection=dg.AssetSelection.assets(production_report), description="Refresh the production report."
+)
+
+production_report_schedule = dg.ScheduleDefinition(
+    name="hourly_production_report",
+    job=report_job,
+    cron_schedule="0 * * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Refresh the production report every hour.",
+)
+
+ops_jobs = [preproduction_job, episode_job, report_job]
+ops_sensors = [series_config_sensor, run_failure_alerts, studio_health]
