@@ -1,13 +1,29 @@
-"""Story stage assets: the series bible, the cast, and each episode's script."""
+"""Story stage assets: the series bible, the cast, and each episode's script.
 
+Also the sensor that watches producers' edits: an edited script dropped at
+`series/<id>/overrides/<NNN>.script.json` re-materialises that episode's script, and declarative
+automation (eager) re-materialises only that episode's downstream assets.
+"""
+
+
+import json
+from pathlib import Path
 
 import dagster as dg
 
 from aidas_dagster.core.stamps import is_fresh, mark_fresh
-from aidas_dagster.core.storage import fingerprint, read_json, write_json
-from aidas_dagster.partitions import episode_partitions, series_of_episode, series_partitions
+from aidas_dagster.core.storage import file_digest, fingerprint, read_json, write_json
+from aidas_dagster.partitions import EpisodePartition, episode_partitions, series_of_episode, series_partitions
 from aidas_dagster.resources import StudioResource, WritersRoom
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState
+from aidas_dagster.story.overrides import (
+    OVERRIDE_GLOB,
+    OverrideError,
+    context_path,
+    flag_followers,
+    load_override,
+    override_episode,
+)
 
 STORY_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
@@ -142,29 +158,52 @@ def previous_state(studio: StudioResource, engine, bible: SeriesBible, roster: R
     kinds={"python", "json"},
     retry_policy=STORY_RETRY,
     pool="llm",
-    description="Scenes and lines written from the continuity context, plus the story state after the episode.",
+    description=(
+        "Scenes and lines written from the continuity context, plus the story state after the episode. "
+        "A producer's edited script in overrides/ replaces the written one."
+    ),
 )
 def episode_script(
     context: dg.AssetExecutionContext, studio: StudioResource, writers_room: WritersRoom
 ) -> dg.MaterializeResult:
     config, part = studio.episode(context.partition_key)
+    storage = studio.storage
     bible = load_bible(studio, part.series_id)
     roster = load_roster(studio, part.series_id)
     engine = writers_room.engine()
     _warn_if_real_provider_pending(context, writers_room)
     state, state_fp = previous_state(studio, engine, bible, roster, part.series_id, part.episode)
-    path = studio.storage.script_path(part.series_id, part.episode)
-    inputs = fingerprint(bible, roster, state_fp, engine.name)
+    path = storage.script_path(part.series_id, part.episode)
+    override = storage.script_override_path(part.series_id, part.episode)
+    source = f"override {override}" if override.exists() else engine.name
+    # The override's bytes are an input: editing it makes the script stale, deleting it returns to the writer.
+    inputs = fingerprint(bible, roster, state_fp, engine.name, file_digest(override) if override.exists() else None)
     if is_fresh(path, inputs):
         script = EpisodeScript.model_validate(read_json(path))
         context.log.info(f"{part.series_id} ep {part.episode}: script unchanged; reusing {path}")
     else:
-        script = engine.write_script(bible, roster, state, part.episode)
+        if override.exists():
+            # Validated before anything is written: a bad edit fails naming the file and field.
+            try:
+                script = load_override(override, roster, part.series_id, part.episode)
+            except OverrideError as exc:
+                raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        else:
+            script = engine.write_script(bible, roster, state, part.episode)
         write_json(path, script)
+        write_json(context_path(path), {"previous_state": state_fp, "source": source})
         mark_fresh(path, inputs)
         context.log.info(
             f"{part.series_id} ep {part.episode}: wrote '{script.title}' "
-            f"({len(script.scenes)} scenes, {script.line_count} lines) with {engine.name}"
+            f"({len(script.scenes)} scenes, {script.line_count} lines) from {source}"
+        )
+    # Later episodes written from an older version of this episode's ending are flagged, not rewritten.
+    flagged = flag_followers(storage, part.series_id, part.episode, fingerprint(script.state_after))
+    if flagged:
+        context.log.warning(
+            f"{part.series_id}: episode(s) {', '.join(map(str, flagged))} were written from an earlier version of "
+            f"episode {part.episode}'s ending; review them (see {storage.series_dir(part.series_id) / 'continuity_flags.json'}) "
+            "and re-materialise their episode_script if they should follow the new story"
         )
     names = roster.by_id()
     first_lines = "\n".join(
@@ -179,8 +218,56 @@ def episode_script(
             "open_threads": len(script.state_after.open_threads),
             "cliffhanger": script.cliffhanger,
             "writer": script.writer,
+            "source": source,
+            "later_episodes_flagged": ", ".join(map(str, flagged)) or "none",
             "path": dg.MetadataValue.path(str(path)),
             "opening": dg.MetadataValue.md(first_lines),
         },
         data_version=dg.DataVersion(fingerprint(script)),
     )
+
+
+@dg.sensor(
+    asset_selection=[episode_script],
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "A producer's edited script (series/<id>/overrides/<NNN>.script.json under the storage root) "
+        "re-materialises that episode's script; eager automation then redoes only its downstream."
+    ),
+)
+def script_override_sensor(context: dg.SensorEvaluationContext, studio: StudioResource) -> dg.SensorResult:
+    root = studio.storage.root / "series"
+    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    current: dict[str, str] = {}
+    runs = []
+    for path in sorted(root.glob(OVERRIDE_GLOB)) if root.exists() else []:
+        found = override_episode(path, root)
+        if found is None:
+            continue
+        digest = file_digest(path)
+        current[str(path)] = digest
+        if seen.get(str(path)) == digest:
+            continue
+        series_id, episode = found
+        runs.append(
+            dg.RunRequest(
+                partition_key=EpisodePartition(series_id, episode).key,
+                run_key=f"override:{series_id}:{episode}:{digest}",
+                tags={"aidas/trigger": "script-override"},
+            )
+        )
+        context.log.info(f"{path}: edited script for {series_id} episode {episode}; re-materialising its script")
+    # A removed override also changes the script (back to the writer's): request it once.
+    for gone in set(seen) - set(current):
+        found = override_episode(Path(gone), root)
+        if found is not None:
+            series_id, episode = found
+            runs.append(
+                dg.RunRequest(
+                    partition_key=EpisodePartition(series_id, episode).key,
+                    run_key=f"override-removed:{series_id}:{episode}:{seen[gone]}",
+                    tags={"aidas/trigger": "script-override"},
+                )
+            )
+    return dg.SensorResult(run_requests=runs, cursor=json.dumps(current))
