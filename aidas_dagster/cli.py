@@ -4,6 +4,7 @@
     aidas add-series FILE.yaml      validate a config, copy it into the series folder, register it
     aidas produce SERIES EPISODE…   materialise episodes through Dagster
     aidas status                    what was produced, what is next
+    aidas edit-script SERIES EPISODE  copy an episode's script to its override file for editing
     aidas validate FILE.yaml        check a config without registering it
 
 Runs go into the Dagster instance at $DAGSTER_HOME (default: `.dagster_home/` in the checkout), so
@@ -148,6 +149,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_edit_script(args: argparse.Namespace) -> int:
+    """Start a producer's edit: the written script becomes the override file the sensor watches."""
+    storage = Storage(default_storage_root())
+    source = storage.script_path(args.series, args.episode)
+    target = storage.script_override_path(args.series, args.episode)
+    if not source.exists():
+        print(f"{source}: no script yet; produce episode {args.episode} of {args.series!r} first", file=sys.stderr)
+        return 2
+    if target.exists():
+        print(f"[aidas] {target} already exists; edit it (saving re-makes episode {args.episode})")
+        return 0
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+    print(
+        f"[aidas] edit {target}; when saved, the script_override_sensor re-materialises episode {args.episode}'s "
+        "script and automation redoes its voice, picture and upload (delete the file to return to the writer's script)"
+    )
+    return 0
+
+
 def print_summary(series_id: str, episodes: list[int]) -> None:
     from aidas_dagster.picture.probe import probe
 
@@ -201,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     val.set_defaults(func=cmd_validate)
     status = sub.add_parser("status", help="what was produced and what is next")
     status.set_defaults(func=cmd_status)
+    edit = sub.add_parser("edit-script", help="copy an episode's script to its override file for editing")
+    edit.add_argument("series")
+    edit.add_argument("episode", type=int)
+    edit.set_defaults(func=cmd_edit_script)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -121,3 +121,16 @@ def test_bad_override_fails_naming_the_file_and_field(two_episodes, instance, st
     message = failure.event_specific_data.error.message
     assert "001.script.json" in message and "scenes[1].lines[1].speaker" in message and "CHAR999" in message
     assert storage.script_path("short-love", 1).read_bytes() == script_before
+
+
+def test_edit_script_command_starts_an_override(studio, monkeypatch, capsys):
+    from aidas_dagster.cli import main
+
+    storage = Storage(studio.storage_root)
+    monkeypatch.setenv("AIDAS_STORAGE_ROOT", studio.storage_root)
+    assert main(["edit-script", "short-love", "1"]) == 2  # nothing produced yet
+    assert "produce episode 1" in capsys.readouterr().err
+    storage.script_path("short-love", 1).parent.mkdir(parents=True)
+    storage.script_path("short-love", 1).write_text('{"edited": false}', encoding="utf-8")
+    assert main(["edit-script", "short-love", "1"]) == 0
+    assert storage.script_override_path("short-love", 1).read_text(encoding="utf-8") == '{"edited": false}'
