@@ -1,16 +1,126 @@
-"""Casting: every character gets a voice of their own, locked for the life of the series.
+"""Casting: every character gets a voice of their own, locked for the life of the series (spec 4.2.2).
 
-Offline voices are espeak-ng variants (timbre) plus a base pitch, pitch range and speaking rate.
-The choice is seeded by the character id, so recasting the same roster gives the same voices, and
-no two characters of a roster share a (variant, pitch) pair.
+Leads and major supporting characters are cast on the premium provider (ElevenLabs) from a table of
+Korean-capable voices; everyone else on the backup (Google Cloud TTS ko-KR voices) with a pitch and
+rate of their own. Every character also gets a fixed voice on each lower provider, so a failover
+keeps them recognisable: a lead holds an ElevenLabs voice, a Google voice and an offline voice.
+
+The offline (espeak-ng) voice is a variant (timbre) plus a base pitch chosen to land on a target
+speaking pitch: the characters of one gender are spread evenly across a natural F0 range, youngest
+highest, so no two of them sit on the same pitch. Seeds come from the character id, so recasting the
+same roster gives the same voices. No two characters share a (provider voice + modulation) on any
+provider.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
+import os
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from aidas_dagster.story.models import AgeGroup, Gender, Importance, VoiceCasting, VoiceProfile
+
+AGE_ORDER: dict[AgeGroup, int] = {"young": 0, "young_adult": 1, "adult": 2, "middle_age": 3, "senior": 4}
+IMPORTANCE_ORDER: dict[Importance, int] = {"main": 0, "major_supporting": 1, "supporting": 2, "minor": 3}
+PREMIUM_TIERS: frozenset[str] = frozenset({"main", "major_supporting"})
+
+# -- premium: ElevenLabs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PremiumVoice:
+    voice_id: str
+    name: str
+    gender: Gender
+    age: str  # "young" | "middle_aged" | "old", as ElevenLabs labels its voices
+
+
+# ElevenLabs premade voices; all speak Korean with the multilingual/flash/turbo v2.5 models.
+# Override with a YAML/JSON list of {voice_id, name, gender, age} named by AIDAS_ELEVENLABS_VOICES
+# (e.g. voices cloned or picked from the voice library for a series).
+DEFAULT_PREMIUM_VOICES: tuple[PremiumVoice, ...] = (
+    PremiumVoice("21m00Tcm4TlvDq8ikWAM", "Rachel", "female", "young"),
+    PremiumVoice("EXAVITQu4vr4xnSDxMaL", "Sarah", "female", "young"),
+    PremiumVoice("MF3mGyEYCl7XYWbV9V6O", "Elli", "female", "young"),
+    PremiumVoice("AZnzlk1XvdvUeBnXmlld", "Domi", "female", "young"),
+    PremiumVoice("XrExE9yKIg1WjnnlVkGX", "Matilda", "female", "middle_aged"),
+    PremiumVoice("pFZP5JQG7iQjIQuC4Bku", "Lily", "female", "middle_aged"),
+    PremiumVoice("TxGEqnHWrfWFTfGW9XjX", "Josh", "male", "young"),
+    PremiumVoice("ErXwobaYiN019PkySvjV", "Antoni", "male", "young"),
+    PremiumVoice("yoZ06aMxZJJ28mfd3POQ", "Sam", "male", "young"),
+    PremiumVoice("pNInz6obpgDQGcFmaJgB", "Adam", "male", "middle_aged"),
+    PremiumVoice("VR6AewLTigWG4xSOukaG", "Arnold", "male", "middle_aged"),
+    PremiumVoice("JBFqnCBsd6RMkjVDRZzb", "George", "male", "middle_aged"),
+    PremiumVoice("pqHfZKP75CvOlQylNhV4", "Bill", "male", "old"),
+)
+
+VOICE_TABLE_ENV = "AIDAS_ELEVENLABS_VOICES"
+_AGE_LABEL: dict[AgeGroup, str] = {
+    "young": "young", "young_adult": "young", "adult": "middle_aged", "middle_age": "middle_aged", "senior": "old",
+}  # fmt: skip
+_AGE_LABEL_ORDER = {"young": 0, "middle_aged": 1, "old": 2}
+
+
+class VoiceTableError(ValueError):
+    """A premium voice table file is unreadable or malformed; the message names the file and entry."""
+
+
+def load_premium_voices(path: Path | str) -> tuple[PremiumVoice, ...]:
+    """A premium voice table from YAML or JSON: a list of {voice_id, name, gender, age}."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.suffix in (".yaml", ".yml") else json.loads(
+            path.read_text(encoding="utf-8")
+        )
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise VoiceTableError(f"{path}: cannot read the voice table ({exc})") from exc
+    if not isinstance(raw, list) or not raw:
+        raise VoiceTableError(f"{path}: expected a non-empty list of voices")
+    voices = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            raise VoiceTableError(f"{path}: entry {i + 1} is not a mapping")
+        missing = [k for k in ("voice_id", "gender") if not entry.get(k)]
+        if missing:
+            raise VoiceTableError(f"{path}: entry {i + 1} lacks {', '.join(missing)}")
+        if entry["gender"] not in ("male", "female"):
+            raise VoiceTableError(f"{path}: entry {i + 1} gender must be male or female, not {entry['gender']!r}")
+        age = entry.get("age", "young")
+        if age not in _AGE_LABEL_ORDER:
+            raise VoiceTableError(f"{path}: entry {i + 1} age must be one of {sorted(_AGE_LABEL_ORDER)}, not {age!r}")
+        voices.append(PremiumVoice(str(entry["voice_id"]), str(entry.get("name", entry["voice_id"])), entry["gender"], age))
+    if len({v.voice_id for v in voices}) != len(voices):
+        raise VoiceTableError(f"{path}: a voice id is listed twice")
+    return tuple(voices)
+
+
+def default_premium_voices() -> tuple[PremiumVoice, ...]:
+    table = os.environ.get(VOICE_TABLE_ENV)
+    return load_premium_voices(table) if table else DEFAULT_PREMIUM_VOICES
+
+
+# -- backup: Google Cloud TTS -------------------------------------------------------------------
+
+# ko-KR voices that support SSML marks, pitch and rate, best first within a gender.
+GOOGLE_VOICES: dict[Gender, tuple[str, ...]] = {
+    "female": ("ko-KR-Neural2-A", "ko-KR-Neural2-B", "ko-KR-Wavenet-A", "ko-KR-Wavenet-B", "ko-KR-Standard-A",
+               "ko-KR-Standard-B"),
+    "male": ("ko-KR-Neural2-C", "ko-KR-Wavenet-C", "ko-KR-Wavenet-D", "ko-KR-Standard-C", "ko-KR-Standard-D"),
+}  # fmt: skip
+# Semitones by age: younger voices sit higher.
+GOOGLE_AGE_PITCH: dict[AgeGroup, float] = {
+    "young": 2.0, "young_adult": 1.0, "adult": 0.0, "middle_age": -1.0, "senior": -2.5,
+}  # fmt: skip
+# Characters sharing one Google voice are kept at least this many semitones apart.
+GOOGLE_MIN_PITCH_GAP = 2.5
+
+# -- offline: espeak-ng -------------------------------------------------------------------------
 
 # espeak-ng variants that sound clearly male or female with the Korean voice.
 OFFLINE_VARIANTS: dict[Gender, list[str]] = {
@@ -18,19 +128,27 @@ OFFLINE_VARIANTS: dict[Gender, list[str]] = {
     "female": ["f1", "f2", "f3", "f4", "f5", "Annie", "linda", "belinda", "steph", "aunty"],
 }
 
-# Base pitch (espeak 0-99) by gender and age: older voices sit lower.
-BASE_PITCH: dict[tuple[Gender, AgeGroup], int] = {
-    ("male", "young"): 50,
-    ("male", "young_adult"): 44,
-    ("male", "adult"): 38,
-    ("male", "middle_age"): 32,
-    ("male", "senior"): 26,
-    ("female", "young"): 66,
-    ("female", "young_adult"): 60,
-    ("female", "middle_age"): 50,
-    ("female", "adult"): 55,
-    ("female", "senior"): 44,
-}
+# Measured median F0 (Hz, voice/analysis.pitch_estimate) of a neutral Korean sentence for each
+# variant at espeak pitch 10, 30, 50, 70, 90, 99 (espeak-ng 1.52, range 50). Used to choose the
+# pitch setting that lands a character on their target F0.
+CALIBRATION_PITCHES = (10, 30, 50, 70, 90, 99)
+VARIANT_F0: dict[str, tuple[float, ...]] = {
+    "m1": (70, 76, 88, 109, 137, 152), "m2": (69, 78, 96, 121, 155, 172), "m3": (77, 82, 98, 122, 151, 167),
+    "m4": (73, 79, 89, 109, 133, 148), "m5": (75, 79, 96, 119, 149, 165), "m6": (74, 79, 96, 119, 150, 166),
+    "m7": (86, 87, 100, 121, 149, 167), "m8": (70, 77, 82, 99, 123, 135), "Gene": (69, 75, 91, 114, 144, 160),
+    "Mr serious": (75, 80, 96, 120, 150, 167),
+    "f1": (116, 139, 170, 211, 269, 298), "f2": (128, 152, 184, 226, 281, 312), "f3": (141, 164, 197, 237, 293, 323),
+    "f4": (115, 138, 170, 213, 268, 299), "f5": (131, 159, 195, 244, 308, 341), "Annie": (169, 187, 214, 250, 295, 320),
+    "linda": (141, 176, 221, 283, 364, 408), "belinda": (142, 177, 222, 283, 365, 408),
+    "steph": (113, 141, 179, 229, 295, 331), "aunty": (97, 131, 178, 240, 323, 366),
+}  # fmt: skip
+
+# Natural speaking F0 ranges (Hz) the characters of a gender are spread over, youngest highest.
+F0_RANGE: dict[Gender, tuple[float, float]] = {"male": (88.0, 150.0), "female": (175.0, 300.0)}
+# Neighbouring characters of a gender sit at most this F0 ratio apart (~2 semitones); the age
+# groups of the cast pick where in the range the group sits (0 low .. 1 high).
+MAX_F0_STEP = 1.12
+AGE_SPOT: dict[AgeGroup, float] = {"young": 0.85, "young_adult": 0.65, "adult": 0.5, "middle_age": 0.35, "senior": 0.15}
 
 # Speaking rate (words per minute) by style keyword; espeak's default is 175.
 STYLE_RATE = {
@@ -51,38 +169,176 @@ def _seed(char_id: str, salt: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{char_id}:{salt}".encode()).digest()[:4], "big")
 
 
-def cast_offline_voice(char_id: str, profile: VoiceProfile, taken: set[tuple[str, int]]) -> VoiceCasting:
-    """A unique offline voice for one character; `taken` holds (variant, pitch) pairs already cast."""
-    variants = OFFLINE_VARIANTS[profile.gender]
-    start = _seed(char_id, "variant") % len(variants)
-    base = BASE_PITCH[(profile.gender, profile.age_group)]
-    jitter = _seed(char_id, "pitch") % 7 - 3
-    for attempt in range(len(variants) * 8):
-        variant = variants[(start + attempt) % len(variants)]
-        pitch = max(5, min(95, base + jitter + (attempt // len(variants)) * 3))
-        if (variant, pitch) not in taken:
-            break
-    else:  # pragma: no cover - 80 combinations per gender; rosters are far smaller
-        raise ValueError(f"{char_id}: no unique offline voice left for {profile.gender}")
-    taken.add((variant, pitch))
-    rate = STYLE_RATE.get(profile.speaking_style, 160) + (_seed(char_id, "rate") % 11 - 5)
-    pitch_range = 40 + _seed(char_id, "range") % 40
-    backup = variants[(variants.index(variant) + 1) % len(variants)]
-    return VoiceCasting(
-        provider="offline",
-        voice_id=variant,
-        pitch=pitch,
-        pitch_range=pitch_range,
-        rate=rate,
-        backup_voice_id=backup,
-    )
+def pitch_for_f0(variant: str, target_hz: float) -> int:
+    """The espeak pitch setting (0-99) at which `variant` speaks closest to `target_hz`."""
+    curve = VARIANT_F0[variant]
+    if target_hz <= curve[0]:
+        return CALIBRATION_PITCHES[0]
+    for (p0, f0), (p1, f1) in zip(zip(CALIBRATION_PITCHES, curve), zip(CALIBRATION_PITCHES[1:], curve[1:])):
+        if f0 <= target_hz <= f1:
+            return int(round(p0 + (p1 - p0) * (target_hz - f0) / max(f1 - f0, 1e-6)))
+    return CALIBRATION_PITCHES[-1]
 
 
-def cast_voices(characters: Iterable[tuple[str, VoiceProfile, Importance]]) -> dict[str, VoiceCasting]:
-    """Cast a whole roster at once (leads first, so they get first pick)."""
-    order = {"main": 0, "major_supporting": 1, "supporting": 2, "minor": 3}
-    taken: set[tuple[str, int]] = set()
+def f0_targets(profiles: list[tuple[str, VoiceProfile]], gender: Gender) -> dict[str, float]:
+    """Target speaking F0 per character of one gender, youngest highest (age ties broken by the
+    character's seed): evenly spaced in log frequency, MAX_F0_STEP apart at most, centred where the
+    characters' ages put them and kept inside the gender's natural range."""
+    low, high = F0_RANGE[gender]
+    ordered = sorted(profiles, key=lambda p: (AGE_ORDER[p[1].age_group], _seed(p[0], "order")))
+    n = len(ordered)
+    span = math.log(high / low)
+    step = min(span / (n - 1), math.log(MAX_F0_STEP)) if n > 1 else 0.0
+    centre = sum(AGE_SPOT[p.age_group] for _cid, p in ordered) / n * span
+    top = min(span, max(step * (n - 1), centre + step * (n - 1) / 2))  # log distance above `low`
+    return {cid: low * math.exp(top - i * step) for i, (cid, _p) in enumerate(ordered)}
+
+
+@dataclass(frozen=True)
+class _Offline:
+    variant: str
+    backup: str
+    pitch: int
+    pitch_range: int
+    rate: int
+
+
+def _cast_offline(roster: list[tuple[str, VoiceProfile, Importance]]) -> dict[str, _Offline]:
+    out: dict[str, _Offline] = {}
+    for gender in ("male", "female"):
+        members = [(cid, prof) for cid, prof, _imp in roster if prof.gender == gender]
+        if not members:
+            continue
+        targets = f0_targets(members, gender)  # type: ignore[arg-type]
+        variants = OFFLINE_VARIANTS[gender]  # type: ignore[index]
+        used: dict[str, int] = {}
+        for cid, prof in members:  # roster order: leads first, so they get first pick
+            start = _seed(cid, "variant") % len(variants)
+            # the least used variant, starting at the seeded one: all differ until the list runs out
+            variant = min((variants[(start + k) % len(variants)] for k in range(len(variants))),
+                          key=lambda v: used.get(v, 0))  # fmt: skip
+            used[variant] = used.get(variant, 0) + 1
+            backup = variants[(variants.index(variant) + 1) % len(variants)]
+            out[cid] = _Offline(
+                variant=variant,
+                backup=backup,
+                pitch=pitch_for_f0(variant, targets[cid]),
+                pitch_range=45 + _seed(cid, "range") % 20,  # near the calibration range (50), so F0 lands on target
+                rate=STYLE_RATE.get(prof.speaking_style, 160) + (_seed(cid, "rate") % 11 - 5),
+            )
+    return out
+
+
+def _cast_premium(
+    roster: list[tuple[str, VoiceProfile, Importance]], voices: tuple[PremiumVoice, ...]
+) -> dict[str, PremiumVoice]:
+    """ElevenLabs voices for leads and major supporting characters, each voice used once, matched
+    by gender and then the nearest age. A character left without a voice stays on the backup."""
+    free = list(voices)
+    out: dict[str, PremiumVoice] = {}
+    for cid, prof, importance in roster:
+        if importance not in PREMIUM_TIERS:
+            continue
+        wanted = _AGE_LABEL_ORDER[_AGE_LABEL[prof.age_group]]
+        matches = [v for v in free if v.gender == prof.gender]
+        if not matches:
+            continue
+        pick = min(matches, key=lambda v: (abs(_AGE_LABEL_ORDER[v.age] - wanted), _seed(cid + v.voice_id, "premium")))
+        free.remove(pick)
+        out[cid] = pick
+    return out
+
+
+def _cast_google(roster: list[tuple[str, VoiceProfile, Importance]]) -> dict[str, tuple[str, float, float]]:
+    """(voice, pitch semitones, speakingRate) per character; the voices of a gender are dealt out in
+    turn, and characters sharing a voice are held GOOGLE_MIN_PITCH_GAP semitones apart."""
+    taken: dict[str, list[float]] = {}
+    dealt: dict[Gender, int] = {"male": 0, "female": 0}
+    out: dict[str, tuple[str, float, float]] = {}
+    for cid, prof, _importance in roster:
+        voices = GOOGLE_VOICES[prof.gender]
+        voice = voices[dealt[prof.gender] % len(voices)]
+        dealt[prof.gender] += 1
+        base = GOOGLE_AGE_PITCH[prof.age_group] + (_seed(cid, "gpitch") % 5 - 2) * 0.25
+        # nearest free pitch: base, base+gap, base-gap, base+2gap, ...
+        for step in (0, 1, -1, 2, -2, 3, -3, 4, -4):
+            pitch = round(max(-8.0, min(8.0, base + step * GOOGLE_MIN_PITCH_GAP)), 2)
+            if all(abs(pitch - other) >= GOOGLE_MIN_PITCH_GAP - 1e-9 for other in taken.get(voice, [])):
+                break
+        else:  # pragma: no cover - 7 slots per voice; rosters are far smaller
+            raise ValueError(f"{cid}: no free pitch left on {voice}")
+        taken.setdefault(voice, []).append(pitch)
+        rate = round(STYLE_RATE.get(prof.speaking_style, 160) / 160 + (_seed(cid, "grate") % 7 - 3) * 0.01, 2)
+        out[cid] = (voice, pitch, rate)
+    return out
+
+
+def _premium_speed(prof: VoiceProfile) -> float:
+    return round(max(0.8, min(1.15, STYLE_RATE.get(prof.speaking_style, 160) / 160)), 2)
+
+
+def cast_voices(
+    characters: Iterable[tuple[str, VoiceProfile, Importance]],
+    premium_voices: tuple[PremiumVoice, ...] | None = None,
+) -> dict[str, VoiceCasting]:
+    """Cast a whole roster at once (leads first, so they get first pick).
+
+    `premium_voices` defaults to the table named by AIDAS_ELEVENLABS_VOICES, else the built-in one.
+    """
+    roster = sorted(characters, key=lambda c: (IMPORTANCE_ORDER[c[2]], c[0]))
+    if len({cid for cid, _p, _i in roster}) != len(roster):
+        raise ValueError("cast_voices: a character id appears twice in the roster")
+    premium = _cast_premium(roster, default_premium_voices() if premium_voices is None else premium_voices)
+    google = _cast_google(roster)
+    offline = _cast_offline(roster)
     cast: dict[str, VoiceCasting] = {}
-    for char_id, profile, _importance in sorted(characters, key=lambda c: (order[c[2]], c[0])):
-        cast[char_id] = cast_offline_voice(char_id, profile, taken)
+    for cid, prof, _importance in roster:
+        g_voice, g_pitch, g_rate = google[cid]
+        off = offline[cid]
+        if cid in premium:
+            provider, voice_id = "elevenlabs", premium[cid].voice_id
+        else:
+            provider, voice_id = "google", g_voice
+        cast[cid] = VoiceCasting(
+            provider=provider,
+            voice_id=voice_id,
+            pitch=off.pitch,
+            pitch_range=off.pitch_range,
+            rate=off.rate,
+            backup_voice_id=off.backup,
+            elevenlabs_voice_id=premium[cid].voice_id if cid in premium else "",
+            elevenlabs_speed=_premium_speed(prof),
+            elevenlabs_stability=round(0.4 + (_seed(cid, "stability") % 21) / 100, 2),
+            google_voice=g_voice,
+            google_pitch=g_pitch,
+            google_rate=g_rate,
+            offline_voice_id=off.variant,
+        )
     return cast
+
+
+def offline_variant(casting: VoiceCasting) -> str:
+    """The espeak-ng variant of a casting (rosters cast before the multi-provider casting kept it in voice_id)."""
+    return casting.offline_voice_id or (casting.voice_id if casting.provider == "offline" else "")
+
+
+def voice_signatures(casting: VoiceCasting) -> dict[str, tuple]:
+    """What makes a character's voice theirs on each provider; two characters must differ on each."""
+    sigs: dict[str, tuple] = {"offline": (offline_variant(casting), casting.pitch)}
+    if casting.elevenlabs_voice_id:
+        sigs["elevenlabs"] = (casting.elevenlabs_voice_id,)
+    if casting.google_voice:
+        sigs["google"] = (casting.google_voice, round(casting.google_pitch, 1))
+    return sigs
+
+
+def shared_voices(castings: dict[str, VoiceCasting]) -> list[str]:
+    """Problems: pairs of characters that would sound the same on some provider."""
+    problems = []
+    seen: dict[tuple[str, tuple], str] = {}
+    for cid in sorted(castings):
+        for provider, sig in voice_signatures(castings[cid]).items():
+            other = seen.setdefault((provider, sig), cid)
+            if other != cid:
+                problems.append(f"{other} and {cid} share the {provider} voice {sig}")
+    return problems

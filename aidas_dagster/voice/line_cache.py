@@ -6,7 +6,12 @@ of a script therefore re-voices exactly that line.
 
 Providers are duck-typed: anything with `name`, `model` and
 `synthesize(text, casting, emotion, atmosphere) -> (pcm16le_mono_bytes, word_timings, sample_rate)`
-plugs in (espeak-ng offline today; ElevenLabs or Google later).
+plugs in. A failover chain (voice/providers.py) is a `RoutedSpeech`: it says which providers may
+voice a character, best first, and which one actually voiced a line. The cache key is always that
+of the provider that voiced the line, so the line is found again on the next run without a call:
+the lookup walks the chain's providers best first and takes the first cached entry. Only a line
+the offline engine voiced (because every paid provider failed) is not reused while a paid provider
+is available again: the emergency voice is upgraded on the next run.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import json
 import wave
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -37,6 +42,28 @@ class SpeechProvider(Protocol):
     def synthesize(
         self, text: str, casting: VoiceCasting, emotion: str, atmosphere: str = ""
     ) -> tuple[bytes, list[WordTiming], int]: ...
+
+
+@runtime_checkable
+class RoutedSpeech(Protocol):
+    """A provider that picks, per character, who voices a line (the failover chain)."""
+
+    name: str
+    model: str
+
+    def lookup(self, casting: VoiceCasting) -> list[SpeechProvider]:
+        """Providers whose cached lines may stand for this character now, best first."""
+        ...
+
+    def voice(
+        self, text: str, casting: VoiceCasting, emotion: str, atmosphere: str = ""
+    ) -> tuple[SpeechProvider, bytes, list[WordTiming], int]:
+        """(provider that voiced it, pcm, word timings, sample rate)."""
+        ...
+
+    def record(self, voiced_by: SpeechProvider, text: str, casting: VoiceCasting, cache_hit: bool) -> None:
+        """Enter the line in the cost ledger."""
+        ...
 
 
 def line_key(provider: SpeechProvider, text: str, casting: VoiceCasting, emotion: str, atmosphere: str) -> str:
@@ -91,13 +118,22 @@ def synthesize_line(
     cache_dir: Path,
 ) -> SynthesizedLine:
     """The line's audio from the cache, or voiced by `provider` and cached (WAV first, JSON last)."""
-    key = line_key(provider, text, casting, emotion, atmosphere)
-    wav_path, meta_path = cache_paths(Path(cache_dir), key)
-    cached = _load(wav_path, meta_path, provider)
-    if cached is not None:
-        return cached
+    routed = provider if isinstance(provider, RoutedSpeech) else None
+    for candidate in routed.lookup(casting) if routed else [provider]:
+        wav_path, meta_path = cache_paths(Path(cache_dir), line_key(candidate, text, casting, emotion, atmosphere))
+        cached = _load(wav_path, meta_path, candidate)
+        if cached is not None:
+            if routed:
+                routed.record(candidate, text, casting, cache_hit=True)
+            return cached
 
-    pcm, words, sample_rate = provider.synthesize(text, casting, emotion, atmosphere)
+    if routed:
+        voiced_by, pcm, words, sample_rate = routed.voice(text, casting, emotion, atmosphere)
+    else:
+        voiced_by = provider
+        pcm, words, sample_rate = provider.synthesize(text, casting, emotion, atmosphere)
+    provider = voiced_by
+    wav_path, meta_path = cache_paths(Path(cache_dir), line_key(provider, text, casting, emotion, atmosphere))
     if not pcm or len(pcm) < 2 or _peak(pcm) < SILENT_PEAK:
         raise SpeechError(f"{provider.name} ({provider.model}) returned no audio for the line {text!r}")
     if sample_rate <= 0:

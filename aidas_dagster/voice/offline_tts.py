@@ -23,43 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from aidas_dagster.story.models import VoiceCasting
+from aidas_dagster.voice.casting import offline_variant
+from aidas_dagster.voice.delivery import ATMOSPHERE_ADJUSTMENTS, EMOTION_ADJUSTMENTS, delivery  # noqa: F401 - re-exported
 from aidas_dagster.voice.line_cache import SpeechError
 from aidas_dagster.voice.models import WordTiming
 
-# -- delivery: emotion and atmosphere -----------------------------------------------------------
-
-# emotion -> (pitch offset on espeak's 0-99 scale, speed delta, volume delta, range offset).
-# Speed and volume deltas follow the spec's relative adjustments (+0.1 = 10 % more); the spec's
-# +10 % pitch is about +6 on espeak's scale. Emotions missing from the spec follow the brief:
-# shy/worried softer and a little slower, tense faster, calm slower.
-EMOTION_ADJUSTMENTS: dict[str, tuple[int, float, float, int]] = {
-    "neutral": (0, 0.0, 0.0, 0),
-    "happy": (6, 0.05, 0.10, 8),
-    "excited": (8, 0.12, 0.15, 12),
-    "sad": (-6, -0.10, -0.15, -12),
-    "angry": (-3, 0.10, 0.20, 15),
-    "surprised": (10, 0.15, 0.15, 12),
-    "fear": (8, 0.20, -0.05, 6),
-    "shy": (2, -0.05, -0.20, -6),
-    "worried": (3, -0.05, -0.12, -4),
-    "tense": (2, 0.10, -0.05, -4),
-    "calm": (-3, -0.08, -0.05, -8),
-}
-
-# Atmosphere keywords (Korean scene descriptions as the writers' room produces them, plus the
-# spec's English keys) -> (speed delta, volume delta, range offset). Every matching group applies.
-ATMOSPHERE_ADJUSTMENTS: list[tuple[tuple[str, ...], float, float, int]] = [
-    # spec: tense -> speed +0.1, volume -0.1
-    (("긴장", "팽팽", "불길", "불안", "서늘", "숨이 멎", "tense", "suspense"), 0.10, -0.10, 0),
-    # hushed scenes are spoken softer and a little slower
-    (("조용", "고요", "정적", "은밀", "조심", "quiet", "hushed"), -0.05, -0.15, -4),
-    # spec: romantic -> speed -0.05, more expressive
-    (("설레", "로맨", "묘한", "romantic"), -0.05, 0.0, 6),
-    # crowds talk over each other: a little faster and louder
-    (("왁자", "떠들썩", "술렁", "수다", "lively"), 0.05, 0.10, 4),
-    # heavy or warm scenes slow down
-    (("무거", "차분", "느긋", "따뜻", "정겨", "calm", "warm"), -0.04, 0.0, -3),
-]
+# -- delivery on espeak-ng: emotion and atmosphere (voice/delivery.py) as espeak parameters ----
 
 # espeak-ng's accepted ranges.
 RATE_BOUNDS = (80, 450)
@@ -83,18 +52,12 @@ def _clamp(value: float, bounds: tuple[float, float]) -> float:
 
 def calculate_modulation(casting: VoiceCasting, emotion: str, atmosphere: str = "") -> Modulation:
     """The cast voice moved by the line's emotion and the scene's atmosphere, within espeak's ranges."""
-    pitch_off, speed, volume, range_off = EMOTION_ADJUSTMENTS.get(emotion.strip().lower(), (0, 0.0, 0.0, 0))
-    mood = atmosphere.lower()
-    for keywords, a_speed, a_volume, a_range in ATMOSPHERE_ADJUSTMENTS:
-        if any(k in mood for k in keywords):
-            speed += a_speed
-            volume += a_volume
-            range_off += a_range
+    d = delivery(emotion, atmosphere)
     return Modulation(
-        pitch=int(_clamp(casting.pitch + pitch_off, PARAM_BOUNDS)),
-        pitch_range=int(_clamp(casting.pitch_range + range_off, PARAM_BOUNDS)),
-        rate=int(round(_clamp(casting.rate * (1.0 + speed), RATE_BOUNDS))),
-        volume=round(_clamp(1.0 + volume, VOLUME_BOUNDS), 3),
+        pitch=int(_clamp(casting.pitch + d.pitch_steps, PARAM_BOUNDS)),
+        pitch_range=int(_clamp(casting.pitch_range + d.range_steps, PARAM_BOUNDS)),
+        rate=int(round(_clamp(casting.rate * (1.0 + d.speed), RATE_BOUNDS))),
+        volume=round(_clamp(1.0 + d.volume, VOLUME_BOUNDS), 3),
     )
 
 
@@ -305,6 +268,7 @@ class OfflineSpeech:
     """Speech provider backed by espeak-ng's Korean voice; duck-typed like every provider."""
 
     name = "offline"
+    paid = False
 
     def __init__(self) -> None:
         # The model string is part of every cache key: a new espeak-ng voices lines anew.
@@ -315,7 +279,7 @@ class OfflineSpeech:
         """espeak voice name 'ko+<variant>', falling back to the backup variant, then plain 'ko'."""
         with _LOCK:
             engine = _engine()
-            for variant in (casting.voice_id, casting.backup_voice_id):
+            for variant in (offline_variant(casting), casting.backup_voice_id):
                 if variant and engine.has_variant(variant):
                     return f"ko+{variant}"
         return "ko"

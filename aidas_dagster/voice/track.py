@@ -58,6 +58,7 @@ class _Voiced:
     speaker_name: str
     wav_path: str
     words: list[WordTiming]
+    provider: str  # who actually voiced the line (a chain may fail over)
     samples: np.ndarray  # levelled float32 at the track's sample rate
 
 
@@ -188,7 +189,7 @@ def _voice_lines(
         gain_db = 20 * math.log10(calculate_modulation(casting, line.emotion, scene.atmosphere).volume)
         gain_db = max(-MAX_EMOTION_GAIN_DB, min(MAX_EMOTION_GAIN_DB, gain_db))
         levelled = level_line(_resample(samples, rate, track_rate), track_rate, gain_db)
-        voiced.append(_Voiced(scene, line, character.name, synth.wav_path, synth.words, levelled))
+        voiced.append(_Voiced(scene, line, character.name, synth.wav_path, synth.words, synth.provider, levelled))
     return voiced, track_rate
 
 
@@ -263,7 +264,7 @@ def build_track(
                     WordTiming(text=w.text, start=round(start + w.start, 4), end=round(min(start + w.end, end), 4))
                     for w in v.words
                 ],
-                provider=provider.name,
+                provider=v.provider,
             )
         )
     duration = total / rate
