@@ -143,8 +143,7 @@ def daily_production(context: dg.ScheduleEvaluationContext, studio: StudioResour
 def run_failure_alerts(context: dg.RunFailureSensorContext):
     run = context.dagster_run
     step_errors = [
-        (event.step_key or "run", event.step_failure_data.error.message if event.step_failure_data.error else "")
-        for event in context.get_step_failure_events()
+        (event.step_key or "run", _root_message(event.step_failure_data.error)) for event in context.get_step_failure_events()
     ]
     if not step_errors and context.failure_event.message:
         step_errors = [("run", context.failure_event.message)]
@@ -154,6 +153,15 @@ def run_failure_alerts(context: dg.RunFailureSensorContext):
     channels = AlertChannels.from_env()
     outcome = deliver(alert, channels)
     context.log.info(scrub(f"alert {alert.key}: {outcome or 'no alert channel configured'}"))
+
+
+def _root_message(error) -> str:
+    """The message of the error that started it all (Dagster wraps user errors in its own)."""
+    if error is None:
+        return ""
+    while error.cause is not None:
+        error = error.cause
+    return error.message
 
 
 def _env_text(name: str):
