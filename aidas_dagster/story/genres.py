@@ -270,6 +270,23 @@ def genre_key(genre: str) -> str:
     return "drama"
 
 
+# The spec names some required elements in the plural or by their purpose; the beat that fulfils them.
+ELEMENT_BEATS = {
+    "red_herrings": "red_herring",
+    "clue_revelations": "clue_revelation",
+    "true_villain_reveal": "final_twist",
+    "misunderstandings": "misunderstanding",
+    "running_gags": "running_gag",
+    "slapstick_moments": "slapstick_moment",
+}
+
+
+def missing_elements(template: GenreTemplate, placed_beats: list[str]) -> list[str]:
+    """The template's required elements (spec 7.1) that no placed beat fulfils."""
+    placed = set(placed_beats)
+    return [e for e in template.required_elements if ELEMENT_BEATS.get(e, e) not in placed]
+
+
 def template_for(genre: str) -> GenreTemplate:
     """The template for a free-text genre or a template key."""
     return TEMPLATES[genre] if genre in TEMPLATES else TEMPLATES[genre_key(genre)]
