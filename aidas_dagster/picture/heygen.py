@@ -27,17 +27,22 @@ Errors come as ``{"error": {"code", "message"}}``: 401 bad key (a clear failure 
 the key), 402 no credit (stop using HeyGen for the rest of the run; the caller renders locally),
 429 (honour Retry-After; a 429 whose code names a quota is treated like 402), 5xx and timeouts
 (retried through `core.paid_call`). The balance is ``GET /v2/user/remaining_quota`` →
-``{"data": {"remaining_quota": n}}`` (the only balance endpoint HeyGen documents).
+``{"data": {"remaining_quota": n}}`` (v3 has no documented balance endpoint we could find).
 
 Where HeyGen's documentation is silent we chose: ``video_id`` before ``id`` in the create reply,
-the ``image`` asset input for portraits, and the dark colour background (the compositor keys the
-clip over the location backdrop by cropping, not chroma).
+the ``image`` asset input for portraits, and a plain colour background (``background_color``).
 
 Crash safety: before creating, a small job record (``<key>.job.json``) is written beside the cache
 entry holding the idempotency key; after creating, the job id. A run that crashed mid-way resumes
 polling that job (or repeats the create with the same key, which HeyGen replays) instead of paying
 for a new one. Finished clips are content-addressed (avatar + audio digest + settings), so a line
-that did not change is never sent again.
+that did not change is never sent again. A job that failed (or that HeyGen no longer knows) is
+made again by a later run under a new key, since the old key would replay the old reply.
+
+Costs: each job is recorded in the ledger once, when HeyGen hands out its id (provider "heygen",
+units = seconds of line audio, cost = whole seconds × the configured per-minute price); HeyGen
+refunds failed renders but the ledger keeps the charge, erring towards the budget. Cache hits are
+recorded at cost 0; refusals (402) and failed jobs are recorded at cost 0 with HeyGen's reason.
 """
 
 from __future__ import annotations
