@@ -1,0 +1,1125 @@
+"""The LLM story engine: OpenAI, or any OpenAI-compatible server, writes bible, cast and scripts.
+
+The model fills small typed "draft" models through chat completions with a strict JSON-schema
+response format; the drafts are converted into the project's models, and fields a model should
+not invent are filled by the same deterministic helpers the offline engine uses (genre template
+placement of arc and beats, voice casting, avatar looks, the story-state bookkeeping).
+
+Bad output (invalid JSON, schema violations, unknown character ids, a script the project's
+validation rejects) gets a repair turn that lists every problem by field path, at most
+`max_repairs` times; then a StoryOutputError names what was still wrong. Transport failures go
+through the project's one retry mechanism (core.paid_call); every call is recorded in the cost
+ledger, and a content cache answers repeated identical requests without paying again.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import openai
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aidas_dagster.core.config import SeriesConfig
+from aidas_dagster.core.ledger import Budget, CostLedger, LedgerEntry
+from aidas_dagster.core.paid_call import Decision, OutOfCredit, ProviderError, RetryPolicy, call_with_retry
+from aidas_dagster.core.storage import write_json
+from aidas_dagster.story import prompts
+from aidas_dagster.story.genres import arc_episodes, place_beats, template_for
+from aidas_dagster.story.models import (
+    AgeGroup,
+    ArcPart,
+    Character,
+    CharacterState,
+    EpisodeOutline,
+    EpisodeScript,
+    Gender,
+    GenreBeat,
+    Importance,
+    Line,
+    Relationship,
+    Roster,
+    Scene,
+    SeriesBible,
+    StoryState,
+    Subplot,
+    VoiceProfile,
+)
+from aidas_dagster.story.offline_engine import _AVATAR, _appearance, pair_key
+from aidas_dagster.story.validation import (
+    MIN_CHARACTERS,
+    bible_problems,
+    expected_line_range,
+    roster_problems,
+    script_problems,
+)
+from aidas_dagster.voice.casting import cast_voices
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "openai"
+DEFAULT_MODEL = "gpt-4o-mini"
+
+# USD per 1M tokens (input, output), OpenAI list prices; the longest matching prefix wins.
+PRICES_PER_MILLION: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-5-nano": (0.05, 0.40),
+    "gpt-5-mini": (0.25, 2.00),
+    "gpt-5": (1.25, 10.00),
+}
+# A model we have no price for is estimated high rather than free, so budgets stay safe.
+UNKNOWN_MODEL_PRICE = (2.50, 10.00)
+
+MAX_KEY_EVENTS = 40  # the story state keeps the latest key events, like the offline engine
+MAX_ACTIVE_GOALS = 4
+MAX_INTIMACY_STEP = 10  # relationships move gradually (spec 4.1.4)
+NEW_ACQUAINTANCE = 20  # intimacy of a pair the roster did not relate
+SHOWN_PROBLEMS = 20
+
+Emotion = Literal["neutral", "happy", "sad", "angry", "surprised", "shy", "worried", "excited", "calm", "tense"]
+SpeakingStyle = Literal[
+    "energetic", "casual", "confident", "shy", "thoughtful", "gentle", "calm", "formal", "calculating", "articulate",
+    "assertive",
+]
+Status = Literal["active", "absent", "dead"]
+CHAR_ID = r"^CHAR\d{3}$"
+
+
+# =============================================================================================
+# Errors
+# =============================================================================================
+
+
+class StoryOutputError(ProviderError):
+    """The model's output stayed unusable after the allowed repair turns."""
+
+
+class StoryRefusal(ProviderError):
+    """The model refused to write what was asked."""
+
+
+class DraftProblems(ValueError):
+    """A draft that parsed but cannot become the project's model; each problem names its field."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+# =============================================================================================
+# Drafts: what the model fills (no defaults, no free-form dicts: strict JSON schema friendly)
+# =============================================================================================
+
+
+class _Draft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CastPlanDraft(_Draft):
+    id: str = Field(pattern=CHAR_ID)
+    name: str
+    role: str
+    importance: Importance
+
+
+class ArcPartDraft(_Draft):
+    name: str
+    description: str
+
+
+class SubplotDraft(_Draft):
+    title: str
+    characters: list[str]
+    episodes: list[int]
+    description: str
+
+
+class BeatDraft(_Draft):
+    beat: str
+    description: str
+
+
+class OutlineDraft(_Draft):
+    episode_number: int
+    title: str
+    main_event: str
+    sub_events: list[str]
+    character_focus: list[str]
+    emotional_journey: str
+    cliffhanger_type: str
+
+
+class BibleDraft(_Draft):
+    logline: str
+    themes: list[str] = Field(min_length=1)
+    tone: str
+    arc: list[ArcPartDraft] = Field(min_length=4, max_length=4)
+    main_conflict: str
+    cast_plan: list[CastPlanDraft]
+    subplots: list[SubplotDraft] = Field(min_length=2, max_length=3)
+    genre_beats: list[BeatDraft]
+    outlines: list[OutlineDraft]
+
+
+class CharacterDraft(_Draft):
+    id: str = Field(pattern=CHAR_ID)
+    name: str
+    role: str
+    importance: Importance
+    gender: Gender
+    age: int = Field(ge=5, le=100)
+    age_group: AgeGroup
+    occupation: str
+    personality: list[str] = Field(min_length=1)
+    background: str
+    goals: list[str] = Field(min_length=1)
+    secrets: list[str]
+    speech_style: str
+    voice_tone: str
+    speaking_style: SpeakingStyle
+
+
+class RelationshipDraft(_Draft):
+    a: str
+    b: str
+    type: str
+    intimacy: int = Field(ge=0, le=100)
+    potential_arc: str
+
+
+class RosterDraft(_Draft):
+    characters: list[CharacterDraft]
+    relationships: list[RelationshipDraft]
+
+
+class LineDraft(_Draft):
+    speaker: str
+    text: str
+    emotion: Emotion
+    listener: str
+    reaction: str
+
+
+class SceneDraft(_Draft):
+    location: str
+    time_of_day: str
+    atmosphere: str
+    characters: list[str]
+    lines: list[LineDraft] = Field(min_length=1)
+
+
+class CharacterUpdateDraft(_Draft):
+    id: str
+    emotional_state: str
+    location: str
+    active_goals: list[str]
+    status: Status
+    development: str
+
+
+class RelationshipChangeDraft(_Draft):
+    a: str
+    b: str
+    delta: int = Field(ge=-MAX_INTIMACY_STEP, le=MAX_INTIMACY_STEP)
+
+
+class ScriptDraft(_Draft):
+    title: str
+    summary: str
+    scenes: list[SceneDraft] = Field(min_length=1)
+    key_events: list[str]
+    new_conflict: str
+    partly_resolved: str
+    resolved_threads: list[str]
+    new_threads: list[str]
+    cliffhanger: str
+    character_updates: list[CharacterUpdateDraft]
+    relationship_changes: list[RelationshipChangeDraft]
+
+
+def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema in the form strict structured output demands: every object closed,
+    every property required, no defaults or titles."""
+    schema = model.model_json_schema()
+
+    def fix(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        node.pop("title", None)
+        node.pop("default", None)
+        properties = node.get("properties")
+        if isinstance(properties, dict):
+            node["additionalProperties"] = False
+            node["required"] = list(properties)
+            for child in properties.values():
+                fix(child)
+        fix(node.get("items"))
+        for key in ("anyOf", "allOf", "oneOf"):
+            for child in node.get(key, []):
+                fix(child)
+        for child in node.get("$defs", {}).values():
+            fix(child)
+
+    fix(schema)
+    return schema
+
+
+# =============================================================================================
+# Conversions between drafts and the project's models
+# =============================================================================================
+
+
+def _validation_problems(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        path = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        out.append(f"{path}: {err['msg']}")
+    return out
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def bible_from_draft(config: SeriesConfig, draft: BibleDraft) -> SeriesBible:
+    """The series bible; arc episode ranges and genre-beat placement come from the genre template."""
+    template = template_for(config.genre)
+    n = config.total_episodes
+    problems: list[str] = []
+    plan_ids = [entry.id for entry in draft.cast_plan]
+    if len(draft.cast_plan) < MIN_CHARACTERS:
+        problems.append(f"cast_plan: {len(draft.cast_plan)} characters; at least {MIN_CHARACTERS} are needed")
+    if len(set(plan_ids)) != len(plan_ids):
+        problems.append("cast_plan: character ids must be unique")
+    known = set(plan_ids)
+
+    def ids_ok(path: str, ids: list[str]) -> None:
+        for k, cid in enumerate(ids):
+            if cid not in known:
+                problems.append(f"{path}.{k}: {cid!r} is not an id in cast_plan")
+
+    parts = arc_episodes(template, n)
+    arc = [
+        ArcPart(name=part.name, episodes=episodes, description=part.description)
+        for part, episodes in zip(draft.arc, parts)
+    ]
+    phase_of = {e: part.name for part in arc for e in part.episodes}
+
+    subplots = []
+    for i, sp in enumerate(draft.subplots):
+        ids_ok(f"subplots.{i}.characters", sp.characters)
+        outside = [e for e in sp.episodes if not 1 <= e <= n]
+        if outside:
+            problems.append(f"subplots.{i}.episodes: {outside} are outside 1-{n}")
+        subplots.append(
+            Subplot(
+                title=sp.title,
+                characters=_dedupe(sp.characters),
+                episodes=sorted(set(sp.episodes)),
+                description=sp.description,
+            )
+        )
+
+    placed = place_beats(template, n)
+    described = {b.beat.strip(): b.description for b in draft.genre_beats}
+    genre_beats = []
+    for beat, episode in placed:
+        if beat.name not in described:
+            problems.append(f"genre_beats: no description for beat {beat.name!r} (episode {episode})")
+        genre_beats.append(GenreBeat(beat=beat.name, episode=episode, description=described.get(beat.name, "")))
+
+    by_episode: dict[int, OutlineDraft] = {}
+    for i, o in enumerate(draft.outlines):
+        if not 1 <= o.episode_number <= n:
+            problems.append(f"outlines.{i}.episode_number: {o.episode_number} is outside 1-{n}")
+        elif o.episode_number in by_episode:
+            problems.append(f"outlines.{i}.episode_number: episode {o.episode_number} has two outlines")
+        else:
+            by_episode[o.episode_number] = o
+        ids_ok(f"outlines.{i}.character_focus", o.character_focus)
+    missing = [e for e in range(1, n + 1) if e not in by_episode]
+    if missing:
+        problems.append(f"outlines: no outline for episode(s) {missing}; write one for every episode 1-{n}")
+    if problems:
+        raise DraftProblems(problems)
+
+    outlines = [
+        EpisodeOutline(
+            episode_number=e,
+            title=by_episode[e].title,
+            arc_phase=phase_of.get(e, arc[-1].name),
+            main_event=by_episode[e].main_event,
+            sub_events=by_episode[e].sub_events,
+            character_focus=_dedupe(by_episode[e].character_focus),
+            emotional_journey=by_episode[e].emotional_journey,
+            cliffhanger_type=by_episode[e].cliffhanger_type,
+            beats=[beat.name for beat, be in placed if be == e],
+        )
+        for e in range(1, n + 1)
+    ]
+    fields: dict[str, Any] = {}
+    if "cast_plan" in SeriesBible.model_fields:  # keep the plan where the bible model can store it
+        fields["cast_plan"] = [entry.model_dump() for entry in draft.cast_plan]
+    bible = SeriesBible(
+        series_id=config.series_id,
+        config=config,
+        genre_key=template.key,
+        logline=draft.logline,
+        themes=_dedupe([config.main_theme, *draft.themes]),
+        tone=draft.tone,
+        arc=arc,
+        main_conflict=draft.main_conflict,
+        subplots=subplots,
+        genre_beats=genre_beats,
+        outlines=outlines,
+        **fields,
+    )
+    problems = bible_problems(bible)
+    if problems:
+        raise DraftProblems(problems)
+    return bible
+
+
+def roster_from_draft(config: SeriesConfig, bible: SeriesBible, draft: RosterDraft) -> Roster:
+    """The cast; voices, avatar looks and avatar strategy are cast deterministically, never by the model."""
+    problems: list[str] = []
+    ids = [c.id for c in draft.characters]
+    duplicates = sorted({cid for cid in ids if ids.count(cid) > 1})
+    if duplicates:
+        problems.append(f"characters: ids {duplicates} are used more than once")
+    known = set(ids)
+    referenced = sorted(
+        {cid for sp in bible.subplots for cid in sp.characters}
+        | {cid for o in bible.outlines for cid in o.character_focus}
+    )
+    absent = [cid for cid in referenced if cid not in known]
+    if absent:
+        problems.append(f"characters: the bible refers to {absent}, which are missing")
+    relationships = []
+    seen: set[str] = set()
+    for i, r in enumerate(draft.relationships):
+        for side in ("a", "b"):
+            if getattr(r, side) not in known:
+                problems.append(f"relationships.{i}.{side}: {getattr(r, side)!r} is not a character id")
+        if r.a == r.b:
+            problems.append(f"relationships.{i}: a character cannot be related to themselves")
+        key = pair_key(r.a, r.b)
+        if key in seen:
+            continue  # a repeated pair adds nothing; the first one stands
+        seen.add(key)
+        relationships.append(
+            Relationship(a=r.a, b=r.b, type=r.type, intimacy=r.intimacy, potential_arc=r.potential_arc)
+        )
+    if problems:
+        raise DraftProblems(problems)
+
+    profiles = {
+        c.id: VoiceProfile(gender=c.gender, age_group=c.age_group, tone=c.voice_tone, speaking_style=c.speaking_style)
+        for c in draft.characters
+    }
+    voices = cast_voices([(c.id, profiles[c.id], c.importance) for c in draft.characters])
+    characters = [
+        Character(
+            id=c.id,
+            name=c.name,
+            role=c.role,
+            importance=c.importance,
+            gender=c.gender,
+            age=c.age,
+            occupation=c.occupation,
+            personality=c.personality,
+            background=c.background,
+            goals=c.goals,
+            secrets=c.secrets,
+            speech_style=c.speech_style,
+            voice_profile=profiles[c.id],
+            # The look is seeded by series and id from age, gender and occupation, as offline.
+            appearance=_appearance(config.series_id, c.id, c),  # type: ignore[arg-type]
+            avatar_strategy=_AVATAR[c.importance],
+            voice=voices[c.id],
+        )
+        for c in sorted(draft.characters, key=lambda c: c.id)
+    ]
+    roster = Roster(series_id=config.series_id, characters=characters, relationships=relationships)
+    problems = roster_problems(roster)
+    if problems:
+        raise DraftProblems(problems)
+    return roster
+
+
+def initial_state(bible: SeriesBible, roster: Roster) -> StoryState:
+    """Before episode 1: everyone calm at the start, the main conflict and the subplots open."""
+    return StoryState(
+        after_episode=0,
+        character_states={
+            c.id: CharacterState(emotional_state="평온", location="첫 등장 전", active_goals=list(c.goals[:3]))
+            for c in roster.characters
+        },
+        relationships={pair_key(r.a, r.b): r.intimacy for r in roster.relationships},
+        key_events=[],
+        open_threads=_dedupe([bible.main_conflict] + [f"{sp.title}: {sp.description}" for sp in bible.subplots]),
+        resolved_threads=[],
+        summaries=[],
+    )
+
+
+def script_from_draft(
+    bible: SeriesBible, roster: Roster, previous: StoryState, episode: int, draft: ScriptDraft, writer: str
+) -> EpisodeScript:
+    """The episode script and the story state after it, computed from the previous state and the
+    changes the model reports (intimacy steps bounded, threads closed only if they were open)."""
+    known = roster.by_id()
+    problems: list[str] = []
+
+    def check(path: str, cid: str) -> bool:
+        if cid in known:
+            return True
+        problems.append(f"{path}: {cid!r} is not a character id of the roster")
+        return False
+
+    def was_dead(cid: str) -> bool:
+        state = previous.character_states.get(cid)
+        return state is not None and state.status == "dead"
+
+    scenes: list[Scene] = []
+    for i, sd in enumerate(draft.scenes):
+        present = [cid for k, cid in enumerate(sd.characters) if check(f"scenes.{i}.characters.{k}", cid)]
+        lines = []
+        for j, ld in enumerate(sd.lines):
+            where = f"scenes.{i}.lines.{j}"
+            if not ld.text.strip():
+                problems.append(f"{where}.text: empty line")
+                continue
+            if check(f"{where}.speaker", ld.speaker) and was_dead(ld.speaker):
+                problems.append(f"{where}.speaker: {known[ld.speaker].name} died earlier and cannot speak")
+            listener = ld.listener.strip() or None
+            if listener is not None and not check(f"{where}.listener", listener):
+                listener = None
+            if listener == ld.speaker:
+                listener = None
+            lines.append(
+                Line(
+                    speaker=ld.speaker,
+                    text=ld.text.strip(),
+                    emotion=ld.emotion,
+                    listener=listener,
+                    reaction=ld.reaction if listener else "",
+                )
+            )
+            # Whoever speaks or is spoken to is in the scene, even if the model forgot to list them.
+            present += [cid for cid in (ld.speaker, listener) if cid in known]
+        scenes.append(
+            Scene(
+                number=i + 1,
+                location=sd.location,
+                time_of_day=sd.time_of_day,
+                atmosphere=sd.atmosphere,
+                characters=_dedupe(present),
+                lines=lines,
+            )
+        )
+
+    open_now = {t.strip(): t for t in previous.open_threads}
+    resolved: list[str] = []
+    for k, thread in enumerate(draft.resolved_threads):
+        if thread.strip() in open_now:
+            resolved.append(open_now[thread.strip()])
+        else:
+            problems.append(
+                f"resolved_threads.{k}: {thread!r} is not one of the unresolved plots; copy one of them exactly"
+            )
+
+    states = dict(previous.character_states)
+    developments: dict[str, str] = {}
+    for k, update in enumerate(draft.character_updates):
+        if not check(f"character_updates.{k}.id", update.id):
+            continue
+        if was_dead(update.id) and update.status != "dead":
+            problems.append(f"character_updates.{k}.status: {known[update.id].name} died earlier and stays dead")
+        states[update.id] = CharacterState(
+            emotional_state=update.emotional_state,
+            location=update.location,
+            active_goals=update.active_goals[-MAX_ACTIVE_GOALS:],
+            status=update.status,
+        )
+        if update.development.strip():
+            developments[update.id] = update.development.strip()
+    updated = {u.id for u in draft.character_updates}
+    for scene in scenes:  # present but not updated: they still moved to where the scene is
+        for cid in scene.characters:
+            if cid not in updated and cid in states:
+                states[cid] = states[cid].model_copy(update={"location": scene.location})
+
+    relationships = dict(previous.relationships)
+    changes: dict[str, int] = {}
+    for k, change in enumerate(draft.relationship_changes):
+        ok_a = check(f"relationship_changes.{k}.a", change.a)
+        ok_b = check(f"relationship_changes.{k}.b", change.b)
+        if not (ok_a and ok_b) or change.a == change.b:
+            continue
+        key = pair_key(change.a, change.b)
+        before = relationships.get(key, NEW_ACQUAINTANCE)
+        after = max(0, min(100, before + change.delta))
+        relationships[key] = after
+        if after != before:
+            changes[key] = changes.get(key, 0) + after - before
+    if problems:
+        raise DraftProblems(problems)
+
+    new_conflict = draft.new_conflict.strip()
+    open_threads = _dedupe(
+        [t for t in previous.open_threads if t not in resolved]
+        + [new_conflict]
+        + [t.strip() for t in draft.new_threads if t.strip()]
+    )
+    key_events = [e.strip() for e in draft.key_events if e.strip()]
+    state = StoryState(
+        after_episode=episode,
+        character_states={cid: states[cid] for cid in sorted(states)},
+        relationships=relationships,
+        key_events=(previous.key_events + key_events)[-MAX_KEY_EVENTS:],
+        open_threads=open_threads,
+        resolved_threads=previous.resolved_threads + resolved,
+        summaries=previous.summaries + [draft.summary.strip()],
+    )
+    script = EpisodeScript(
+        series_id=bible.series_id,
+        episode_number=episode,
+        title=draft.title,
+        scenes=scenes,
+        summary=draft.summary.strip(),
+        key_events=key_events,
+        new_conflict=new_conflict,
+        partly_resolved=draft.partly_resolved,
+        cliffhanger=draft.cliffhanger,
+        character_developments=developments,
+        relationship_changes=changes,
+        state_after=state,
+        writer=writer,
+    )
+    problems = script_problems(script, roster, bible.config)
+    if problems:
+        raise DraftProblems(problems)
+    return script
+
+
+def script_to_draft(script: EpisodeScript, previous: StoryState) -> ScriptDraft:
+    """A stored script in the shape the model writes, so it can be asked to revise it."""
+    after = script.state_after
+    updates = [
+        CharacterUpdateDraft(
+            id=cid,
+            emotional_state=state.emotional_state,
+            location=state.location,
+            active_goals=state.active_goals,
+            status=state.status,
+            development=script.character_developments.get(cid, ""),
+        )
+        for cid, state in after.character_states.items()
+        if previous.character_states.get(cid) != state or cid in script.character_developments
+    ]
+    return ScriptDraft(
+        title=script.title,
+        summary=script.summary,
+        scenes=[
+            SceneDraft(
+                location=s.location,
+                time_of_day=s.time_of_day,
+                atmosphere=s.atmosphere,
+                characters=s.characters,
+                lines=[
+                    LineDraft(
+                        speaker=ln.speaker,
+                        text=ln.text,
+                        emotion=ln.emotion,  # type: ignore[arg-type]
+                        listener=ln.listener or "",
+                        reaction=ln.reaction,
+                    )
+                    for ln in s.lines
+                ],
+            )
+            for s in script.scenes
+        ],
+        key_events=script.key_events,
+        new_conflict=script.new_conflict,
+        partly_resolved=script.partly_resolved,
+        resolved_threads=[t for t in after.resolved_threads if t not in previous.resolved_threads],
+        new_threads=[
+            t for t in after.open_threads if t not in previous.open_threads and t != script.new_conflict
+        ],
+        cliffhanger=script.cliffhanger,
+        character_updates=updates,
+        relationship_changes=[
+            RelationshipChangeDraft(a=key.split("-")[0], b=key.split("-")[1], delta=delta)
+            for key, delta in script.relationship_changes.items()
+        ],
+    )
+
+
+# =============================================================================================
+# Transport: errors, retry verdicts, prices
+# =============================================================================================
+
+
+def _retry_after(response: Any) -> float | None:
+    """Seconds from Retry-After-Ms / Retry-After (seconds or an HTTP date)."""
+    headers = getattr(response, "headers", None) or {}
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return max(0.0, float(raw_ms) / 1000)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
+
+
+def _error_code(exc: openai.APIStatusError) -> str:
+    return str(getattr(exc, "code", None) or getattr(exc, "type", None) or "")
+
+
+def classify_openai_error(exc: BaseException) -> Decision:
+    """Rate limits, 5xx, 408/409 and network failures are retried; out-of-quota fails over; the rest fail."""
+    if isinstance(exc, openai.APIConnectionError):  # includes timeouts
+        return Decision("retry")
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status == 429:
+            if _error_code(exc) == "insufficient_quota":
+                return Decision("failover")
+            return Decision("retry", _retry_after(exc.response))
+        if status >= 500 or status in (408, 409):
+            return Decision("retry", _retry_after(exc.response))
+    return Decision("fail")
+
+
+def price_of(model: str, prices: dict[str, tuple[float, float]]) -> tuple[tuple[float, float], bool]:
+    """(USD per 1M input, output tokens) for a model, and whether the price is known."""
+    for prefix in sorted(prices, key=len, reverse=True):
+        if model == prefix or model.startswith(prefix + "-") or model.startswith(prefix + ":"):
+            return prices[prefix], True
+    return UNKNOWN_MODEL_PRICE, False
+
+
+@dataclass(frozen=True)
+class _Reply:
+    content: str | None
+    refusal: str | None
+    finish_reason: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    model: str
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+T = TypeVar("T")
+
+
+# =============================================================================================
+# The engine
+# =============================================================================================
+
+
+class OpenAIStoryEngine:
+    """Writes the series with an OpenAI chat model (or an OpenAI-compatible server at `base_url`)."""
+
+    def __init__(
+        self,
+        api_key: str,
+        model: str = DEFAULT_MODEL,
+        base_url: str | None = None,
+        ledger: CostLedger | None = None,
+        budget: Budget | None = None,
+        economy_model: str | None = None,
+        max_repairs: int = 2,
+        timeout: float = 120.0,
+        *,
+        cache_dir: Path | str | None = None,
+        prices: dict[str, tuple[float, float]] | None = None,
+        policy: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if not api_key:
+            raise ValueError("OpenAIStoryEngine needs an API key (local servers accept any non-empty key)")
+        if max_repairs < 0:
+            raise ValueError("max_repairs must be 0 or more")
+        self.model = model
+        self.economy_model = economy_model
+        self.base_url = base_url
+        self.ledger = ledger
+        self.budget = budget
+        self.max_repairs = max_repairs
+        self.timeout = timeout
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.prices = {**PRICES_PER_MILLION, **(prices or {})}
+        self.policy = policy
+        self.sleep = sleep
+        self._api_key = api_key
+        # One retry mechanism: the SDK's own retries are off, core.paid_call does them.
+        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
+
+    @property
+    def name(self) -> str:
+        return f"openai:{self.model}"
+
+    # -- the StoryEngine protocol ----------------------------------------------------------
+
+    def write_bible(self, config: SeriesConfig) -> SeriesBible:
+        template = template_for(config.genre)
+        n = config.total_episodes
+        arc_parts = [
+            {"part": i + 1, "template_name": spec.name, "template_description": spec.description, "episodes": eps}
+            for i, (spec, eps) in enumerate(zip(template.arc, arc_episodes(template, n)))
+        ]
+        beats = [{"beat": beat.name, "episode": e, "working_title": beat.title} for beat, e in place_beats(template, n)]
+        messages = prompts.bible_messages(
+            config, arc_parts, beats, template.label, list(template.character_roles), MIN_CHARACTERS
+        )
+        return self._exchange(
+            "write_bible",
+            messages,
+            BibleDraft,
+            lambda draft: bible_from_draft(config, draft),
+            series_id=config.series_id,
+            episode=0,
+            output_tokens=1500 + 250 * n,
+        )
+
+    def write_roster(self, config: SeriesConfig, bible: SeriesBible) -> Roster:
+        messages = prompts.roster_messages(config, bible, MIN_CHARACTERS)
+        return self._exchange(
+            "write_roster",
+            messages,
+            RosterDraft,
+            lambda draft: roster_from_draft(config, bible, draft),
+            series_id=config.series_id,
+            episode=0,
+            output_tokens=6000,
+        )
+
+    def initial_state(self, bible: SeriesBible, roster: Roster) -> StoryState:
+        return initial_state(bible, roster)
+
+    def write_script(self, bible: SeriesBible, roster: Roster, previous: StoryState, episode: int) -> EpisodeScript:
+        self._check_episode(bible, previous, episode)
+        line_range, min_scenes = self._size(bible.config)
+        messages = prompts.script_messages(bible, roster, previous, episode, line_range, min_scenes)
+        return self._exchange(
+            "write_script",
+            messages,
+            ScriptDraft,
+            lambda draft: script_from_draft(bible, roster, previous, episode, draft, self.name),
+            series_id=bible.series_id,
+            episode=episode,
+            output_tokens=80 * line_range[1] + 1500,
+        )
+
+    def revise_script(
+        self, bible: SeriesBible, roster: Roster, previous: StoryState, script: EpisodeScript, problems: list[str]
+    ) -> EpisodeScript:
+        """Spec 7.2 improve-and-retry: the model rewrites the script to fix the listed problems."""
+        episode = script.episode_number
+        self._check_episode(bible, previous, episode)
+        line_range, min_scenes = self._size(bible.config)
+        current = script_to_draft(script, previous).model_dump()
+        messages = prompts.revise_messages(bible, roster, previous, episode, current, problems, line_range, min_scenes)
+        return self._exchange(
+            "revise_script",
+            messages,
+            ScriptDraft,
+            lambda draft: script_from_draft(bible, roster, previous, episode, draft, self.name),
+            series_id=bible.series_id,
+            episode=episode,
+            output_tokens=80 * line_range[1] + 1500,
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _size(config: SeriesConfig) -> tuple[tuple[int, int], int]:
+        return expected_line_range(config), 5 if float(config.episode_duration) >= 5 else 1
+
+    @staticmethod
+    def _check_episode(bible: SeriesBible, previous: StoryState, episode: int) -> None:
+        if not bible.config.has_episode(episode):
+            raise ValueError(
+                f"{bible.series_id} has {bible.config.total_episodes} episodes; episode {episode} is beyond its end"
+            )
+        if previous.after_episode != episode - 1:
+            raise ValueError(
+                f"episode {episode} of {bible.series_id} must be written from the state after episode "
+                f"{episode - 1}, got the state after episode {previous.after_episode}"
+            )
+
+    def _pick_model(self) -> str:
+        if self.budget is not None and self.economy_model and self.budget.mode(PROVIDER) == "economy":
+            return self.economy_model
+        return self.model
+
+    def _exchange(
+        self,
+        operation: str,
+        messages: list[dict[str, str]],
+        draft_type: type[BaseModel],
+        convert: Callable[[Any], T],
+        *,
+        series_id: str,
+        episode: int,
+        output_tokens: int,
+    ) -> T:
+        """Ask, check, and repair until the draft converts, or max_repairs turns are spent."""
+        model = self._pick_model()
+        schema_name = draft_type.__name__
+        schema = strict_schema(draft_type)
+        turns: list[tuple[str, _Reply]] = []  # cached only once the exchange succeeds
+        problems: list[str] = []
+        for turn in range(self.max_repairs + 1):
+            reply = self._chat(
+                operation, model, messages, schema_name, schema, series_id, episode, output_tokens, turns, turn
+            )
+            result, problems = self._read(reply, draft_type, convert)
+            if not problems:
+                for key, good in turns:
+                    self._cache_put(key, good)
+                return result  # type: ignore[return-value]
+            log.warning(
+                "OpenAI %s for %s ep %s: unusable reply (turn %d of %d): %s",
+                operation, series_id, episode, turn + 1, self.max_repairs + 1, "; ".join(problems[:5]),
+            )
+            messages = messages + [
+                {"role": "assistant", "content": reply.content or ""},
+                prompts.repair_message(problems[:SHOWN_PROBLEMS]),
+            ]
+        where = f"{series_id} episode {episode}" if episode else series_id
+        shown = "\n".join(f"  - {p}" for p in problems[:SHOWN_PROBLEMS])
+        more = f"\n  … and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
+        raise StoryOutputError(
+            f"OpenAI {operation} for {where} (model {model}): the reply was still unusable after "
+            f"{self.max_repairs} repair turn(s); what was wrong:\n{shown}{more}"
+        )
+
+    @staticmethod
+    def _read(reply: _Reply, draft_type: type[BaseModel], convert: Callable[[Any], T]) -> tuple[T | None, list[str]]:
+        if not reply.content:
+            return None, ["the reply had no content; answer with the JSON object"]
+        if reply.finish_reason == "length":
+            return None, ["the reply was cut off at the output token limit; write the complete JSON, more concisely"]
+        text = reply.content.strip()
+        fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, re.DOTALL)  # some servers fence JSON anyway
+        if fenced:
+            text = fenced.group(1)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return None, [f"(top level): not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
+        try:
+            draft = draft_type.model_validate(data)
+        except ValidationError as exc:
+            return None, _validation_problems(exc)
+        try:
+            return convert(draft), []
+        except DraftProblems as exc:
+            return None, exc.problems
+        except ValidationError as exc:  # a converted value broke a constraint of the project's model
+            return None, _validation_problems(exc)
+
+    def _chat(
+        self,
+        operation: str,
+        model: str,
+        messages: list[dict[str, str]],
+        schema_name: str,
+        schema: dict[str, Any],
+        series_id: str,
+        episode: int,
+        output_tokens: int,
+        turns: list[tuple[str, _Reply]],
+        turn: int,
+    ) -> _Reply:
+        key = self._cache_key(model, messages, schema_name, schema)
+        cached = self._cache_get(key)
+        if cached is not None:
+            self._record(operation, cached, series_id, episode, cache_hit=True, turn=turn)
+            turns.append((key, cached))
+            return cached
+        if self.budget is not None:
+            prompt_tokens = sum(len(m["content"]) for m in messages) // 2  # Korean and JSON: ~2 chars a token
+            self.budget.ensure_can_spend(PROVIDER, self._cost(model, prompt_tokens, output_tokens)[0])
+        completion = self._create(operation, model, messages, schema_name, schema)
+        reply = self._reply_of(completion, model)
+        self._record(operation, reply, series_id, episode, cache_hit=False, turn=turn)
+        if reply.refusal:
+            raise StoryRefusal(
+                f"OpenAI {operation} for {series_id} (model {model}): the model refused: {reply.refusal}"
+            )
+        turns.append((key, reply))
+        return reply
+
+    def _create(
+        self, operation: str, model: str, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any]
+    ) -> Any:
+        attempts = 0
+
+        def call() -> Any:
+            nonlocal attempts
+            attempts += 1
+            return self._client.chat.completions.create(
+                model=model,
+                messages=messages,  # type: ignore[arg-type]
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": schema_name, "schema": schema, "strict": True},
+                },
+            )
+
+        def on_retry(attempt: int, exc: BaseException, wait: float) -> None:
+            log.warning("OpenAI %s: %s; retry %d in %.1fs", operation, self._short_reason(exc), attempt, wait)
+
+        failure: ProviderError
+        try:
+            return call_with_retry(
+                call, what=f"OpenAI {operation}", classify=classify_openai_error, policy=self.policy,
+                sleep=self.sleep, on_retry=on_retry,
+            )
+        except ProviderError as exc:
+            cause = exc.__cause__ or exc
+            message = f"OpenAI {operation} with model {model}: {self._explain(cause, model, attempts)}"
+            failure = OutOfCredit(message) if isinstance(exc, OutOfCredit) else ProviderError(message)
+        # Raised outside the handler so neither the SDK error (its request carries the key) nor the
+        # server's message (it may quote part of the key) travels with ours.
+        raise failure
+
+    def _short_reason(self, exc: BaseException) -> str:
+        if isinstance(exc, openai.APITimeoutError):
+            return f"timed out after {self.timeout:g}s"
+        if isinstance(exc, openai.APIConnectionError):
+            return "could not connect"
+        if isinstance(exc, openai.APIStatusError):
+            code = _error_code(exc)
+            return f"HTTP {exc.status_code}{f' {code}' if code else ''}"
+        return type(exc).__name__
+
+    def _redact(self, text: str) -> str:
+        text = text.replace(self._api_key, "[key]")
+        return re.sub(r"sk-[\w\-*]+", "[key]", text)[:300]
+
+    def _explain(self, exc: BaseException, model: str, attempts: int) -> str:
+        tried = f" (after {attempts} attempts)" if attempts > 1 else ""
+        where = self.base_url or "api.openai.com"
+        if isinstance(exc, openai.AuthenticationError):
+            return (
+                "the API key was rejected (HTTP 401). Check OPENAI_API_KEY (the key itself is not shown); "
+                "nothing was retried."
+            )
+        if isinstance(exc, openai.RateLimitError) and _error_code(exc) == "insufficient_quota":
+            return (
+                "OpenAI account out of credit (HTTP 429 insufficient_quota): add credit or raise the project's "
+                "quota in the OpenAI billing settings; not retried, since retrying cannot help."
+            )
+        if isinstance(exc, openai.PermissionDeniedError):
+            return f"access refused (HTTP 403): {self._redact(exc.message)}"
+        if isinstance(exc, openai.NotFoundError):
+            return f"model {model!r} or the endpoint was not found at {where} (HTTP 404): {self._redact(exc.message)}"
+        if isinstance(exc, openai.APITimeoutError):
+            return f"no answer within {self.timeout:g}s{tried}"
+        if isinstance(exc, openai.APIConnectionError):
+            return f"could not reach {where}{tried}"
+        if isinstance(exc, openai.APIStatusError):
+            code = _error_code(exc)
+            kind = "rate limited" if exc.status_code == 429 else "server error" if exc.status_code >= 500 else "refused"
+            return f"{kind} (HTTP {exc.status_code}{f' {code}' if code else ''}){tried}: {self._redact(exc.message)}"
+        return f"{type(exc).__name__}{tried}: {self._redact(str(exc))}"
+
+    @staticmethod
+    def _reply_of(completion: Any, model: str) -> _Reply:
+        choice = completion.choices[0] if completion.choices else None
+        message = choice.message if choice else None
+        usage = completion.usage
+        return _Reply(
+            content=message.content if message else None,
+            refusal=getattr(message, "refusal", None) if message else None,
+            finish_reason=choice.finish_reason if choice else None,
+            prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
+            completion_tokens=(usage.completion_tokens or 0) if usage else 0,
+            model=completion.model or model,
+        )
+
+    # -- cost and cache -------------------------------------------------------------------
+
+    def _cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> tuple[float, bool]:
+        (per_in, per_out), known = price_of(model, self.prices)
+        return (prompt_tokens * per_in + completion_tokens * per_out) / 1_000_000, known
+
+    def _record(
+        self, operation: str, reply: _Reply, series_id: str, episode: int, *, cache_hit: bool, turn: int
+    ) -> None:
+        if self.ledger is None:
+            return
+        repair = f" repair {turn}" if turn else ""
+        if cache_hit:
+            detail = f"cache hit{repair}: {reply.model}, {reply.total_tokens} tokens not paid again"
+            entry = LedgerEntry(
+                provider=PROVIDER, operation=operation, units=0, unit="tokens", cost_usd=0.0, cache_hit=True,
+                series_id=series_id, episode=episode, detail=detail,
+            )
+        else:
+            cost, known = self._cost(reply.model, reply.prompt_tokens, reply.completion_tokens)
+            detail = f"{reply.model}{repair}: {reply.prompt_tokens} in + {reply.completion_tokens} out"
+            if not known:
+                detail += " (price unknown; estimated at a high rate)"
+            if reply.total_tokens == 0:
+                detail += " (server reported no usage)"
+            entry = LedgerEntry(
+                provider=PROVIDER, operation=operation, units=reply.total_tokens, unit="tokens",
+                cost_usd=round(cost, 6), cache_hit=False, series_id=series_id, episode=episode, detail=detail,
+            )
+        self.ledger.record(entry)
+
+    def _cache_key(self, model: str, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any]) -> str:
+        blob = json.dumps(
+            {"model": model, "messages": messages, "schema_name": schema_name, "schema": schema},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def _cache_path(self, key: str) -> Path | None:
+        return self.cache_dir / key[:2] / f"{key}.json" if self.cache_dir else None
+
+    def _cache_get(self, key: str) -> _Reply | None:
+        path = self._cache_path(key)
+        if path is None or not path.exists():
+            return None
+        try:
+            return _Reply(**json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError):
+            return None  # a damaged entry is ignored and overwritten on success
+
+    def _cache_put(self, key: str, reply: _Reply) -> None:
+        path = self._cache_path(key)
+        if path is not None:
+            write_json(path, asdict(reply))
