@@ -2,6 +2,11 @@
 
 Publishing is idempotent: the id is derived from the series and episode, so re-publishing the
 same episode updates its record instead of creating a second video.
+
+The local channel has no viewers. For feedback it reads what a user drops beside a video's record:
+`<channel>/<video id>/comments.json` (a commentThreads.list response, a list of such pages, or a
+list of {"text", "author", "likes"} objects) and optionally `statistics.json` (a videos.list
+`statistics` object). Without them, feedback is empty.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from aidas_dagster.core.storage import atomic_path, file_digest, read_json, write_json
+from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_fixture, statistics_from_api
 from aidas_dagster.publish.metadata import VideoMetadata
 
 
@@ -73,3 +79,17 @@ class LocalChannel:
         # The video itself stays where the final cut wrote it; the record points at its digest.
         write_json(self.record_path(video_id), record)
         return record, True
+
+    def comments_path(self, video_id: str) -> Path:
+        return self.root / video_id / "comments.json"
+
+    def fetch_feedback(self, video_id: str, max_comments: int = 1000, series_id: str = "", episode: int = 0) -> CollectedFeedback:
+        """Comments and statistics a user dropped into the video's folder; empty when there are none."""
+        comments_file = self.comments_path(video_id)
+        stats_file = self.root / video_id / "statistics.json"
+        comments = comments_from_fixture(read_json(comments_file), str(comments_file)) if comments_file.exists() else []
+        stats = statistics_from_api(read_json(stats_file)) if stats_file.exists() else statistics_from_api({})
+        if not comments_file.exists():
+            note = f"the local channel has no viewers; drop comments into {comments_file} to try feedback"
+            return CollectedFeedback(statistics=stats, comments=[], source="local-empty", note=note)
+        return CollectedFeedback(statistics=stats, comments=comments[:max_comments], source="local-fixture")

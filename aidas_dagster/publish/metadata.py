@@ -69,7 +69,7 @@ def _trim_tags(tags: list[str]) -> list[str]:
     for tag in dict.fromkeys(t.strip() for t in tags if t.strip()):
         tag = _clean(tag)
         # YouTube counts a tag with a space as if quoted, plus a separator between tags.
-        cost = len(tag) + (2 if " " in tag else 0) + (1 if kept else 0)
+        cost = tags_length([tag]) + (1 if kept else 0)
         if used + cost > TAGS_MAX_CHARS:
             continue
         kept.append(tag)
@@ -77,15 +77,49 @@ def _trim_tags(tags: list[str]) -> list[str]:
     return kept
 
 
-def publish_slot(episode_day: date, hour: int) -> datetime:
-    return datetime.combine(episode_day, time(hour=hour), tzinfo=SEOUL)
+def publish_slot(episode_day: date, hour: int, tz: ZoneInfo = SEOUL) -> datetime:
+    return datetime.combine(episode_day, time(hour=hour), tzinfo=tz)
 
 
-def next_publish_slot(now: datetime, hour: int) -> datetime:
-    """The next daily release slot (Asia/Seoul) after `now`."""
-    local = now.astimezone(SEOUL)
-    slot = publish_slot(local.date(), hour)
+def next_publish_slot(now: datetime, hour: int, tz: ZoneInfo | str = SEOUL) -> datetime:
+    """The next daily release slot (default Asia/Seoul) after `now`."""
+    tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+    local = now.astimezone(tz)
+    slot = publish_slot(local.date(), hour, tz)
     return slot if slot > local else slot + timedelta(days=1)
+
+
+def tags_length(tags: list[str]) -> int:
+    """Characters YouTube counts for a tag list: a tag with a space counts quoted, plus separators."""
+    return sum(len(t) + (2 if " " in t else 0) for t in tags) + max(0, len(tags) - 1)
+
+
+def metadata_problems(title: str, description: str, tags: list[str]) -> list[str]:
+    """Why YouTube would reject this metadata (empty when it is within every limit)."""
+    problems = []
+    if not title.strip():
+        problems.append("title is empty")
+    if len(title) > TITLE_MAX_CHARS:
+        problems.append(f"title is {len(title)} characters (limit {TITLE_MAX_CHARS})")
+    size = len(description.encode("utf-8"))
+    if size > DESCRIPTION_MAX_BYTES:
+        problems.append(f"description is {size} bytes (limit {DESCRIPTION_MAX_BYTES})")
+    if tags_length(tags) > TAGS_MAX_CHARS:
+        problems.append(f"tags take {tags_length(tags)} characters (limit {TAGS_MAX_CHARS})")
+    for field, text in (("title", title), ("description", description), ("tags", "".join(tags))):
+        if "<" in text or ">" in text:
+            problems.append(f"{field} contains an angle bracket (< or >)")
+    return problems
+
+
+def tags_with_key(tags: list[str], key_tag: str) -> list[str]:
+    """The upload key first (it must survive trimming), then the other tags within the limit."""
+    rest = _trim_tags(tags)
+    kept = [key_tag]
+    for tag in rest:
+        if tag != key_tag and tags_length(kept + [tag]) <= TAGS_MAX_CHARS:
+            kept.append(tag)
+    return kept
 
 
 def build_metadata(

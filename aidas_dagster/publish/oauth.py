@@ -1,0 +1,100 @@
+"""YouTube OAuth: the installed-app flow, and a token file that only its owner can read.
+
+`aidas youtube-auth --client-secrets FILE [--token FILE]` runs Google's installed-app flow once
+(a browser window on this machine) and stores the authorised-user token. The pipeline then loads
+it, refreshes it when expired and rewrites it. The token file is created with mode 0600 from the
+start (never written wider and narrowed afterwards) and replaced atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+SCOPES = [
+    "https://www.googleapis.com/auth/youtube.upload",
+    # Reading comments and the channel's uploads, and updating video metadata.
+    "https://www.googleapis.com/auth/youtube.force-ssl",
+]
+DEFAULT_TOKEN_FILE = Path.home() / ".config" / "aidas" / "youtube-token.json"
+
+
+class YouTubeAuthError(RuntimeError):
+    """The token file is missing, unreadable or can no longer be refreshed; says what to do."""
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write `text` to `path` atomically; the file is mode 0600 from the moment it exists."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)  # mkstemp: 0600
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    return path
+
+
+def save_credentials(creds, path: Path | str) -> Path:
+    """Store `google.oauth2.credentials.Credentials` as `creds.to_json()`, mode 0600."""
+    return write_private(Path(path), creds.to_json())
+
+
+def load_credentials(path: Path | str, *, scopes: list[str] | None = None, request=None):
+    """Authorised-user credentials from `path`, refreshed (and rewritten, 0600) when expired.
+
+    `request` is a google.auth transport request; the default uses `requests`.
+    """
+    from google.auth.exceptions import RefreshError
+    from google.oauth2.credentials import Credentials
+
+    path = Path(path)
+    if not path.exists():
+        raise YouTubeAuthError(f"{path}: YouTube token file is missing; run `aidas youtube-auth --client-secrets FILE`")
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        creds = Credentials.from_authorized_user_info(info, scopes or SCOPES)
+    except (ValueError, KeyError) as exc:
+        # The message names the missing field, never a value.
+        raise YouTubeAuthError(f"{path}: not an authorised-user token ({exc}); run `aidas youtube-auth` again") from exc
+    if creds.valid:
+        return creds
+    if not creds.refresh_token:
+        raise YouTubeAuthError(f"{path}: the token expired and has no refresh token; run `aidas youtube-auth` again")
+    if request is None:
+        from google.auth.transport.requests import Request
+
+        request = Request()
+    try:
+        creds.refresh(request)
+    except RefreshError as exc:
+        raise YouTubeAuthError(
+            f"{path}: refreshing the YouTube token failed ({type(exc).__name__}); run `aidas youtube-auth` again"
+        ) from exc
+    save_credentials(creds, path)
+    return creds
+
+
+def run_auth_flow(client_secrets: Path | str, token_file: Path | str, *, open_browser: bool = True):
+    """Google's installed-app flow on a local port; stores the token and returns the credentials."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    client_secrets = Path(client_secrets)
+    if not client_secrets.exists():
+        raise YouTubeAuthError(f"{client_secrets}: OAuth client secrets file is missing (download it from Google Cloud Console)")
+    try:
+        flow = InstalledAppFlow.from_client_secrets_file(str(client_secrets), scopes=SCOPES)
+    except ValueError as exc:
+        raise YouTubeAuthError(f"{client_secrets}: not an installed-app OAuth client file ({exc})") from exc
+    creds = flow.run_local_server(port=0, open_browser=open_browser)
+    save_credentials(creds, token_file)
+    return creds

@@ -1,0 +1,557 @@
+"""Publishing to YouTube with google-api-python-client: exactly once, resumable, within quota.
+
+Same interface as the local channel: `find(series_id, episode)` and
+`publish(series_id, episode, video, thumbnail, metadata) -> (record, changed)`.
+
+Exactly once. Every upload carries a key tag `aidas:<series>:<episode>:<digest8>`. Per episode a
+small state file (atomic JSON under `<storage>/youtube/uploads/`) remembers the resumable session
+URI as soon as the server hands it out, then the video id as soon as the upload completes.
+A later run, in this process or another:
+1. with a video id recorded: never uploads again (it updates the metadata or thumbnail if changed);
+2. with a session recorded: asks the server where it stands (`PUT` empty body, `Content-Range:
+   bytes */total`): 308 + Range → continues from there; 200/201 → the upload had finished (the
+   crash came before the id was recorded) and the answer is the video; 404/410 → the session expired;
+3. with neither (or an expired session): looks through the channel's uploads (channels.list,
+   then playlistItems.list + videos.list, 2 units per 50 videos, at most `lookup_pages` pages) for a
+   video with the episode's key tag before starting a new upload.
+The cut changing after the upload does not create a second video: YouTube cannot replace a video's
+file, so the record keeps the uploaded digest and the asset warns.
+
+Quota. Every call is counted in the Pacific-day counter (quota.py) before it is sent and recorded
+in the cost ledger (provider "youtube", quota units, $0). An upload is only started when the insert
+and its thumbnail fit in what is left today; otherwise, or when the server answers `quotaExceeded`,
+`UploadDeferred` says until when. Transient failures (5xx, 429, rate limits, dropped connections)
+are retried through `call_with_retry`; `quotaExceeded` never is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from aidas_dagster.core.ledger import CostLedger, LedgerEntry
+from aidas_dagster.core.paid_call import Decision, OutOfCredit, RetryPolicy, call_with_retry
+from aidas_dagster.core.storage import file_digest, fingerprint, read_json, write_json
+from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_api_items, statistics_from_api
+from aidas_dagster.publish.local_channel import PublishedVideo
+from aidas_dagster.publish.metadata import VideoMetadata, metadata_problems, tags_with_key
+from aidas_dagster.publish.quota import QuotaCounter, QuotaDeferred
+
+log = logging.getLogger(__name__)
+
+QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded"}
+RETRY_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError", "internalError"}
+DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024  # a multiple of 256 KiB, as the protocol asks
+UploadDeferred = QuotaDeferred
+
+
+class MetadataRefused(ValueError):
+    """Title, description or tags break a YouTube limit; nothing was sent."""
+
+
+def upload_key(series_id: str, episode: int) -> str:
+    return f"aidas:{series_id}:{episode:03d}"
+
+
+def build_youtube_client(credentials=None, api_root: str | None = None):
+    """(service, http) for YouTube Data API v3 from the discovery document shipped with the client.
+
+    `api_root` replaces https://youtube.googleapis.com/ (tests use a local server); the http object
+    is google's `build_http()` (which does not follow 308 as a redirect), authorised when
+    credentials are given.
+    """
+    from googleapiclient.discovery import build_from_document
+    from googleapiclient.discovery_cache import get_static_doc
+    from googleapiclient.http import build_http
+
+    doc = json.loads(get_static_doc("youtube", "v3"))
+    if api_root:
+        root = api_root.rstrip("/") + "/"
+        doc["rootUrl"] = root
+        doc["baseUrl"] = root + doc.get("servicePath", "")
+    http = build_http()
+    if credentials is not None:
+        import google_auth_httplib2
+
+        http = google_auth_httplib2.AuthorizedHttp(credentials, http=http)
+    return build_from_document(doc, http=http), http
+
+
+def _error_reason(exc: BaseException) -> str:
+    content = getattr(exc, "content", b"") or b""
+    try:
+        error = json.loads(content.decode("utf-8") if isinstance(content, bytes) else content)["error"]
+        errors = error.get("errors") or []
+        if errors and errors[0].get("reason"):
+            return str(errors[0]["reason"])
+        for detail in error.get("details") or []:
+            if detail.get("reason"):
+                return str(detail["reason"])
+        return str(error.get("status", ""))
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return ""
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    resp = getattr(exc, "resp", None)
+    try:
+        return float(resp.get("retry-after")) if resp is not None and resp.get("retry-after") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def classify_youtube_error(exc: BaseException) -> Decision:
+    """quotaExceeded: out of credit (defer); 5xx, 429, rate limits, transport errors: retry; else fail."""
+    import httplib2
+    from googleapiclient.errors import HttpError
+
+    if isinstance(exc, HttpError):
+        reason = _error_reason(exc)
+        status = exc.resp.status
+        if reason in QUOTA_REASONS:
+            return Decision("failover")
+        if status == 429 or status >= 500 or reason in RETRY_REASONS:
+            return Decision("retry", _retry_after(exc))
+        return Decision("fail")
+    if isinstance(exc, (httplib2.HttpLib2Error, OSError, TimeoutError)):
+        return Decision("retry")
+    return Decision("fail")
+
+
+class UploadState(BaseModel):
+    """What one episode's upload has reached; written after every step."""
+
+    key: str
+    video_digest: str = ""
+    size: int = 0
+    session_uri: str | None = None
+    video_id: str | None = None
+    thumbnail_digest: str | None = None
+    snippet_fingerprint: str | None = None
+    record: PublishedVideo | None = None
+
+
+class YouTubePublisher:
+    name = "youtube"
+
+    def __init__(
+        self,
+        service,
+        http,
+        state_dir: Path | str,
+        quota: QuotaCounter,
+        ledger: CostLedger | None = None,
+        *,
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        lookup_pages: int = 4,
+        policy: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], dt.datetime] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ):
+        self.service = service
+        self.http = http
+        self.state_dir = Path(state_dir)
+        self.quota = quota
+        self.ledger = ledger
+        self.chunk_bytes = chunk_bytes
+        self.lookup_pages = lookup_pages
+        self.policy = policy
+        self.sleep = sleep
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.on_progress = on_progress
+        self.notes: list[str] = []  # what the last publish() did, for the asset's log
+
+    # ---- state -------------------------------------------------------------------------------
+    def state_path(self, series_id: str, episode: int) -> Path:
+        return self.state_dir / "uploads" / series_id / f"{episode:03d}.json"
+
+    def _load(self, series_id: str, episode: int) -> UploadState | None:
+        path = self.state_path(series_id, episode)
+        if not path.exists():
+            return None
+        try:
+            return UploadState.model_validate(read_json(path))
+        except ValueError as exc:
+            raise ValueError(f"{path}: upload state is unreadable ({exc}); check it before deleting it") from exc
+
+    def _save(self, series_id: str, episode: int, state: UploadState) -> None:
+        write_json(self.state_path(series_id, episode), state)
+
+    @contextmanager
+    def _episode_lock(self, series_id: str, episode: int) -> Iterator[None]:
+        """Two runs of one episode never upload side by side."""
+        lock = self.state_path(series_id, episode).with_suffix(".lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with lock.open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # ---- calls -------------------------------------------------------------------------------
+    def _call(self, method: str, what: str, fn: Callable[[], Any], *, series_id: str = "", episode: int = 0, count: bool = True):
+        """One API call: counted against quota first, retried when transient, recorded in the ledger."""
+        units = self.quota.spend(method, what=what) if count else 0
+        try:
+            return call_with_retry(
+                fn, what=f"YouTube {method} ({what})", classify=classify_youtube_error, policy=self.policy, sleep=self.sleep
+            )
+        except OutOfCredit as exc:
+            raise self.quota.mark_exhausted(what) from exc
+        finally:
+            if self.ledger is not None and count:
+                self.ledger.record(
+                    LedgerEntry("youtube", method, units, "quota units", 0.0, series_id=series_id, episode=episode, detail=what)
+                )
+
+    def _uploads_playlist(self) -> str:
+        cache = self.state_dir / "channel.json"
+        if cache.exists():
+            return read_json(cache)["uploads_playlist"]
+        reply = self._call(
+            "channels.list", "find the uploads playlist",
+            lambda: self.service.channels().list(part="contentDetails", mine=True).execute(),
+        )
+        items = reply.get("items") or []
+        if not items:
+            raise ValueError("YouTube channels.list(mine=true) returned no channel for this token")
+        playlist = items[0]["contentDetails"]["relatedPlaylists"]["uploads"]
+        write_json(cache, {"channel_id": items[0].get("id", ""), "uploads_playlist": playlist})
+        return playlist
+
+    def find_uploaded(self, series_id: str, episode: int) -> dict | None:
+        """A video on the channel carrying this episode's key tag (newest uploads first)."""
+        key = upload_key(series_id, episode) + ":"
+        playlist = self._uploads_playlist()
+        page_token = None
+        for _ in range(self.lookup_pages):
+            params = {"part": "contentDetails", "playlistId": playlist, "maxResults": 50}
+            if page_token:
+                params["pageToken"] = page_token
+            page = self._call(
+                "playlistItems.list", f"look for {key[:-1]}",
+                lambda: self.service.playlistItems().list(**params).execute(),
+                series_id=series_id, episode=episode,
+            )
+            ids = [item["contentDetails"]["videoId"] for item in page.get("items", [])]
+            if ids:
+                videos = self._call(
+                    "videos.list", f"look for {key[:-1]}",
+                    lambda: self.service.videos().list(part="snippet,status", id=",".join(ids), maxResults=50).execute(),
+                    series_id=series_id, episode=episode,
+                )
+                for video in videos.get("items", []):
+                    if any(tag.startswith(key) for tag in video.get("snippet", {}).get("tags", [])):
+                        return video
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return None
+        return None
+
+    # ---- metadata ----------------------------------------------------------------------------
+    def _future_publish_at(self, publish_at: str | None) -> str | None:
+        """A release time in the past cannot be scheduled: move it to the same hour on the next day ahead."""
+        if not publish_at:
+            return None
+        when = dt.datetime.fromisoformat(publish_at)
+        now = self.clock() + dt.timedelta(minutes=5)
+        while when <= now:
+            when += dt.timedelta(days=1)
+        return when.isoformat()
+
+    @staticmethod
+    def _snippet(metadata: VideoMetadata, key_tag: str) -> dict:
+        return {
+            "title": metadata.title,
+            "description": metadata.description,
+            "tags": tags_with_key(metadata.tags, key_tag),
+            "categoryId": metadata.category_id,
+            "defaultLanguage": metadata.default_language,
+            "defaultAudioLanguage": metadata.default_language,
+        }
+
+    @staticmethod
+    def _snippet_fingerprint(snippet: dict) -> str:
+        return fingerprint({k: snippet.get(k) for k in ("title", "description", "tags", "categoryId")})
+
+    @staticmethod
+    def check_metadata(snippet: dict) -> None:
+        problems = metadata_problems(snippet["title"], snippet["description"], snippet["tags"])
+        if problems:
+            raise MetadataRefused(
+                f"YouTube upload refused before sending: {'; '.join(problems)} — "
+                "shorten the series/episode title or summary (build_metadata trims text it makes itself)"
+            )
+
+    # ---- upload ------------------------------------------------------------------------------
+    def _probe(self, uri: str, size: int, series_id: str, episode: int) -> tuple[str, Any]:
+        """Where a resumable session stands: ('done', video) | ('partial', next byte) | ('gone', None)."""
+        from googleapiclient.errors import HttpError
+
+        def ask():
+            resp, content = self.http.request(uri, "PUT", headers={"Content-Range": f"bytes */{size}", "Content-Length": "0"})
+            if resp.status in (200, 201):
+                return "done", json.loads(content)
+            if resp.status == 308:
+                received = resp.get("range")
+                return "partial", int(received.rsplit("-", 1)[1]) + 1 if received else 0
+            if resp.status in (404, 410):
+                return "gone", None
+            raise HttpError(resp, content, uri=uri)
+
+        # Part of the insert already paid for: no extra quota.
+        return self._call("videos.insert", "ask where the upload stands", ask, series_id=series_id, episode=episode, count=False)
+
+    def _upload(self, state: UploadState, video: Path, body: dict, series_id: str, episode: int) -> dict:
+        from googleapiclient.http import MediaFileUpload
+
+        media = MediaFileUpload(str(video), mimetype="video/mp4", chunksize=self.chunk_bytes, resumable=True)
+        request = self.service.videos().insert(part="snippet,status", body=body, media_body=media, notifySubscribers=True)
+        size = media.size()
+        what = f"upload {series_id} ep {episode}"
+        if state.session_uri:
+            status, answer = self._probe(state.session_uri, size, series_id, episode)
+            if status == "done":
+                self.notes.append("the upload had already finished; took the video from its session")
+                return answer
+            if status == "gone":
+                raise SessionGone(state.session_uri)
+            request.resumable_uri = state.session_uri
+            request.resumable_progress = answer
+            self.notes.append(f"resumed the upload at byte {answer} of {size}")
+        else:
+            self.quota.spend("videos.insert", what=what)
+            if self.ledger is not None:
+                self.ledger.record(
+                    LedgerEntry("youtube", "videos.insert", self.quota.settings.units("videos.insert"), "quota units", 0.0,
+                                series_id=series_id, episode=episode, detail=what)
+                )
+        response = None
+        try:
+            while response is None:
+                progress, response = self._call("videos.insert", what, lambda: request.next_chunk(), count=False)
+                self._remember_session(state, request, series_id, episode)
+                if self.on_progress is not None:
+                    self.on_progress(progress.resumable_progress if progress else size, size)
+        finally:
+            # A session the server handed out is kept even when this run dies, so the next one resumes.
+            self._remember_session(state, request, series_id, episode)
+        return response
+
+    def _remember_session(self, state: UploadState, request, series_id: str, episode: int) -> None:
+        if request.resumable_uri and request.resumable_uri != state.session_uri:
+            state.session_uri = request.resumable_uri
+            self._save(series_id, episode, state)
+
+    def _set_thumbnail(self, video_id: str, thumbnail: Path, series_id: str, episode: int) -> None:
+        from googleapiclient.http import MediaFileUpload
+
+        mimetype = "image/png" if thumbnail.suffix.lower() == ".png" else "image/jpeg"
+        self._call(
+            "thumbnails.set", f"thumbnail of {series_id} ep {episode}",
+            lambda: self.service.thumbnails().set(videoId=video_id, media_body=MediaFileUpload(str(thumbnail), mimetype=mimetype)).execute(),
+            series_id=series_id, episode=episode,
+        )
+
+    # ---- the interface -----------------------------------------------------------------------
+    def find(self, series_id: str, episode: int) -> PublishedVideo | None:
+        state = self._load(series_id, episode)
+        return state.record if state and state.video_id else None
+
+    def publish(
+        self, series_id: str, episode: int, video: Path, thumbnail: Path, metadata: VideoMetadata
+    ) -> tuple[PublishedVideo, bool]:
+        """Upload (or resume, or find) the episode's one video; returns the record and whether anything changed.
+
+        Raises UploadDeferred when today's quota cannot take it, MetadataRefused when the metadata breaks a limit.
+        """
+        self.notes = []
+        video, thumbnail = Path(video), Path(thumbnail)
+        digest = file_digest(video)
+        key = upload_key(series_id, episode)
+        metadata = metadata.model_copy(update={"publish_at": self._future_publish_at(metadata.publish_at)})
+        snippet = self._snippet(metadata, f"{key}:{digest[:8]}")
+        self.check_metadata(snippet)
+        with self._episode_lock(series_id, episode):
+            state = self._load(series_id, episode) or UploadState(key=key)
+            had_record = state.record is not None
+            changed = False
+            if state.video_id is None:
+                resource = self._obtain_video(state, video, digest, snippet, metadata, series_id, episode)
+                state.video_id = resource["id"]
+                uploaded_tag = next(
+                    (t for t in resource.get("snippet", {}).get("tags", []) if t.startswith(key + ":")), f"{key}:{digest[:8]}"
+                )
+                state.video_digest = digest if uploaded_tag.endswith(":" + digest[:8]) else uploaded_tag.rsplit(":", 1)[1]
+                state.snippet_fingerprint = (
+                    self._snippet_fingerprint(resource["snippet"]) if resource.get("snippet") else None
+                )
+                state.session_uri = None
+                state.record = self._record(state, series_id, episode, metadata, revision=1)
+                self._save(series_id, episode, state)
+                changed = True
+
+            if state.snippet_fingerprint != self._snippet_fingerprint(snippet):
+                # Keep the key tag the video was uploaded with, so later lookups still find it.
+                snippet = {**snippet, "tags": tags_with_key(metadata.tags, f"{key}:{state.video_digest[:8]}")}
+                self.check_metadata(snippet)
+                self._call(
+                    "videos.update", f"metadata of {series_id} ep {episode}",
+                    lambda: self.service.videos().update(part="snippet", body={"id": state.video_id, "snippet": snippet}).execute(),
+                    series_id=series_id, episode=episode,
+                )
+                state.snippet_fingerprint = self._snippet_fingerprint(snippet)
+                # The release slot stays what was scheduled at upload; only the text changed.
+                assert state.record is not None
+                kept = metadata.model_copy(update={"publish_at": state.record.metadata.publish_at})
+                state.record = self._record(state, series_id, episode, kept, revision=state.record.revision)
+                self._save(series_id, episode, state)
+                changed = True
+                self.notes.append("updated title/description/tags")
+
+            thumb_digest = file_digest(thumbnail)
+            if state.thumbnail_digest != thumb_digest:
+                try:
+                    self._set_thumbnail(state.video_id, thumbnail, series_id, episode)
+                except QuotaDeferred as exc:
+                    self.notes.append(f"thumbnail not set yet, next run tries again: {exc}")
+                else:
+                    state.thumbnail_digest = thumb_digest
+                    self._save(series_id, episode, state)
+                    changed = True
+            assert state.record is not None
+            if changed and had_record:
+                state.record = state.record.model_copy(update={"revision": state.record.revision + 1})
+                self._save(series_id, episode, state)
+            return state.record, changed
+
+    def _obtain_video(self, state, video, digest, snippet, metadata, series_id, episode) -> dict:
+        """The episode's video resource: from the saved session, from the channel, or a new upload."""
+        size = video.stat().st_size
+        if state.session_uri and (state.video_digest != digest or state.size != size):
+            # The cut changed before the upload finished: that session would make a mixed file.
+            self.notes.append("the cut changed during an unfinished upload; that session is abandoned")
+            state.session_uri = None
+        if state.session_uri:
+            resource = self._resume_or_none(state, video, snippet, metadata, series_id, episode)
+            if resource is not None:
+                return resource
+        resource = self.find_uploaded(series_id, episode)
+        if resource is not None:
+            self.notes.append(f"found video {resource['id']} already on the channel; not uploading again")
+            return resource
+        self.quota.ensure(f"upload of {series_id} ep {episode}", {"videos.insert": 1, "thumbnails.set": 1})
+        state.video_digest, state.size = digest, size
+        self._save(series_id, episode, state)
+        self.notes.append("uploaded")
+        return self._upload(state, video, self._body(snippet, metadata), series_id, episode)
+
+    def _resume_or_none(self, state, video, snippet, metadata, series_id, episode) -> dict | None:
+        try:
+            return self._upload(state, video, self._body(snippet, metadata), series_id, episode)
+        except SessionGone:
+            self.notes.append("the saved upload session had expired")
+            state.session_uri = None
+            self._save(series_id, episode, state)
+            return None
+
+    @staticmethod
+    def _body(snippet: dict, metadata: VideoMetadata) -> dict:
+        status = {
+            "privacyStatus": metadata.privacy_status,
+            "selfDeclaredMadeForKids": metadata.made_for_kids,
+            "containsSyntheticMedia": metadata.contains_synthetic_media,
+        }
+        if metadata.publish_at:
+            # Scheduled release: the video stays private until publishAt.
+            status["privacyStatus"] = "private"
+            status["publishAt"] = metadata.publish_at
+        return {"snippet": snippet, "status": status}
+
+    def _record(self, state: UploadState, series_id: str, episode: int, metadata: VideoMetadata, revision: int) -> PublishedVideo:
+        return PublishedVideo(
+            video_id=state.video_id or "",
+            channel=self.name,
+            series_id=series_id,
+            episode_number=episode,
+            video_digest=state.video_digest,
+            metadata=metadata,
+            uploaded_at=self.clock().isoformat(timespec="seconds"),
+            revision=revision,
+            url=f"https://www.youtube.com/watch?v={state.video_id}",
+        )
+
+    # ---- feedback ----------------------------------------------------------------------------
+    def fetch_feedback(self, video_id: str, max_comments: int = 1000, series_id: str = "", episode: int = 0) -> CollectedFeedback:
+        """Statistics (videos.list) and top-level comments (commentThreads.list, all pages up to max_comments)."""
+        from googleapiclient.errors import HttpError
+
+        reply = self._call(
+            "videos.list", f"statistics of {video_id}",
+            lambda: self.service.videos().list(part="statistics", id=video_id).execute(),
+            series_id=series_id, episode=episode,
+        )
+        items = reply.get("items") or []
+        if not items:
+            raise ValueError(f"YouTube has no video {video_id!r} on this channel (deleted?); feedback not collected")
+        statistics = statistics_from_api(items[0].get("statistics", {}))
+        comments = []
+        note = ""
+        page_token = None
+        while len(comments) < max_comments:
+            params = {"part": "snippet", "videoId": video_id, "maxResults": min(100, max_comments - len(comments)), "textFormat": "plainText"}
+            if page_token:
+                params["pageToken"] = page_token
+            try:
+                page = self._call(
+                    "commentThreads.list", f"comments of {video_id}",
+                    lambda: self.service.commentThreads().list(**params).execute(),
+                    series_id=series_id, episode=episode,
+                )
+            except Exception as exc:  # noqa: BLE001 - disabled comments are an answer, not a failure
+                cause = exc.__cause__
+                if isinstance(cause, HttpError) and _error_reason(cause) == "commentsDisabled":
+                    note = "comments are disabled on this video"
+                    break
+                raise
+            comments.extend(comments_from_api_items(page.get("items", []), f"commentThreads of {video_id}"))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                break
+        return CollectedFeedback(statistics=statistics, comments=comments[:max_comments], source="youtube", note=note)
+
+
+class SessionGone(RuntimeError):
+    """The saved resumable session no longer exists on the server."""
+
+
+def youtube_publisher(
+    storage_root: Path | str,
+    *,
+    token_file: Path,
+    api_root: str | None = None,
+    quota=None,
+    ledger: CostLedger | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+) -> YouTubePublisher:
+    """The YouTube publisher for a storage root: token loaded (refreshed if expired), state under <root>/youtube."""
+    from aidas_dagster.publish.oauth import load_credentials
+    from aidas_dagster.publish.quota import quota_path
+
+    credentials = load_credentials(token_file)
+    service, http = build_youtube_client(credentials, api_root)
+    state_dir = Path(storage_root) / "youtube"
+    return YouTubePublisher(
+        service, http, state_dir, QuotaCounter(quota_path(storage_root), quota), ledger, chunk_bytes=chunk_bytes
+    )

@@ -1,0 +1,265 @@
+"""The YouTube publisher, with the real google-api-python-client, against a local YouTube server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from google.oauth2.credentials import Credentials
+
+from aidas_dagster.core.config import SeriesConfig
+from aidas_dagster.core.ledger import CostLedger
+from aidas_dagster.core.paid_call import RetryPolicy
+from aidas_dagster.publish.metadata import VideoMetadata, build_metadata
+from aidas_dagster.publish.quota import PACIFIC, QuotaCounter, QuotaSettings, next_reset
+from aidas_dagster.publish.youtube import (
+    MetadataRefused,
+    UploadDeferred,
+    YouTubePublisher,
+    build_youtube_client,
+)
+from aidas_dagster_tests.publish.fake_youtube import FakeYouTube
+
+CHUNK = 256 * 1024
+UPLOAD = "/upload/youtube/v3/videos"
+
+
+class Crash(BaseException):
+    """Stands in for the process dying (SIGKILL, power loss): nothing catches it."""
+
+
+@pytest.fixture
+def fake(httpserver) -> FakeYouTube:
+    youtube = FakeYouTube(base_url=httpserver.url_for("").rstrip("/"))
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(youtube.handle)
+    return youtube
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    video = tmp_path / "ep001.mp4"
+    video.write_bytes(bytes(range(256)) * 4000)  # 1,024,000 bytes: four chunks
+    thumb = tmp_path / "thumbnail.jpg"
+    thumb.write_bytes(b"\xff\xd8\xff\xe0" + b"thumb" * 100)
+    return video, thumb
+
+
+def make_publisher(tmp_path: Path, fake: FakeYouTube, quota: QuotaSettings | None = None, on_progress=None) -> YouTubePublisher:
+    """A fresh client and publisher, as a new process would build them from the same storage."""
+    service, http = build_youtube_client(Credentials(token="test-access-token"), fake.base_url)
+    return YouTubePublisher(
+        service,
+        http,
+        tmp_path / "storage" / "youtube",
+        QuotaCounter(tmp_path / "storage" / "youtube" / "quota.json", quota or QuotaSettings()),
+        CostLedger(tmp_path / "storage" / "ledger" / "costs.jsonl"),
+        chunk_bytes=CHUNK,
+        policy=RetryPolicy(max_attempts=3, base_delay=0.0),
+        sleep=lambda s: None,
+        on_progress=on_progress,
+    )
+
+
+def metadata(title: str = "짧은 첫사랑 EP.1 - 첫 만남", publish_at: dt.datetime | None = None) -> VideoMetadata:
+    when = publish_at or (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).replace(microsecond=0)
+    return VideoMetadata(
+        title=title,
+        description="짧은 첫사랑 1화 - 첫 만남\n\n[줄거리]\n두 사람이 처음 만난다.",
+        tags=["AI드라마", "웹드라마", "짧은 첫사랑"],
+        publish_at=when.isoformat(),
+    )
+
+
+def crash_when(condition):
+    def progress(sent: int, total: int) -> None:
+        if condition(sent, total):
+            raise Crash(f"killed at {sent}/{total}")
+
+    return progress
+
+
+def test_upload_is_a_scheduled_private_synthetic_video_with_thumbnail_and_key(tmp_path, fake, files):
+    video, thumb = files
+    record, changed = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+
+    assert changed and list(fake.videos) == [record.video_id]
+    uploaded = fake.videos[record.video_id]
+    assert fake.video_bytes[record.video_id] == video.read_bytes()
+    assert uploaded["status"]["privacyStatus"] == "private" and uploaded["status"]["publishAt"] == record.metadata.publish_at
+    assert uploaded["status"]["selfDeclaredMadeForKids"] is False and uploaded["status"]["containsSyntheticMedia"] is True
+    assert uploaded["snippet"]["categoryId"] == "24"
+    assert any(t.startswith("aidas:short-love:001:") for t in uploaded["snippet"]["tags"])
+    assert fake.thumbnails[record.video_id] == thumb.read_bytes()
+    # One session, sent in 256 KiB chunks.
+    assert len(fake.calls("POST", UPLOAD)) == 1 and len(fake.calls("PUT", UPLOAD)) == 4
+    assert fake.rejections == []
+
+    entries = list(CostLedger(tmp_path / "storage" / "ledger" / "costs.jsonl").entries())
+    by_op = {e.operation: e for e in entries}
+    assert by_op["videos.insert"].units == 1600 and by_op["thumbnails.set"].units == 50
+    assert all(e.provider == "youtube" and e.cost_usd == 0 and e.unit == "quota units" for e in entries)
+    quota = json.loads((tmp_path / "storage" / "youtube" / "quota.json").read_text())
+    assert quota["units"] == sum(e.units for e in entries) and quota["inserts"] == 1
+
+    # Publishing the same episode again sends nothing and changes nothing.
+    before = len(fake.log)
+    again, changed_again = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert not changed_again and again.video_id == record.video_id and len(fake.log) == before
+
+
+def test_upload_interrupted_midway_resumes_where_the_server_stopped(tmp_path, fake, files):
+    video, thumb = files
+    size = video.stat().st_size
+    dying = make_publisher(tmp_path, fake, on_progress=crash_when(lambda sent, total: sent == 2 * CHUNK))
+    with pytest.raises(Crash):
+        dying.publish("short-love", 1, video, thumb, metadata())
+    assert fake.videos == {} and len(fake.sessions) == 1
+
+    first_run = len(fake.log)
+    record, changed = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+
+    second_run = fake.log[first_run:]
+    uploads = [c for c in second_run if c[1] == UPLOAD]
+    assert uploads[0] == ("PUT", UPLOAD, f"bytes */{size}")  # asked where it stands ...
+    assert uploads[1][2] == f"bytes {2 * CHUNK}-{3 * CHUNK - 1}/{size}"  # ... and went on from there
+    assert not [c for c in second_run if c[0] == "POST" and c[1] == UPLOAD]  # no new session
+    assert changed and list(fake.videos) == [record.video_id]
+    assert fake.video_bytes[record.video_id] == video.read_bytes()
+
+
+def test_killed_after_the_upload_finished_but_before_the_id_was_recorded_leaves_one_video(tmp_path, fake, files):
+    video, thumb = files
+    dying = make_publisher(tmp_path, fake, on_progress=crash_when(lambda sent, total: sent == total))
+    with pytest.raises(Crash):
+        dying.publish("short-love", 1, video, thumb, metadata())
+    assert len(fake.videos) == 1
+
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert list(fake.videos) == [record.video_id]
+    assert len(fake.calls("POST", UPLOAD)) == 1
+    assert fake.thumbnails[record.video_id] == thumb.read_bytes()
+
+
+def test_with_the_upload_state_lost_the_video_is_found_on_the_channel_by_its_key(tmp_path, fake, files):
+    video, thumb = files
+    first, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    # Another upload on the channel, so the lookup has to read and match tags.
+    other = tmp_path / "other.mp4"
+    other.write_bytes(b"x" * 1000)
+    make_publisher(tmp_path, fake).publish("short-love", 2, other, thumb, metadata("짧은 첫사랑 EP.2 - 둘째 날"))
+    for state in (tmp_path / "storage" / "youtube" / "uploads" / "short-love").glob("001.*"):
+        state.unlink()
+
+    found, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert found.video_id == first.video_id and len(fake.videos) == 2
+    assert len(fake.calls("POST", UPLOAD)) == 2  # episodes 1 and 2, nothing more
+    operations = [e.operation for e in CostLedger(tmp_path / "storage" / "ledger" / "costs.jsonl").entries()]
+    assert "playlistItems.list" in operations and "videos.list" in operations
+
+
+def test_quota_exceeded_from_the_server_defers_to_the_next_pacific_day_without_retrying(tmp_path, fake, files):
+    video, thumb = files
+    fake.fail("POST", UPLOAD, 403, "quotaExceeded", times=10)
+    publisher = make_publisher(tmp_path, fake)
+    with pytest.raises(UploadDeferred) as deferred:
+        publisher.publish("short-love", 1, video, thumb, metadata())
+    assert deferred.value.until == next_reset().date()
+    assert f"deferred until {next_reset().date().isoformat()}" in str(deferred.value)
+    assert "quotaExceeded" in str(deferred.value)
+    assert len(fake.calls("POST", UPLOAD)) == 1  # not retried
+
+    # The rest of the day, nothing is even attempted.
+    with pytest.raises(UploadDeferred):
+        make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert len(fake.calls("POST", UPLOAD)) == 1 and fake.videos == {}
+
+
+@pytest.mark.parametrize(
+    "settings, reason",
+    [
+        (QuotaSettings(daily_units=2000, insert_rule="units"), "units"),
+        (QuotaSettings(daily_inserts=1, insert_rule="bucket"), "upload(s)"),
+    ],
+)
+def test_an_upload_beyond_todays_quota_is_deferred_before_anything_is_sent(tmp_path, fake, files, settings, reason):
+    video, thumb = files
+    make_publisher(tmp_path, fake, settings).publish("short-love", 1, video, thumb, metadata())
+    sessions = len(fake.calls("POST", UPLOAD))
+    with pytest.raises(UploadDeferred) as deferred:
+        make_publisher(tmp_path, fake, settings).publish("short-love", 2, video, thumb, metadata("EP.2"))
+    assert reason in str(deferred.value) and "deferred until" in str(deferred.value)
+    assert len(fake.calls("POST", UPLOAD)) == sessions and len(fake.videos) == 1
+
+
+def test_a_server_error_mid_upload_is_retried_from_where_the_server_stands(tmp_path, fake, files):
+    video, thumb = files
+    fake.fail("PUT", UPLOAD, 503, "backendError", times=1)
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert list(fake.videos) == [record.video_id]
+    assert fake.video_bytes[record.video_id] == video.read_bytes()
+
+
+def test_metadata_over_a_limit_is_refused_with_a_clear_message_and_never_sent(tmp_path, fake, files):
+    video, thumb = files
+    long_description = metadata().model_copy(update={"description": "가" * 2000})  # 6,000 bytes
+    with pytest.raises(MetadataRefused, match=r"description is 6000 bytes \(limit 5000\)"):
+        make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, long_description)
+    with pytest.raises(MetadataRefused, match="angle bracket"):
+        make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata("EP.1 <script>"))
+    with pytest.raises(MetadataRefused, match="title is 101 characters"):
+        make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata("가" * 101))
+    assert fake.log == []
+
+
+def test_template_metadata_longer_than_the_limits_is_trimmed_and_accepted(tmp_path, fake, files):
+    video, thumb = files
+    config = SeriesConfig(
+        series_id="short-love", title="첫" * 80, genre="로맨틱 코미디", total_episodes=3, episode_duration=1,
+        main_theme="설렘", target_audience="20대",
+    )
+    script = SimpleNamespace(episode_number=1, title="긴 제목" * 20, summary="줄거리 " * 2000)
+    meta = build_metadata(
+        config, script, character_names=[f"인물{i:03d}" * 5 for i in range(40)],
+        publish_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1),
+    )
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, meta)
+    sent = fake.videos[record.video_id]["snippet"]
+    assert len(sent["title"]) == 100 and len(sent["description"].encode()) <= 5000
+    assert sent["tags"][0].startswith("aidas:short-love:001:")  # the key survives trimming
+    assert fake.rejections == []
+
+
+def test_edited_metadata_updates_the_same_video(tmp_path, fake, files):
+    video, thumb = files
+    first, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    edited, changed = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata("새 제목 EP.1"))
+    assert changed and edited.video_id == first.video_id and edited.revision == 2
+    assert list(fake.videos) == [first.video_id]
+    assert fake.videos[first.video_id]["snippet"]["title"] == "새 제목 EP.1"
+    assert edited.metadata.publish_at == first.metadata.publish_at  # the release slot never moves
+    assert any(t.startswith("aidas:short-love:001:") for t in fake.videos[first.video_id]["snippet"]["tags"])
+
+
+def test_a_release_slot_already_past_moves_to_the_same_hour_on_a_later_day(tmp_path, fake, files):
+    video, thumb = files
+    yesterday = (dt.datetime.now(PACIFIC) - dt.timedelta(days=1)).replace(hour=19, minute=0, second=0, microsecond=0)
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata(publish_at=yesterday))
+    scheduled = dt.datetime.fromisoformat(record.metadata.publish_at)
+    assert scheduled > dt.datetime.now(dt.timezone.utc) and scheduled.time() == yesterday.time()
+    assert fake.rejections == []
+
+
+def test_feedback_reads_statistics_and_every_page_of_comments(tmp_path, fake, files):
+    video, thumb = files
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    fake.videos[record.video_id]["statistics"] = {"viewCount": "1234", "likeCount": "56", "favoriteCount": "0", "commentCount": "250"}
+    fake.add_comments(record.video_id, [(f"viewer{i}", f"댓글 {i}", i % 3) for i in range(250)])
+
+    collected = make_publisher(tmp_path, fake).fetch_feedback(record.video_id)
+    assert collected.statistics == {"views": 1234, "likes": 56, "favorites": 0, "comments": 250}
+    assert [c.text for c in collected.comments] == [f"댓글 {i}" for i in range(250)]
+    assert len(fake.calls("GET", "/youtube/v3/commentThreads")) == 3
