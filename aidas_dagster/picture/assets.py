@@ -13,9 +13,9 @@ from aidas_dagster.core.stamps import is_fresh, mark_fresh
 from aidas_dagster.core.storage import fingerprint, read_json, write_json
 from aidas_dagster.partitions import episode_partitions
 from aidas_dagster.picture.avatars import contact_sheet, draw_roster_sprites
-from aidas_dagster.picture.clips import plan_clips
+from aidas_dagster.picture.clips import PLAN_VERSION, plan_clips
 from aidas_dagster.picture.models import ClipPlan, FinalCut
-from aidas_dagster.picture.render import render_final_cut
+from aidas_dagster.picture.render import RENDER_VERSION, render_final_cut
 from aidas_dagster.resources import AvatarStudio, StudioResource
 from aidas_dagster.story.assets import load_roster, load_script
 from aidas_dagster.voice.assets import audio_track, load_track
@@ -56,7 +56,7 @@ def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avat
     track = load_track(studio, part.series_id, part.episode)
     sprites = draw_roster_sprites(roster, storage.avatars_dir(part.series_id))
     manifest = storage.clips_manifest_path(part.series_id, part.episode)
-    inputs = fingerprint(track.fingerprint, roster, {k: [p.name for p in v] for k, v in sprites.items()}, avatar_studio.fps)
+    inputs = fingerprint(PLAN_VERSION, track.fingerprint, script, roster, {k: [p.name for p in v] for k, v in sprites.items()}, avatar_studio.fps)
     if is_fresh(manifest, inputs):
         plan = ClipPlan.model_validate(read_json(manifest))
         context.log.info(f"{part.series_id} ep {part.episode}: clip plan unchanged; reusing {manifest}")
@@ -100,7 +100,7 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
     plan = load_plan(studio, part.series_id, part.episode)
     manifest = storage.final_manifest_path(part.series_id, part.episode)
     video = storage.video_path(part.series_id, part.episode)
-    inputs = fingerprint(plan.fingerprint, track.fingerprint, script, config.title, avatar_studio.preset, avatar_studio.crf)
+    inputs = fingerprint(RENDER_VERSION, plan.fingerprint, track.fingerprint, script, config.title, avatar_studio.preset, avatar_studio.crf)
     if is_fresh(manifest, inputs, video):
         cut = FinalCut.model_validate(read_json(manifest))
         context.log.info(f"{part.series_id} ep {part.episode}: final cut unchanged; reusing {video}")

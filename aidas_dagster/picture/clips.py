@@ -9,27 +9,130 @@ characters as a contextual card. Scenes with three or more people get group shot
 from __future__ import annotations
 
 import hashlib
+import math
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from aidas_dagster.core.storage import fingerprint
 from aidas_dagster.picture.avatars import profile_key
-from aidas_dagster.picture.models import ClipPlan, LineClip
+from aidas_dagster.picture.models import ClipPlan, Cutaway, LineClip
 from aidas_dagster.story.models import EpisodeScript, Line, Roster, Scene
 from aidas_dagster.voice.models import AudioTrack, TrackLine
 
-PLAN_VERSION = 2
+PLAN_VERSION = 3
 MOUTH_HZ = 10  # at most 10 mouth changes a second: faster reads as flicker
 PARTIAL_CARD_PERCENT = 30
 SILENCE_RMS = 0.004  # about -48 dBFS: below this the mouth is closed whatever the line's level
+# Reaction cutaways (spec 4.3: min(0.3 × line, 2 s)); shorter lines stay on the speaker, since a
+# cut every second reads as nervous and the speaker's mouth must be seen to carry the line.
+CUTAWAY_SHARE = 0.3
+CUTAWAY_MAX_SECONDS = 2.0
+CUTAWAY_MIN_LINE_SECONDS = 2.5
+
+
+CHUNK_LINES = 4  # lines per encoded segment: a one-line edit re-encodes about this much video
 
 
 def frame_span(start: float, end: float, fps: int) -> tuple[int, int]:
     """The video frames [f0, f1) of a time span; every line gets at least one frame."""
     f0 = round(start * fps)
     return f0, max(f0 + 1, round(end * fps))
+
+
+def scene_starts(track: AudioTrack) -> dict[int, float]:
+    """Where each scene begins on the track (the first at 0). A cut sits in the middle of the
+    silence between two scenes, so fades and music changes happen while nobody speaks."""
+    ordered = sorted(track.scenes, key=lambda s: s.start)
+    spoken: dict[int, tuple[float, float]] = {}
+    for tl in track.lines:
+        lo, hi = spoken.get(tl.scene, (tl.start, tl.end))
+        spoken[tl.scene] = (min(lo, tl.start), max(hi, tl.end))
+    starts = {ordered[0].number: 0.0} if ordered else {}
+    for prev, nxt in zip(ordered, ordered[1:]):
+        cut = nxt.start
+        if prev.number in spoken and nxt.number in spoken and spoken[nxt.number][0] > spoken[prev.number][1]:
+            cut = (spoken[prev.number][1] + spoken[nxt.number][0]) / 2
+        starts[nxt.number] = cut
+    return starts
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of up to CHUNK_LINES consecutive lines of one scene: one encoded segment.
+
+    Its frames are counted from its own origin (the scene's cut, or its first line's start), so
+    they depend only on times relative to that origin: a line edited earlier in the episode
+    shifts the chunk on the track by any fraction of a frame but leaves its frames, and so its
+    encoding, unchanged. The chunk is encoded with `encoded_frames` (one spare frame) and the
+    join keeps the first `b - a` of them, which tiles the track without drift.
+    """
+
+    scene: int
+    position: int  # 0 for the first chunk of its scene
+    last_in_scene: bool
+    origin: float  # seconds on the track
+    end: float  # where the next chunk begins (or the track ends)
+    lines: tuple[int, ...]  # track line indices
+    fps: int
+
+    @property
+    def a(self) -> int:
+        """Its first frame on the track."""
+        return round(self.origin * self.fps)
+
+    @property
+    def b(self) -> int:
+        """The first frame of the next chunk."""
+        return round(self.end * self.fps)
+
+    @property
+    def encoded_frames(self) -> int:
+        return math.floor((self.end - self.origin) * self.fps + 1e-6) + 1
+
+    def frame(self, t: float) -> int:
+        """The track frame of time t (seconds), on this chunk's grid."""
+        return self.a + round((t - self.origin) * self.fps)
+
+    def line_span(self, start: float, end: float) -> tuple[int, int]:
+        """A line's frames [f0, f1) on this chunk's grid (at least one)."""
+        f0 = self.frame(start)
+        return f0, max(f0 + 1, self.frame(end))
+
+
+def timeline_chunks(track: AudioTrack, fps: int) -> list[Chunk]:
+    """The track cut into chunks: scenes at their cuts (see scene_starts), each scene's lines in
+    groups of CHUNK_LINES by their place in the scene (so an edit of one line's words never moves
+    the grouping of the others)."""
+    cuts = scene_starts(track)
+    by_scene: dict[int, list[TrackLine]] = {}
+    for tl in track.lines:
+        by_scene.setdefault(tl.scene, []).append(tl)
+    origins: list[tuple[int, int, float, tuple[int, ...]]] = []  # scene, position, origin, lines
+    for scene in sorted(track.scenes, key=lambda s: s.start):
+        lines = sorted(by_scene.get(scene.number, []), key=lambda tl: tl.start)
+        groups = [lines[i : i + CHUNK_LINES] for i in range(0, len(lines), CHUNK_LINES)] or [[]]
+        for k, group in enumerate(groups):
+            origin = cuts[scene.number] if k == 0 else group[0].start
+            origins.append((scene.number, k, origin, tuple(tl.index for tl in group)))
+    chunks = []
+    for i, (scene, k, origin, lines) in enumerate(origins):
+        end = origins[i + 1][2] if i + 1 < len(origins) else track.duration
+        last = i + 1 == len(origins) or origins[i + 1][0] != scene
+        chunks.append(Chunk(scene, k, last, origin, max(origin, end), lines, fps))
+    return chunks
+
+
+def line_spans(track: AudioTrack, fps: int) -> dict[int, tuple[int, int]]:
+    """Every line's frames [f0, f1) on its chunk's grid."""
+    spans = {}
+    lines = {tl.index: tl for tl in track.lines}
+    for chunk in timeline_chunks(track, fps):
+        for index in chunk.lines:
+            spans[index] = chunk.line_span(lines[index].start, lines[index].end)
+    return spans
 
 
 def read_wav_mono(path: Path) -> tuple[np.ndarray, int]:
@@ -85,6 +188,26 @@ def _partial_as_card(line: TrackLine, scene_pos: int) -> bool:
     return h % 100 < PARTIAL_CARD_PERCENT
 
 
+def reaction_cutaway(
+    line: TrackLine, script_line: Line | None, present: list[str], characters: dict, front: dict[str, list[str]]
+) -> Cutaway | None:
+    """The listener's reaction shot at the end of a line, when the listener is present, has a face
+    on screen (not a voice-only character) and reacts, and the line is long enough to cut away."""
+    if script_line is None or not script_line.reaction or not script_line.listener:
+        return None
+    who = script_line.listener
+    listener = characters.get(who)
+    if who == line.speaker or who not in present or listener is None or listener.avatar_strategy == "voice_only":
+        return None
+    sprites = front.get(profile_key(who)) if listener.avatar_strategy == "partial_avatar" else None
+    sprites = sprites or front.get(who)
+    length = line.end - line.start
+    if not sprites or length < CUTAWAY_MIN_LINE_SECONDS:
+        return None
+    seconds = min(CUTAWAY_SHARE * length, CUTAWAY_MAX_SECONDS)
+    return Cutaway(character=who, sprite=sprites[0], reaction=script_line.reaction, seconds=round(seconds, 3))
+
+
 def present_characters(scene: Scene | None, lines: list[TrackLine]) -> list[str]:
     """Who is in the scene, in stage order: the scene's cast, then anyone else who speaks in it."""
     order = list(scene.characters) if scene else []
@@ -105,6 +228,7 @@ def plan_clips(
     for tl in track.lines:
         by_scene.setdefault(tl.scene, []).append(tl)
     front = {k: [str(p) for p in v] for k, v in sprites.items()}
+    spans = line_spans(track, fps)
 
     clips: list[LineClip] = []
     for scene_no, lines in sorted(by_scene.items()):
@@ -116,9 +240,9 @@ def plan_clips(
             strategy = character.avatar_strategy if character else "voice_only"
             script_line = script_lines[tl.index] if tl.index < len(script_lines) else None
             listener = script_line.listener if script_line else None
-            f0, f1 = frame_span(tl.start, tl.end, fps)
+            f0, f1 = spans.get(tl.index) or frame_span(tl.start, tl.end, fps)
             samples, sr = read_wav_mono(Path(tl.wav_path))
-            # The WAV starts at the line's start; frame f0 starts at f0/fps on the track.
+            # The WAV starts at the line's start, frame f0 at f0/fps: they differ by < 1 frame.
             mouth = mouth_string(samples, sr, f1 - f0, fps, offset=f0 / fps - tl.start)
             clip = dict(
                 index=tl.index, scene=tl.scene, speaker=tl.speaker, strategy=strategy, mouth=mouth, start=tl.start, end=tl.end
@@ -131,8 +255,11 @@ def plan_clips(
                 or not own
                 or (strategy == "partial_avatar" and _partial_as_card(tl, pos))
             )
+            clip["cutaway"] = reaction_cutaway(tl, script_line, present, characters, front)
             if as_card:
-                clips.append(LineClip(**clip, kind="card", shot="card"))
+                # A partial avatar's card keeps its profile or silhouette: a mystery stays one.
+                portrait = (front.get(profile_key(tl.speaker)) or front.get(tl.speaker) or [None])[0]
+                clips.append(LineClip(**clip, kind="card", shot="card", portrait=portrait))
                 continue
             if group:
                 others = [front[c][0] for c in present if c != tl.speaker and c in front]
@@ -150,7 +277,7 @@ def plan_clips(
         PLAN_VERSION,
         track.fingerprint,
         fps,
-        [(s.number, s.characters, [(ln.speaker, ln.listener) for ln in s.lines]) for s in script.scenes],
+        [(s.number, s.characters, [(ln.speaker, ln.listener, ln.reaction) for ln in s.lines]) for s in script.scenes],
         [(c.id, c.avatar_strategy) for c in roster.characters],
         {k: [Path(p).name for p in v] for k, v in sorted(front.items())},
     )

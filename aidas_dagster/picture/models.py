@@ -11,19 +11,32 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Cutaway(_Model):
+    """A short listener reaction shot at the end of a line (spec 4.3 shot/reverse-shot): the
+    speaker keeps talking off screen while the listener reacts."""
+
+    character: str = Field(description="the listener's character id")
+    sprite: str = Field(description="the listener's closed-mouth front sprite")
+    reaction: str = Field(default="", description="the script's reaction text, e.g. '얼굴이 빨개진다'")
+    seconds: float = Field(gt=0, description="how long the cutaway lasts, at the end of the line")
+
+
 class LineClip(_Model):
     """How one line looks on screen.
 
     `kind="sprite"`: the offline renderer draws the speaker from `sprite_paths` (one PNG per mouth
     state: closed, half, open) and switches them per video frame as `mouth` says.
-    `kind="video"`: a provider-rendered clip (e.g. HeyGen) at `video_path`.
+    `kind="card"`: a voice-only line: a contextual card (portrait, name, role) over the backdrop.
+    `external_clip`: a provider-rendered video of the line (e.g. HeyGen, lip-synced to the line's
+    audio) shown instead of the drawn picture; the subtitle is burned over it in the same pass.
+    The drawn plan stays beside it, so a missing clip can fall back to it.
     """
 
     index: int = Field(ge=0)
     scene: int = Field(ge=1)
     speaker: str
     strategy: Literal["full_avatar", "partial_avatar", "voice_only"]
-    kind: Literal["sprite", "video", "card"]
+    kind: Literal["sprite", "card"]
     shot: Literal["single", "over_shoulder", "group", "card"] = "single"
     sprite_paths: list[str] = Field(default_factory=list)
     listener: str | None = None
@@ -31,7 +44,9 @@ class LineClip(_Model):
     group_sprites: list[str] = Field(
         default_factory=list, description="group shot: closed-mouth sprites of the others present, in stage order"
     )
-    video_path: str | None = None
+    portrait: str | None = Field(default=None, description="card: the speaker's front sprite, shown small as an icon")
+    cutaway: Cutaway | None = None
+    external_clip: str | None = Field(default=None, description="an MP4 of this line from an avatar provider")
     mouth: str = Field(default="", description="one digit per video frame of the line: 0 closed, 1 half, 2 open")
     start: float = Field(ge=0)
     end: float = Field(ge=0)
@@ -43,6 +58,16 @@ class ClipPlan(_Model):
     fps: int
     clips: list[LineClip]
     fingerprint: str
+
+    def with_external_clips(self, clips_by_line: dict[int, str]) -> ClipPlan:
+        """The plan with provider clips for some lines (line index → MP4 path)."""
+        return self.model_copy(
+            update={
+                "clips": [
+                    c.model_copy(update={"external_clip": clips_by_line.get(c.index, c.external_clip)}) for c in self.clips
+                ]
+            }
+        )
 
 
 class FinalCut(_Model):
@@ -59,3 +84,7 @@ class FinalCut(_Model):
     segments_encoded: int = Field(description="segments encoded in this run (others came from the cache)")
     render_seconds: float
     fingerprint: str
+    intro_seconds: float = Field(default=3.0, description="title card before the dialogue track")
+    outro_seconds: float = Field(default=3.0, description="end card after the dialogue track")
+    track_duration: float | None = Field(default=None, description="length of the dialogue track the cut was built from")
+    track_fingerprint: str | None = Field(default=None, description="fingerprint of that dialogue track")

@@ -37,16 +37,17 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from aidas_dagster.core.storage import atomic_path, file_digest, fingerprint, write_text
 from aidas_dagster.picture import fonts
+from aidas_dagster.picture import segment_cache as seg_cache
 from aidas_dagster.picture.avatars import DRAW_VERSION, back_image, bust_image, hex_rgb, shade
 from aidas_dagster.picture.backdrops import BACKDROP_VERSION, Backdrops
-from aidas_dagster.picture.clips import frame_span, present_characters, read_wav_mono
+from aidas_dagster.picture.clips import Chunk, present_characters, read_wav_mono, scene_starts, timeline_chunks
 from aidas_dagster.picture.models import ClipPlan, FinalCut, LineClip
 from aidas_dagster.picture.music import music_bed, mood_key
 from aidas_dagster.picture.probe import ffmpeg_exe, probe
 from aidas_dagster.story.models import Character, EpisodeScript, Roster, Scene
 from aidas_dagster.voice.models import AudioTrack, TrackLine
 
-RENDER_VERSION = 3
+RENDER_VERSION = 4
 W, H = 1920, 1080
 FRAME_BYTES = W * H * 3 // 2
 GOP = 60
@@ -141,11 +142,16 @@ def _apply_patch(frame: np.ndarray, patch: tuple[Box, np.ndarray, np.ndarray, np
     fv[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = pv
 
 
-def _fade_alpha(i: int, n: int, fade: int) -> float:
-    """Opacity of frame i of n with a fade from and to black of `fade` frames at both ends."""
-    if fade <= 0:
-        return 1.0
-    return min(1.0, i / fade, (n - 1 - i) / fade)
+def _fade_alpha(i: int, n: int, fade: int, fade_out: int | None = None) -> float:
+    """Opacity of frame i of n with a fade from black over `fade` frames at the start and to
+    black over `fade_out` (default: the same) at the end."""
+    fade_out = fade if fade_out is None else fade_out
+    alpha = 1.0
+    if fade > 0:
+        alpha = min(alpha, i / fade)
+    if fade_out > 0:
+        alpha = min(alpha, (n - 1 - i) / fade_out)
+    return max(0.0, alpha)
 
 
 # ---------------------------------------------------------------- ffmpeg
@@ -273,8 +279,12 @@ class Cue:
     text: str
 
 
-def subtitle_cues(line: TrackLine, f0: int, f1: int, fps: int, font, max_width: int = SUB_MAX_WIDTH) -> list[Cue]:
-    """The line as one cue of at most two rows, or several two-row chunks timed by its words."""
+def subtitle_cues(
+    line: TrackLine, f0: int, f1: int, fps: int, font, max_width: int = SUB_MAX_WIDTH, to_frame: Callable[[float], int] | None = None
+) -> list[Cue]:
+    """The line as one cue of at most two rows, or several two-row chunks timed by its words
+    (`to_frame` maps track seconds to frames: the line's chunk grid, by default round(t × fps))."""
+    to_frame = to_frame or (lambda t: round(t * fps))
     rows = wrap_text(line.text, font, max_width)
     if len(rows) <= 2:
         return [Cue(line.start, line.end, f0, f1, "\n".join(rows))]
@@ -300,8 +310,8 @@ def subtitle_cues(line: TrackLine, f0: int, f1: int, fps: int, font, max_width: 
     for k, c in enumerate(chunks):
         s = starts[k]
         e = starts[k + 1] if k + 1 < len(chunks) else line.end
-        a = max(f0, min(f1 - 1, round(s * fps)))
-        b = f1 if k + 1 == len(chunks) else max(a + 1, min(f1 - 1, round(e * fps)))
+        a = max(f0, min(f1 - 1, to_frame(s)))
+        b = f1 if k + 1 == len(chunks) else max(a + 1, min(f1 - 1, to_frame(e)))
         cues.append(Cue(s, e, a, b, "\n".join(wrap_text(" ".join(words[j] for j in c), font, max_width))))
     # Frames must tile [f0, f1) with no empty cue.
     for k in range(1, len(cues)):
@@ -318,38 +328,52 @@ def _fit_font(text: str, size: int, max_width: int, bold: bool = True):
     return f
 
 
-def _subtitle_layout(text: str, name: str | None) -> tuple[list[str], int, int | None, float]:
-    """Rows, baseline of the first row, top of the name tag (if any) and the name tag's text width."""
+NAME_PAD = 24  # name tag: horizontal padding around the name
+
+
+def _subtitle_layout(text: str, name: str | None, name_x: float | None = None) -> tuple[list[str], int, int | None, float, float]:
+    """Rows, baseline of the first row, top of the name tag (if any), the name's text width and
+    the tag's centre. The tag sits under the speaker when `name_x` says where they stand (so in
+    a group the speaker is named where they are), else centred above the subtitle."""
     rows = text.split("\n")
     base = H - SUB_BOTTOM - SUB_ROW_HEIGHT * (len(rows) - 1)
     if not name:
-        return rows, base, None, 0.0
-    return rows, base, base - SUB_SIZE - 62, fonts.font(NAME_SIZE, True).getlength(name)
+        return rows, base, None, 0.0, W / 2
+    name_w = fonts.font(NAME_SIZE, True).getlength(name)
+    half = name_w / 2 + NAME_PAD + 8
+    cx = W / 2 if name_x is None else min(max(float(name_x), half), W - half)
+    return rows, base, base - SUB_SIZE - 62, name_w, cx
 
 
-def subtitle_box(text: str, name: str | None) -> Box:
+def subtitle_box(text: str, name: str | None, name_x: float | None = None) -> Box:
     """The region a subtitle (and its name tag) may touch."""
-    rows, base, top, name_w = _subtitle_layout(text, name)
+    rows, base, top, name_w, cx = _subtitle_layout(text, name, name_x)
     font = fonts.font(SUB_SIZE)
-    half = max([font.getlength(r) for r in rows] + [name_w + 48]) / 2 + SUB_STROKE + 8
-    y0 = (top if top is not None else base - SUB_SIZE) - SUB_STROKE - 10
-    return _even_box((W / 2 - half, y0, W / 2 + half, H)) or (0, 0, W, H)
+    half = max(font.getlength(r) for r in rows) / 2 + SUB_STROKE + 8
+    x0, x1, y0 = W / 2 - half, W / 2 + half, base - SUB_SIZE - SUB_STROKE - 10
+    if top is not None:
+        tag_half = name_w / 2 + NAME_PAD + 4
+        x0, x1, y0 = min(x0, cx - tag_half), max(x1, cx + tag_half), min(y0, top - 4)
+    return _even_box((x0, y0, x1, H)) or (0, 0, W, H)
 
 
-def _draw_subtitle(img: Image.Image, text: str, name: str | None, color: tuple[int, int, int], origin: tuple[int, int] = (0, 0)) -> None:
+def _draw_subtitle(
+    img: Image.Image, text: str, name: str | None, color: tuple[int, int, int], origin: tuple[int, int] = (0, 0),
+    name_x: float | None = None,
+) -> None:
     """Burn a subtitle in (frame coordinates; `origin` is where `img` sits in the frame)."""
     ox, oy = origin
     d = ImageDraw.Draw(img, "RGBA")
     font = fonts.font(SUB_SIZE)
-    rows, base, top, name_w = _subtitle_layout(text, name)
+    rows, base, top, name_w, cx = _subtitle_layout(text, name, name_x)
     for i, row in enumerate(rows):
         d.text((W // 2 - ox, base + i * SUB_ROW_HEIGHT - oy), row, font=font, fill=(255, 255, 255), anchor="ms",
                stroke_width=SUB_STROKE, stroke_fill=(0, 0, 0))  # fmt: skip
     if name and top is not None:
         nf = fonts.font(NAME_SIZE, True)
-        box = (W // 2 - name_w / 2 - 24 - ox, top - oy, W // 2 + name_w / 2 + 24 - ox, top + 52 - oy)
+        box = (cx - name_w / 2 - NAME_PAD - ox, top - oy, cx + name_w / 2 + NAME_PAD - ox, top + 52 - oy)
         d.rounded_rectangle(box, radius=26, fill=(*shade(color, 0.8), 225), outline=(255, 255, 255, 200), width=2)
-        d.text((W // 2 - ox, top + 26 - oy), name, font=nf, fill=(255, 255, 255), anchor="mm")
+        d.text((cx - ox, top + 26 - oy), name, font=nf, fill=(255, 255, 255), anchor="mm")
 
 
 # ---------------------------------------------------------------- composing a line's pictures
@@ -469,6 +493,45 @@ class _Line:
     cues: list[Cue]
     side: float  # speaker's place on the stage, 0 (left) … 1 (right)
     others: list[tuple[str, float]] = field(default_factory=list)  # group: (sprite, place)
+    reaction: str | None = None  # a listener's reaction cutaway: the speaker talks off screen
+    external: str | None = None  # a provider's video of the line, shown instead of the drawing
+
+    @property
+    def tag(self) -> tuple[str | None, float | None]:
+        """The name tag over the subtitle and where it stands: under a drawn speaker; centred
+        when the speaker is off screen (cutaway) or inside a provider's video; none on a card,
+        which names the speaker itself."""
+        if self.reaction is not None or self.external:
+            return self.name, None
+        if self.clip.kind == "card" or not self.clip.sprite_paths:
+            return None, None
+        return self.name, speaker_x(self.clip.shot, self.side, bool(self.clip.listener_sprite))
+
+
+def speaker_x(shot: str, side: float, has_listener: bool = True) -> float:
+    """Where the speaker stands in the frame (centre x) for a shot."""
+    if shot == "group":
+        return 280 + side * (W - 560)
+    if shot == "over_shoulder" and has_listener:
+        return W * (0.62 if side >= 0.5 else 0.38)
+    return W * (0.5 if side == 0.5 else (0.64 if side > 0.5 else 0.36))
+
+
+# A listener's visible reaction (the script's words) → a small mark by the head in the cutaway.
+REACTION_MARKS: tuple[tuple[tuple[str, ...], str, tuple[int, int, int]], ...] = (
+    (("빨개", "부끄", "수줍"), "blush", (255, 120, 150)),
+    (("노려", "주먹", "굳은"), "!", (235, 70, 60)),
+    (("휘둥그레", "말문", "침을", "숨을", "내려놓", "둘러", "놀라"), "!", (255, 214, 90)),
+    (("웃", "미소", "손뼉", "반짝", "기울"), "♪", (255, 190, 90)),
+    (("생각", "듣는", "바라본", "떨군", "눈시울", "창밖", "한숨", "깨문", "만지작", "피하"), "…", (170, 200, 255)),
+)
+
+
+def reaction_mark(reaction: str) -> tuple[str, tuple[int, int, int]] | None:
+    for words, mark, color in REACTION_MARKS:
+        if any(w in reaction for w in words):
+            return mark, color
+    return None
 
 
 @dataclass
@@ -500,11 +563,27 @@ class _Painter:
             self._glow = Image.merge("RGBA", (Image.new("L", g.size, 255),) * 3 + (g,))
         return self._glow
 
+    def portrait(self, path: str, radius: int) -> Image.Image:
+        """The head and shoulders of a sprite, cut to a circle of `radius`."""
+        key = ("portrait", path, radius)
+        if key not in self.sprites._img:
+            sprite = self.sprites.get(path)
+            side = round(sprite.width * 0.8)  # the head and shoulders of the 560×760 bust
+            top = round(sprite.height * 0.13)
+            crop = sprite.crop(((sprite.width - side) // 2, top, (sprite.width + side) // 2, top + side))
+            crop = crop.resize((2 * radius, 2 * radius), Image.LANCZOS)
+            mask = Image.new("L", crop.size, 0)
+            ImageDraw.Draw(mask).ellipse((0, 0, 2 * radius - 1, 2 * radius - 1), fill=255)
+            crop.putalpha(ImageChops.multiply(crop.getchannel("A"), mask))
+            self.sprites._img[key] = crop
+        return self.sprites._img[key]
+
     def line(self, view: _SceneView, ln: _Line, mouth: int, cue: Cue | None) -> Image.Image:
         """The whole picture of one state (used where the patch path cannot be)."""
         img, _box = self.compose(view, ln, mouth)
         if cue:
-            _draw_subtitle(img, cue.text, None if ln.clip.kind == "card" or not ln.clip.sprite_paths else ln.name, ln.color)
+            name, name_x = ln.tag
+            _draw_subtitle(img, cue.text, name, ln.color, name_x=name_x)
         return img
 
     def compose(self, view: _SceneView, ln: _Line, mouth: int) -> tuple[Image.Image, Box | None]:
@@ -514,21 +593,23 @@ class _Painter:
             return self._card(view, ln, mouth), CARD_PULSE_BOX
         img = self.backdrops.get(view.location, view.time_of_day, view.atmosphere).copy()
         profile = clip.strategy == "partial_avatar"
+        cx = speaker_x(clip.shot, ln.side, bool(clip.listener_sprite))
         if clip.shot == "group":
             # The others stand further back (smaller, higher, dimmer); the speaker is near and lit.
             for path, place in ln.others:
-                _paste_bottom(img, self.sprites.get(path, 0.6, dim=0.7), 280 + place * (W - 560), H - 110)
-            cx = 280 + ln.side * (W - 560)
+                _paste_bottom(img, self.sprites.get(path, 0.6, dim=0.62), speaker_x("group", place), H - 110)
             _paste_bottom(img, self.glow(), cx, H + 60)
             scale, mirror = 0.9, profile and ln.side > 0.5
         elif clip.shot == "over_shoulder" and clip.listener_sprite:
-            right = ln.side >= 0.5
-            cx, scale, mirror = W * (0.62 if right else 0.38), 1.0, profile and right
+            scale, mirror = 1.0, profile and ln.side >= 0.5
+        elif ln.reaction is not None:
+            scale, mirror = 1.14, profile and ln.side > 0.5  # a reaction is a closer shot
         else:
-            cx = W * (0.5 if ln.side == 0.5 else (0.64 if ln.side > 0.5 else 0.36))
             scale, mirror = 1.06, profile and ln.side > 0.5
         own = self.sprites.get(clip.sprite_paths[min(mouth, len(clip.sprite_paths) - 1)], scale, mirror=mirror)
         at = _paste_bottom(img, own, cx)
+        if ln.reaction:
+            self._reaction_mark(img, ln.reaction, at, scale, mirror)
         if clip.shot == "over_shoulder" and clip.listener_sprite:
             # The listener seen from behind in the near foreground, dark, soft and cut by the frame.
             right = ln.side >= 0.5
@@ -541,6 +622,26 @@ class _Painter:
         box = self.sprites.mouth_box(clip.sprite_paths, scale, mirror)
         return img, (_even_box((box[0] + at[0], box[1] + at[1], box[2] + at[0], box[3] + at[1])) if box else None)
 
+    @staticmethod
+    def _reaction_mark(img: Image.Image, reaction: str, at: tuple[int, int], scale: float, mirror: bool) -> None:
+        """Blushing cheeks, or a mark (! ♪ …) beside the head, as the reaction says."""
+        found = reaction_mark(reaction)
+        if not found:
+            return
+        mark, color = found
+        d = ImageDraw.Draw(img, "RGBA")
+        head_x, head_y = at[0] + 280 * scale, at[1] + 300 * scale  # the bust's face centre (avatars.py)
+        if mark == "blush":
+            for dx in (-68, 68):
+                x, y = head_x + dx * scale, head_y + 62 * scale
+                d.ellipse((x - 30 * scale, y - 14 * scale, x + 30 * scale, y + 14 * scale), fill=(*color, 120))
+            return
+        x = head_x + (-1 if mirror else 1) * 190 * scale
+        y = head_y - 170 * scale
+        r = 58 * scale
+        d.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255, 215), outline=(*color, 255), width=6)
+        d.text((x, y + 4), mark, font=fonts.font(round(76 * scale), True), fill=shade(color, 0.75), anchor="mm")
+
     def _card(self, view: _SceneView, ln: _Line, mouth: int) -> Image.Image:
         """Voice-only line: name and role on a panel over the backdrop, with a voice pulse."""
         img = self.backdrops.card(view.location, view.time_of_day, view.atmosphere).copy()
@@ -551,14 +652,19 @@ class _Painter:
         ring = (10, 22, 36)[max(0, min(2, mouth))]
         d.ellipse((cx - r - ring, cy - r - ring, cx + r + ring, cy + r + ring), fill=(*shade(ln.color, 1.35), 110))
         d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(*ln.color, 255), outline=(255, 255, 255, 230), width=5)
-        d.text((cx, cy + 4), ln.name[:1], font=fonts.font(130, True), fill=(255, 255, 255), anchor="mm")
+        portrait = self.portrait(ln.clip.portrait, r - 6) if ln.clip.portrait else None
+        if portrait is not None:  # the speaker's small portrait in the circle
+            img.paste(portrait, (cx - portrait.width // 2, cy - portrait.height // 2), portrait)
+            d = ImageDraw.Draw(img, "RGBA")
+        else:
+            d.text((cx, cy + 4), ln.name[:1], font=fonts.font(130, True), fill=(255, 255, 255), anchor="mm")
         tx = px0 + 380
         d.text((tx, py0 + 130), ln.name, font=_fit_font(ln.name, 84, px1 - tx - 40), fill=(255, 255, 255), anchor="ls")
         d.text((tx, py0 + 200), ln.role, font=fonts.font(44), fill=(200, 204, 216), anchor="ls")
         # The pulse: bars whose height follows the mouth state, with a fixed per-speaker pattern.
         level = (0.12, 0.55, 1.0)[max(0, min(2, mouth))]
         seed = sum(ord(c) for c in ln.clip.speaker)
-        bars, bw = 26, 22
+        bars, bw = 25, 22  # 25 bars fit inside the panel
         for i in range(bars):
             shape = 0.35 + 0.65 * abs(math.sin(i * 0.9 + seed))
             h = 10 + 120 * level * shape
@@ -597,21 +703,27 @@ class _Segment:
     runs: Callable[[], Iterator[tuple[bytes, int]]]
     view: _SceneView | None = None  # scenes only: what the frames are drawn from
     lines: list[_Line] = field(default_factory=list)
+    kept_frames: int | None = None  # frames the join keeps (a chunk is encoded with a spare one)
+
+    @property
+    def kept(self) -> int:
+        return self.n_frames if self.kept_frames is None else self.kept_frames
 
     def key(self, preset: str, crf: int, fps: int, x264_params: str | None) -> str:
         encoder = {"preset": preset, "crf": crf, "fps": fps, "gop": GOP, "size": [W, H], "x264": x264_params}
         return fingerprint(RENDER_VERSION, self.spec, encoder)
 
 
-def _static_runs(img_fn: Callable[[], Image.Image], n: int, fade: int) -> Iterator[tuple[bytes, int]]:
+def _static_runs(img_fn: Callable[[], Image.Image], n: int, fade: int, fade_out: int | None = None) -> Iterator[tuple[bytes, int]]:
+    fade_out = fade if fade_out is None else fade_out
+    fade, fade_out = min(fade, n // 2), min(fade_out, n // 2)
     frame = to_yuv420(img_fn())
-    for i in range(min(fade, n)):
-        yield faded(frame, _fade_alpha(i, n, fade)), 1
-    middle = n - 2 * min(fade, n // 2)
-    if middle > 0:
-        yield frame, middle
-    for i in range(max(fade, n - fade), n):
-        yield faded(frame, _fade_alpha(i, n, fade)), 1
+    for i in range(fade):
+        yield faded(frame, _fade_alpha(i, n, fade, fade_out)), 1
+    if n - fade - fade_out > 0:
+        yield frame, n - fade - fade_out
+    for i in range(n - fade_out, n):
+        yield faded(frame, _fade_alpha(i, n, fade, fade_out)), 1
 
 
 class _LineFrames:
@@ -634,10 +746,10 @@ class _LineFrames:
     def _cue_patch(self, ci: int) -> tuple:
         if ci not in self._cues:
             cue, ln = self.ln.cues[ci], self.ln
-            name = None if ln.clip.kind == "card" or not ln.clip.sprite_paths else ln.name
-            box = subtitle_box(cue.text, name)
+            name, name_x = ln.tag
+            box = subtitle_box(cue.text, name, name_x)
             crop = self.base_img.crop(box)
-            _draw_subtitle(crop, cue.text, name, ln.color, origin=(box[0], box[1]))
+            _draw_subtitle(crop, cue.text, name, ln.color, origin=(box[0], box[1]), name_x=name_x)
             self._cues[ci] = _patch_planes(crop, (0, 0, crop.width, crop.height))[1:] + (box,)
         py, pu, pv, box = self._cues[ci]
         return box, py, pu, pv
@@ -693,50 +805,155 @@ def _mouth_at(ln: _Line, f: int) -> int:
     return int(ln.clip.mouth[i]) if 0 <= i < len(ln.clip.mouth) else 0
 
 
-def _scene_runs(view: _SceneView, lines: list[_Line], a: int, b: int, fade: int, painter: _Painter) -> Iterator[tuple[bytes, int]]:
-    """Frames [a, b) of the track for one scene, as runs of identical frames; fades at both ends."""
+def _subtitle_overlay(text: str, name: str | None, color: tuple[int, int, int], name_x: float | None) -> tuple:
+    """A subtitle as a yuv420p layer with alpha, to blend over frames that were not drawn here.
+
+    Drawn once over black and once over white: their difference is the exact coverage (alpha) of
+    every drawing operation, and the picture over black is the layer's premultiplied colour."""
+    box = subtitle_box(text, name, name_x)
+    size = (box[2] - box[0], box[3] - box[1])
+    pictures = []
+    for background in ((0, 0, 0), (255, 255, 255)):
+        img = Image.new("RGB", size, background)
+        _draw_subtitle(img, text, name, color, origin=(box[0], box[1]), name_x=name_x)
+        pictures.append(img)
+    black, white = (np.asarray(img, dtype=np.float32) for img in pictures)
+    keep = ((white - black).mean(axis=2) / 255.0).clip(0.0, 1.0)  # 1 - alpha: how much of the frame shows
+    keep_c = keep.reshape(size[1] // 2, 2, size[0] // 2, 2).mean(axis=(1, 3))
+    _box, py, pu, pv = _patch_planes(pictures[0], (0, 0, size[0], size[1]))
+    return box, keep, keep_c, py.astype(np.float32), pu.astype(np.float32), pv.astype(np.float32)
+
+
+def _blend_overlay(frame: np.ndarray, overlay: tuple) -> None:
+    """frame = layer over frame, in yuv420p (see _subtitle_overlay); in place."""
+    (x0, y0, x1, y1), keep, keep_c, py, pu, pv = overlay
+    fy, fu, fv = _planes(frame)
+    fy[y0:y1, x0:x1] = np.clip(keep * (fy[y0:y1, x0:x1] - 16.0) + py + 0.5, 0, 255)
+    cy0, cy1, cx0, cx1 = y0 // 2, y1 // 2, x0 // 2, x1 // 2
+    fu[cy0:cy1, cx0:cx1] = np.clip(keep_c * (fu[cy0:cy1, cx0:cx1] - 128.0) + pu + 0.5, 0, 255)
+    fv[cy0:cy1, cx0:cx1] = np.clip(keep_c * (fv[cy0:cy1, cx0:cx1] - 128.0) + pv + 0.5, 0, 255)
+
+
+class _ExternalFrames:
+    """The frames of a provider's clip of a line (e.g. HeyGen), decoded by ffmpeg as they are
+    needed (fitted into 1920×1080, at the cut's frame rate), with the line's subtitle blended
+    over them. A clip shorter than its line holds its last frame; a longer one is cut short."""
+
+    def __init__(self, ln: _Line, fps: int):
+        assert ln.external
+        self.ln, self.path = ln, ln.external
+        n = max(1, ln.f1 - ln.f0)
+        fit = (
+            f"fps={fps},scale={W}:{H}:force_original_aspect_ratio=decrease,"
+            f"pad={W}:{H}:(ow-iw)/2:(oh-ih)/2:black,setsar=1,format=yuv420p"
+        )
+        self._err = tempfile.TemporaryFile()
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", self.path, "-an", "-sn", "-vf", fit,
+               "-frames:v", str(n), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._err)
+        self.index = -1
+        self.current: bytes | None = None
+        self.ended = False
+        self._overlays: dict[int, tuple] = {}
+
+    def _advance(self, i: int) -> bytes:
+        assert self.proc.stdout is not None
+        while self.index < i and not self.ended:
+            data = self.proc.stdout.read(FRAME_BYTES)
+            if len(data) < FRAME_BYTES:
+                self.ended = True
+                break
+            self.current, self.index = data, self.index + 1
+        if self.current is None:
+            self.close()
+            raise RenderError(
+                f"line {self.ln.clip.index} (scene {self.ln.clip.scene}): external clip {self.path} has no readable video: {_tail(self._err)}"
+            )
+        return self.current
+
+    def frame(self, i: int, ci: int) -> bytes:
+        picture = self._advance(i)
+        if ci < 0:
+            return picture
+        if ci not in self._overlays:
+            name, name_x = self.ln.tag
+            self._overlays[ci] = _subtitle_overlay(self.ln.cues[ci].text, name, self.ln.color, name_x)
+        arr = np.frombuffer(picture, dtype=np.uint8).copy()
+        _blend_overlay(arr, self._overlays[ci])
+        return arr.tobytes()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self._err.close()
+
+
+def _scene_runs(
+    view: _SceneView, lines: list[_Line], a: int, b: int, fade: int, painter: _Painter, fps: int = 30, fade_out: int | None = None
+) -> Iterator[tuple[bytes, int]]:
+    """Frames [a, b) of the track for one chunk of a scene, as runs of identical frames; a fade
+    from black over `fade` frames at the start and to black over `fade_out` at the end."""
     n = b - a
-    frames: _LineFrames | None = None
+    fade_out = fade if fade_out is None else fade_out
+    frames: _LineFrames | _ExternalFrames | None = None
     current = -1
     f = a
     k = 0  # index of the line on screen
-    while f < b:
-        while k + 1 < len(lines) and lines[k + 1].f0 <= f:
-            k += 1
-        ln = lines[k]
-        nxt = lines[k + 1].f0 if k + 1 < len(lines) else b
-        if f < ln.f0:  # before the scene's first line: its speaker, listening
-            state, until = (0, -1), ln.f0
-        elif f < ln.f1:
-            mouth = _mouth_at(ln, f)
-            ci = next((j for j, c in enumerate(ln.cues) if c.f0 <= f < c.f1), -1)
-            # Extend the run while nothing on screen changes: same mouth, same subtitle chunk.
-            stop = min(ln.f1, nxt, ln.cues[ci].f1 if ci >= 0 else ln.f1)
-            until = f + 1
-            while until < stop and _mouth_at(ln, until) == mouth:
-                until += 1
-            state = (mouth, ci)
-        else:  # a pause after the line: the speaker stays, mouth closed, no subtitle
-            state, until = (0, -1), nxt
-        until = min(until, b, max(nxt, f + 1))
-        if k != current:
-            frames = None  # the previous line's pictures are dropped here
-            release_freed_memory()
-            frames = _LineFrames(painter, view, ln)
-            current = k
-        assert frames is not None
-        frame = frames.frame(*state)
-        # Fade frames are blended one by one; the rest are written by reference.
-        lo, hi = f - a, until - a
-        while lo < hi:
-            if lo < fade or lo >= n - fade:
-                yield faded(frame, _fade_alpha(lo, n, fade)), 1
-                lo += 1
-            else:
-                stop = min(hi, n - fade)
-                yield frame, stop - lo
-                lo = stop
-        f = until
+    try:
+        while f < b:
+            while k + 1 < len(lines) and lines[k + 1].f0 <= f:
+                k += 1
+            ln = lines[k]
+            nxt = lines[k + 1].f0 if k + 1 < len(lines) else b
+            if ln.external:  # a provider's clip: every frame its own; held still before and after
+                last = max(0, ln.f1 - ln.f0 - 1)
+                if f < ln.f0:
+                    state, until = (0, -1), ln.f0
+                elif f < ln.f1:
+                    ci = next((j for j, c in enumerate(ln.cues) if c.f0 <= f < c.f1), -1)
+                    state, until = (f - ln.f0, ci), f + 1
+                else:
+                    state, until = (last, -1), nxt
+            elif f < ln.f0:  # before the scene's first line: its speaker, listening
+                state, until = (0, -1), ln.f0
+            elif f < ln.f1:
+                mouth = _mouth_at(ln, f)
+                ci = next((j for j, c in enumerate(ln.cues) if c.f0 <= f < c.f1), -1)
+                # Extend the run while nothing on screen changes: same mouth, same subtitle chunk.
+                stop = min(ln.f1, nxt, ln.cues[ci].f1 if ci >= 0 else ln.f1)
+                until = f + 1
+                while until < stop and _mouth_at(ln, until) == mouth:
+                    until += 1
+                state = (mouth, ci)
+            else:  # a pause after the line: the speaker stays, mouth closed, no subtitle
+                state, until = (0, -1), nxt
+            until = min(until, b, max(nxt, f + 1))
+            if k != current:
+                if isinstance(frames, _ExternalFrames):
+                    frames.close()
+                frames = None  # the previous line's pictures are dropped here
+                release_freed_memory()
+                frames = _ExternalFrames(ln, fps) if ln.external else _LineFrames(painter, view, ln)
+                current = k
+            assert frames is not None
+            frame = frames.frame(*state)
+            # Fade frames are blended one by one; the rest are written by reference.
+            lo, hi = f - a, until - a
+            while lo < hi:
+                if lo < fade or lo >= n - fade_out:
+                    yield faded(frame, _fade_alpha(lo, n, fade, fade_out)), 1
+                    lo += 1
+                else:
+                    stop = min(hi, n - fade_out)
+                    yield frame, stop - lo
+                    lo = stop
+            f = until
+    finally:
+        if isinstance(frames, _ExternalFrames):
+            frames.close()
 
 
 # ---------------------------------------------------------------- audio
@@ -785,23 +1002,6 @@ def _apply_envelope(signal: np.ndarray, envelope: np.ndarray, sample_rate: int, 
         hi = min(len(signal), lo + chunk)
         t = np.arange(lo, hi, dtype=np.float64) * (DUCK_RATE / sample_rate)
         signal[lo:hi] *= np.interp(t, points, envelope).astype(np.float32)
-
-
-def scene_starts(track: AudioTrack) -> dict[int, float]:
-    """Where each scene begins on the track (the first at 0). A cut sits in the middle of the
-    silence between two scenes, so fades and music changes happen while nobody speaks."""
-    ordered = sorted(track.scenes, key=lambda s: s.start)
-    spoken: dict[int, tuple[float, float]] = {}
-    for tl in track.lines:
-        lo, hi = spoken.get(tl.scene, (tl.start, tl.end))
-        spoken[tl.scene] = (min(lo, tl.start), max(hi, tl.end))
-    starts = {ordered[0].number: 0.0} if ordered else {}
-    for prev, nxt in zip(ordered, ordered[1:]):
-        cut = nxt.start
-        if prev.number in spoken and nxt.number in spoken and spoken[nxt.number][0] > spoken[prev.number][1]:
-            cut = (spoken[prev.number][1] + spoken[nxt.number][0]) / 2
-        starts[nxt.number] = cut
-    return starts
 
 
 def mix_audio(track: AudioTrack, script: EpisodeScript, intro: float, total: float, out_wav: Path) -> None:
@@ -906,6 +1106,7 @@ def _encode_segments(
     for seg, path in zip(segments, paths):
         if not path.exists() and path not in todo:
             todo[path] = seg
+    seg_cache.touch(p for p in paths if p not in todo)  # reused: most recently used for the cache's eviction
     # Longest first, so the last one to finish is short.
     order = sorted(todo.items(), key=lambda item: -item[1].n_frames)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="segment") as pool:
@@ -921,6 +1122,29 @@ def _encode_segments(
                 future.cancel()
             raise
     return paths, len(todo)
+
+
+def _with_cutaway(ln: _Line, present: list[str], chars: dict[str, Character], fps: int) -> list[_Line]:
+    """The line, or the line then its listener's reaction shot over the last part of it."""
+    cut = ln.clip.cutaway
+    if cut is None:
+        return [ln]
+    at = ln.f1 - round(cut.seconds * fps)
+    if at - ln.f0 < fps or at >= ln.f1:  # keep at least a second on the speaker
+        return [ln]
+    listener = chars.get(cut.character)
+    strategy = listener.avatar_strategy if listener else "full_avatar"
+    reaction_clip = ln.clip.model_copy(update={
+        "kind": "sprite", "shot": "single", "strategy": strategy, "sprite_paths": [cut.sprite], "listener": None,
+        "listener_sprite": None, "group_sprites": [], "portrait": None, "external_clip": None, "cutaway": None, "mouth": "",
+    })  # fmt: skip
+    # The listener is shown where they stand; a listener not on the stage list faces the speaker.
+    side = _stage_place(present, cut.character) if cut.character in present and len(present) > 1 else 1.0 - ln.side
+    if abs(side - ln.side) < 1e-6:  # never where the speaker was just standing
+        side = 1.0 if ln.side <= 0.5 else 0.0
+    speaking = _Line(ln.clip, ln.f0, at, ln.name, ln.role, ln.color, ln.cues, ln.side, ln.others, external=ln.external)
+    reacting = _Line(reaction_clip, at, ln.f1, ln.name, ln.role, ln.color, ln.cues, side, reaction=cut.reaction)
+    return [speaking, reacting]
 
 
 def _stage_place(present: list[str], speaker: str) -> float:
@@ -971,16 +1195,12 @@ def build_timeline(
     painter = _Painter(backdrops, sprites, chars)
     font_id = [fonts.subtitle_font_path().name, fonts.title_font_path().name, SUB_SIZE, SUB_STROKE]
 
-    # Scene spans in track frames tile the track (see scene_starts).
-    track_scenes = sorted(track.scenes, key=lambda s: s.start) or []
-    cuts = scene_starts(track)
-    starts = [0]
-    for ts in track_scenes[1:]:
-        starts.append(min(track_n, max(starts[-1], round(cuts[ts.number] * fps))))
-    ends = starts[1:] + [track_n]
-    clips_by_scene: dict[int, list[LineClip]] = {}
-    for clip in plan.clips:
-        clips_by_scene.setdefault(clip.scene, []).append(clip)
+    # Chunks of a few lines tile the track (see clips.Chunk); each is one encoded segment.
+    chunks = timeline_chunks(track, fps)
+    clips_by_line = {clip.index: clip for clip in plan.clips}
+    present_by_scene: dict[int, list[str]] = {}
+    for number in {c.scene for c in chunks}:
+        present_by_scene[number] = present_characters(scenes.get(number), [tl for tl in track.lines if tl.scene == number])
 
     segments: list[_Segment] = []
     all_cues: list[Cue] = []
@@ -990,40 +1210,48 @@ def build_timeline(
         sc = scenes.get(number)
         return _SceneView(sc.location if sc else "", sc.time_of_day if sc else "", sc.atmosphere if sc else "")
 
-    for ts, a, b in zip(track_scenes, starts, ends):
-        if b <= a:
+    for chunk in chunks:
+        a, kept_end = chunk.a, min(chunk.b, track_n)
+        if kept_end <= a:
             continue
-        view = view_of(ts.number)
+        b = a + max(chunk.encoded_frames, kept_end - a)  # frames [a, b) are drawn and encoded
+        view = view_of(chunk.scene)
         first_view = first_view or view
-        clips = sorted(clips_by_scene.get(ts.number, []), key=lambda c: c.start)
-        present = present_characters(scenes.get(ts.number), [track_lines[c.index] for c in clips if c.index in track_lines])
+        present = present_by_scene[chunk.scene]
         lines: list[_Line] = []
-        for clip in clips:
-            tl = track_lines.get(clip.index)
-            f0, f1 = frame_span(clip.start, clip.end, fps)
+        for index in chunk.lines:
+            clip, tl = clips_by_line.get(index), track_lines.get(index)
+            if clip is None or tl is None:
+                continue
+            f0, f1 = chunk.line_span(tl.start, tl.end)
             f0, f1 = max(a, f0), min(b, f1)
             if f1 <= f0:
                 continue
             ch = chars.get(clip.speaker)
-            name = ch.name if ch else (tl.speaker_name if tl else clip.speaker)
+            name = ch.name if ch else tl.speaker_name
             role = f"{ch.role} · {ch.occupation}" if ch else ""
             color = hex_rgb(ch.appearance.outfit) if ch else (90, 110, 160)
-            cues = subtitle_cues(tl, f0, f1, fps, sub_font) if tl else []
+            cues = subtitle_cues(tl, f0, f1, fps, sub_font, to_frame=chunk.frame)
             others = []
             if clip.shot == "group":
                 rest = [p for p in present if p != clip.speaker]
                 for path, who in zip(clip.group_sprites, rest):
                     others.append((path, _stage_place(present, who)))
-            lines.append(_Line(clip, f0, f1, name, role, color, cues, _stage_place(present, clip.speaker), others))
+            if clip.external_clip and not Path(clip.external_clip).is_file():
+                raise RenderError(f"line {clip.index} (scene {clip.scene}): external clip {clip.external_clip} is missing")
+            side = _stage_place(present, clip.speaker)
+            lines.append(_Line(clip, f0, f1, name, role, color, cues, side, others, external=clip.external_clip))
         for i in range(len(lines) - 1):  # a line never runs into the next one
             lines[i].f1 = min(lines[i].f1, lines[i + 1].f0) if lines[i + 1].f0 > lines[i].f0 else lines[i].f1
         all_cues.extend(c for ln in lines for c in ln.cues)
-        seg_fade = min(fade, (b - a) // 2)
+        lines = [part for ln in lines for part in _with_cutaway(ln, present, chars, fps)]
+        fade_in = min(fade, (b - a) // 2) if chunk.position == 0 else 0
+        fade_out = min(fade, (b - a) // 2) if chunk.last_in_scene else 0
         spec = {
             "kind": "scene",
             "draw": DRAW_VERSION,
             "frames": b - a,
-            "fade": seg_fade,
+            "fade": [fade_in, fade_out],
             "backdrop": [BACKDROP_VERSION, view.location, view.time_of_day, view.atmosphere],
             "fonts": font_id,
             "lines": [
@@ -1037,6 +1265,10 @@ def build_timeline(
                     "others": [(sprites.digest(p), place) for p, place in ln.others],
                     "mouth": ln.clip.mouth[: ln.f1 - ln.f0],
                     "cues": [(c.f0 - a, c.f1 - a, c.text) for c in ln.cues],
+                    "reaction": ln.reaction,
+                    "portrait": sprites.digest(ln.clip.portrait) if ln.clip.portrait and ln.clip.kind == "card" else None,
+                    "external": sprites.digest(ln.external) if ln.external else None,
+                    "tag": ln.tag,
                 }
                 for ln in lines
             ],
@@ -1044,12 +1276,14 @@ def build_timeline(
         if not lines:
             spec["empty"] = True
 
-        def runs(view=view, lines=lines, a=a, b=b, seg_fade=seg_fade):
+        def runs(view=view, lines=lines, a=a, b=b, fade_in=fade_in, fade_out=fade_out):
             if not lines:
-                return _static_runs(lambda: backdrops.get(view.location, view.time_of_day, view.atmosphere), b - a, seg_fade)
-            return _scene_runs(view, lines, a, b, seg_fade, painter)
+                bg = lambda: backdrops.get(view.location, view.time_of_day, view.atmosphere)  # noqa: E731
+                return _static_runs(bg, b - a, fade_in, fade_out)
+            return _scene_runs(view, lines, a, b, fade_in, painter, fps, fade_out)
 
-        segments.append(_Segment(f"scene{ts.number:02d}", b - a, spec, runs, view, lines))
+        name = f"scene{chunk.scene:02d}" + (f"-{chunk.position + 1}" if chunk.position or not chunk.last_in_scene else "")
+        segments.append(_Segment(name, b - a, spec, runs, view, lines, kept_frames=kept_end - a))
 
     if not segments and track_n > 0:  # a track without scenes: one plain segment
         view = view_of(script.scenes[0].number)
@@ -1073,6 +1307,9 @@ def build_timeline(
                                                     "bg": [BACKDROP_VERSION, first_view.location, first_view.time_of_day, first_view.atmosphere], "fonts": font_id},
                                  lambda: _static_runs(lambda: _title_card(card_bg(), outro_rows), outro_n, min(fade, outro_n // 2))))  # fmt: skip
 
+    tiled = sum(seg.kept for seg in segments)
+    if tiled != intro_n + track_n + outro_n:
+        raise RenderError(f"episode {script.episode_number}: segments keep {tiled} frames, the cut needs {intro_n + track_n + outro_n}")
     return Timeline(fps, intro_n, track_n, outro_n, segments, all_cues, card_bg, painter)
 
 
@@ -1092,8 +1329,24 @@ def render_final_cut(
     intro_seconds: float = 3.0,
     outro_seconds: float = 3.0,
     x264_params: str | None = STILL_X264_PARAMS,
+    cache_budget_bytes: int = seg_cache.DEFAULT_BUDGET_BYTES,
 ) -> FinalCut:
-    """Render the episode (see the module docstring). Every output is written atomically."""
+    """Render the episode (see the module docstring). Every output is written atomically.
+    Afterwards the segment cache is pruned to `cache_budget_bytes` (see segment_cache.py)."""
+    cache = Path(segment_cache)
+    with seg_cache.cache_in_use(cache):
+        cut = _render(plan, track, script, roster, series_title, out_video, out_srt, out_thumbnail, cache,
+                      preset, crf, intro_seconds, outro_seconds, x264_params)  # fmt: skip
+        seg_cache.record_cut(cache, plan.series_id, plan.episode_number, [Path(p) for p in cut.segments])
+    seg_cache.prune(cache, cache_budget_bytes)
+    return cut
+
+
+def _render(
+    plan: ClipPlan, track: AudioTrack, script: EpisodeScript, roster: Roster, series_title: str, out_video: Path, out_srt: Path,
+    out_thumbnail: Path, segment_cache: Path, preset: str, crf: int, intro_seconds: float, outro_seconds: float,
+    x264_params: str | None,
+) -> FinalCut:
     started = time.monotonic()
     timeline = build_timeline(plan, track, script, roster, series_title, intro_seconds, outro_seconds)
     fps, segments = timeline.fps, timeline.segments
@@ -1126,7 +1379,7 @@ def render_final_cut(
         listing = work_dir / "segments.txt"
         listing.write_text(
             "ffconcat version 1.0\n"
-            + "".join(f"file '{_quote(p)}'\nduration {seg.n_frames / fps:.6f}\n" for p, seg in zip(paths, segments)),
+            + "".join(_concat_entry(p, seg, fps) for p, seg in zip(paths, segments)),
             encoding="utf-8",
         )
         with atomic_path(out_video) as tmp:
@@ -1152,12 +1405,26 @@ def render_final_cut(
         fps=fps,
         segments=[str(p) for p in paths],
         segments_encoded=encoded,
+        intro_seconds=intro,
+        outro_seconds=timeline.outro_frames / fps,
+        track_duration=track.duration,
+        track_fingerprint=track.fingerprint,
         render_seconds=round(time.monotonic() - started, 3),
         fingerprint=fingerprint(
             RENDER_VERSION, MUSIC_VERSION, DRAW_VERSION, [p.name for p in paths], track.fingerprint, series_title,
             [s.atmosphere for s in script.scenes], preset, crf, x264_params, intro_seconds, outro_seconds,
         ),
     )  # fmt: skip
+
+
+def _concat_entry(path: Path, seg: _Segment, fps: int) -> str:
+    """A segment in the join's list. A chunk encoded with a spare last frame drops it here: with
+    no B-frames, decode and presentation order agree, so an out point half a frame before the
+    spare frame removes exactly that frame, and nothing refers to it."""
+    entry = f"file '{_quote(path)}'\nduration {seg.kept / fps:.6f}\n"
+    if seg.kept < seg.n_frames:
+        entry += f"outpoint {(seg.kept - 0.5) / fps:.6f}\n"
+    return entry
 
 
 def _quote(path: Path) -> str:
