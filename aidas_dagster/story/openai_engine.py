@@ -475,6 +475,22 @@ def initial_state(bible: SeriesBible, roster: Roster) -> StoryState:
     )
 
 
+def _thread_key(thread: str) -> str:
+    head = thread.split(":", 1)[0].strip()
+    return head if ":" in thread else thread.strip()
+
+
+def match_thread(thread: str, open_threads: list[str]) -> str | None:
+    """The open thread a model's `thread` names: the same text, or the same "keyword:" when only one
+    open thread has it (models often copy the keyword and paraphrase the rest)."""
+    wanted = thread.strip()
+    for candidate in open_threads:
+        if candidate.strip() == wanted:
+            return candidate
+    same_key = [c for c in open_threads if _thread_key(c) == _thread_key(wanted)]
+    return same_key[0] if len(same_key) == 1 else None
+
+
 def script_from_draft(
     bible: SeriesBible, roster: Roster, previous: StoryState, episode: int, draft: ScriptDraft, writer: str
 ) -> EpisodeScript:
@@ -531,11 +547,12 @@ def script_from_draft(
             )
         )
 
-    open_now = {t.strip(): t for t in previous.open_threads}
     resolved: list[str] = []
     for k, thread in enumerate(draft.resolved_threads):
-        if thread.strip() in open_now:
-            resolved.append(open_now[thread.strip()])
+        match = match_thread(thread, previous.open_threads)
+        if match is not None:
+            if match not in resolved:
+                resolved.append(match)
         else:
             problems.append(
                 f"resolved_threads.{k}: {thread!r} is not one of the unresolved plots; copy one of them exactly"
@@ -970,6 +987,11 @@ class OpenAIStoryEngine:
             prompt_tokens = sum(len(m["content"]) for m in messages) // 2  # Korean and JSON: ~2 chars a token
             self.budget.ensure_can_spend(PROVIDER, self._cost(model, prompt_tokens, output_tokens)[0])
         completion = self._create(operation, model, messages, schema_name, schema)
+        if not isinstance(getattr(completion, "choices", None), list) or not completion.choices:
+            raise ProviderError(
+                f"OpenAI {operation} with model {model}: the server at {self.base_url or 'api.openai.com'} "
+                "answered without a chat completion (no choices in the reply)"
+            )
         reply = self._reply_of(completion, model)
         self._record(operation, reply, series_id, episode, cache_hit=False, turn=turn)
         if reply.refusal:

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from aidas_dagster.core.config import SeriesConfig
+from aidas_dagster.story.genres import template_for
 from aidas_dagster.story.models import Roster, SeriesBible, StoryState
 
 PREVIOUS_SUMMARIES = 5  # spec 4.1.2: the last five episodes are remembered in full
@@ -32,7 +33,7 @@ DATA_NOTICE = (
 
 def data_block(data: Any) -> str:
     """Quoted data: a labelled, fenced JSON block (backticks inside strings cannot close the fence)."""
-    text = json.dumps(data, ensure_ascii=False, indent=1).replace("```", "'''")
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("```", "'''")
     return f"{DATA_NOTICE}\n```json\n{text}\n```"
 
 
@@ -253,6 +254,8 @@ SCRIPT_INSTRUCTIONS = """\
 - 관계 발전은 점진적으로: relationship_changes의 친밀도 변화는 -10~+10.
 - speaker, listener, characters, character_updates, relationship_changes에는 자료의 인물 id만 씁니다.
 - 이번 화에 등장한 인물마다 character_updates에 감정 상태, 위치, 현재 목표, 이번 화의 발전사항을 적습니다.
+- 번역투와 어색한 격식체를 쓰지 않습니다: "나는 …입니다", "당신은 …입니까", "그것은 … 것입니다" 같은 문장 금지.
+- 장르({genre}) 톤을 지키고, 자료의 current_episode.beats에 있는 장르 비트를 이번 화에 꼭 담습니다.{comedy_note}
 - summary는 이번 화의 줄거리 두세 문장, key_events는 이번 화의 주요 사건 목록입니다."""
 
 FINAL_EPISODE_NOTE = "\n   마지막 화입니다: 주요 갈등(main_conflict)을 포함해 남은 플롯을 매듭짓습니다."
@@ -267,6 +270,7 @@ def script_messages(
     min_scenes: int,
 ) -> list[dict[str, str]]:
     config = bible.config
+    template = template_for(bible.genre_key)
     low, high = line_range
     instructions = SCRIPT_INSTRUCTIONS.format(
         episode=episode,
@@ -278,6 +282,12 @@ def script_messages(
         low=low,
         high=high,
         target=(low + high) // 2,
+        genre=template.label,
+        comedy_note=(
+            f"\n- 웃음 포인트(말장난, 엇갈림, 반복 개그)를 {template.comedy_beats_per_episode}개 이상 넣습니다."
+            if template.comedy_beats_per_episode and float(config.episode_duration) >= 5
+            else ""
+        ),
     )
     return _messages(instructions, continuity_context(bible, roster, previous, episode))
 
