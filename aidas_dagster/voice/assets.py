@@ -2,6 +2,7 @@
 
 
 import time
+from collections import Counter
 
 import dagster as dg
 
@@ -36,7 +37,11 @@ def audio_track(context: dg.AssetExecutionContext, studio: StudioResource, voice
     storage = studio.storage
     script = load_script(studio, part.series_id, part.episode)
     roster = load_roster(studio, part.series_id)
-    provider = voice_booth.provider()
+    # The failover chain of the configured providers; every line (paid, offline or cached) is entered
+    # in the studio's cost ledger, and paid calls ask the budget first.
+    provider = voice_booth.provider(
+        ledger=studio.ledger, budget=studio.budget, series_id=part.series_id, episode=part.episode
+    )
     manifest = storage.audio_manifest_path(part.series_id, part.episode)
     target = max(1.0, config.episode_seconds - 2 * CARD_SECONDS)
     inputs = fingerprint(script, [c.voice for c in roster.characters], provider.name, provider.model, target)
@@ -54,12 +59,14 @@ def audio_track(context: dg.AssetExecutionContext, studio: StudioResource, voice
             f"track {track.duration:.1f} s in {time.monotonic() - started:.1f} s"
         )
     speakers = sorted({line.speaker_name for line in track.lines})
+    voiced_by = Counter(line.provider for line in track.lines)
     return dg.MaterializeResult(
         metadata={
             "lines": len(track.lines),
             "duration_seconds": round(track.duration, 2),
             "speakers": ", ".join(speakers),
             "provider": provider.name,
+            "voiced_by": ", ".join(f"{name} {count}" for name, count in sorted(voiced_by.items())),
             "dialogue_wav": dg.MetadataValue.path(track.dialogue_wav),
             "timing_table": dg.MetadataValue.path(str(storage.audio_dir(part.series_id, part.episode) / "timing.csv")),
         },
