@@ -531,3 +531,34 @@ def test_a_reply_without_a_completion_is_a_clear_error(server, offline):
     server.reply_body({"object": "chat.completion", "choices": []})
     with pytest.raises(ProviderError, match="answered without a chat completion"):
         make_engine(server).write_script(offline.bible, offline.roster, offline.start, 1)
+
+
+def test_a_ten_minute_thriller_episode_converts_and_passes_validation(server, ledger):
+    config = SeriesConfig(
+        series_id="gallery-night",
+        title="미술관의 밤",
+        genre="스릴러",
+        total_episodes=16,
+        episode_duration=10,
+        main_theme="진실의 대가",
+        target_audience="20-40대",
+    )
+    thriller = Offline(config)
+    server.reply(bible_reply(thriller.bible, thriller.roster))
+    server.reply(roster_reply(thriller.roster))
+    engine = make_engine(server, ledger)
+    bible = engine.write_bible(config)
+    roster = engine.write_roster(config, bible)
+    server.reply(thriller.script_reply(thriller.ep2, thriller.ep1.state_after))
+
+    script = engine.write_script(bible, roster, thriller.ep1.state_after, 2)
+
+    assert bible.genre_key == "thriller" and len(bible.outlines) == 16
+    assert bible_problems(bible) == [] and roster_problems(roster) == []
+    assert script_problems(script, roster, config) == []
+    assert 80 <= script.line_count <= 101 and len(script.scenes) >= 5
+    assert script.state_after.open_threads == thriller.ep2.state_after.open_threads
+    assert script.state_after.relationships == thriller.ep2.state_after.relationships
+    prompt = user_prompt(server.bodies()[-1])
+    assert "대사 80-101개" in prompt and "장면 5개 이상" in prompt
+    assert "장르(스릴러)" in prompt.partition(DATA_NOTICE)[0]
