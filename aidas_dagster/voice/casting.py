@@ -157,9 +157,9 @@ VARIANT_F0: dict[str, tuple[float, ...]] = {
 
 # Natural speaking F0 ranges (Hz) the characters of a gender are spread over, youngest highest.
 F0_RANGE: dict[Gender, tuple[float, float]] = {"male": (88.0, 150.0), "female": (175.0, 300.0)}
-# Neighbouring characters of a gender sit at most this F0 ratio apart (~2 semitones); the age
+# Neighbouring characters of a gender sit at most this F0 ratio apart (~2.4 semitones); the age
 # groups of the cast pick where in the range the group sits (0 low .. 1 high).
-MAX_F0_STEP = 1.12
+MAX_F0_STEP = 1.15
 AGE_SPOT: dict[AgeGroup, float] = {"young": 0.85, "young_adult": 0.65, "adult": 0.5, "middle_age": 0.35, "senior": 0.15}
 
 # Speaking rate (words per minute) by style keyword; espeak's default is 175.
