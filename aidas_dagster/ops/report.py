@@ -32,7 +32,11 @@ class ProductionReport:
     def total_cost_usd(self) -> float:
         return float(self.costs["cost_usd"].sum()) if len(self.costs) else 0.0
 
-    def markdown(self, embed_chart: bool = True) -> str:
+    def chart_markdown(self) -> str:
+        return f"![average seconds per stage](data:image/png;base64,{base64.b64encode(self.chart_png).decode()})"
+
+    def markdown(self, chart: str | None = None) -> str:
+        """The report; `chart` is the markdown image line placed under the stage table."""
         parts = [
             f"# Production report {self.day} (UTC)",
             "",
@@ -50,8 +54,8 @@ class ProductionReport:
             "## Average processing time per stage",
             markdown_table(self.stage_times),
         ]
-        if embed_chart:
-            parts.append(f"![average seconds per stage](data:image/png;base64,{base64.b64encode(self.chart_png).decode()})")
+        if chart:
+            parts.append(chart)
         parts += ["## API usage and cost by service", markdown_table(self.costs)]
         return "\n".join(parts) + "\n"
 
@@ -89,6 +93,7 @@ def build_report(
     ).sort_values(["series", "episode"], ignore_index=True)
 
     run_frame = pd.DataFrame(runs, columns=["run_id", "job", "series", "episode", "status", "start", "end"])
+    run_frame["episode"] = run_frame["episode"].astype("Int64")  # runs of no episode have none
     episode_runs = run_frame[run_frame["series"] != ""]
     in_progress = episode_runs[episode_runs["status"].isin(IN_PROGRESS)][["series", "episode", "status", "run_id"]]
     failed = episode_runs[episode_runs["status"] == "FAILURE"][["series", "episode", "job", "run_id"]]

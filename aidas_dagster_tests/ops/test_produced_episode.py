@@ -96,7 +96,8 @@ def test_production_report_shows_today_in_tables_and_a_chart(produced):
     stages = [row[0] for row in stage_rows]
     assert stages[:2] == ["series_bible", "character_roster"]
     assert stages[2:7] == ["episode_script", "audio_track", "avatar_clips", "final_cut", "youtube_video"]
-    assert all(float(row[2].replace(",", "")) > 0 for row in stage_rows)
+    seconds = {row[0]: float(row[2].replace(",", "")) for row in stage_rows}
+    assert seconds["final_cut"] > 0.5 and seconds["audio_track"] > 0  # rendering and speech take real time
     assert re.search(r"^\| openai \| 2 \| 1 \| 3,600.00 \| 0.75 \|", markdown, re.M)
     assert re.search(r"^\| short-love \| 4 \| produce_episode \|", markdown, re.M)  # the failed run
     # The chart: a real PNG, embedded in the UI metadata and written beside the report file.

@@ -1,0 +1,20 @@
+"""The project's definitions with Dagster's Celery executor, as a module workers can reconstruct.
+
+Workers import this module to rebuild the job of each step they are given; the studio resource
+reads AIDAS_STORAGE_ROOT / AIDAS_SERIES_DIR, so every worker writes to the same shared storage.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_celery import celery_executor
+
+from aidas_dagster.definitions import build_definitions
+
+
+def celery_definitions() -> dg.Definitions:
+    return dg.Definitions.merge(build_definitions(), dg.Definitions(executor=celery_executor))
+
+
+def celery_episode_job() -> dg.JobDefinition:
+    return celery_definitions().resolve_job_def("produce_episode")
