@@ -84,6 +84,7 @@ class SpeechChain:
         self.episode = episode
         # provider name -> why it is out for the rest of this run (out of credit, key refused)
         self.out: dict[str, str] = {}
+        self._modes: dict[str, str] = {}
         self.name = ">".join(p.name for p in self.providers)
         self.model = " > ".join(p.model for p in self.providers) if len(self.providers) > 1 else self.providers[0].model
 
@@ -95,9 +96,13 @@ class SpeechChain:
         return [p for p in self.providers if TIERS.index(p.name) >= primary and has_voice(p, casting)]
 
     def _mode(self, provider: SpeechProvider) -> str:
+        """The budget's mode for a paid provider; remembered until this chain spends again (the
+        ledger is read whole each time), while ensure_can_spend still reads it fresh before a call."""
         if self.budget is None or not _is_paid(provider):
             return "normal"
-        return self.budget.mode(provider.name)
+        if provider.name not in self._modes:
+            self._modes[provider.name] = self.budget.mode(provider.name)
+        return self._modes[provider.name]
 
     def route(self, casting: VoiceCasting) -> list[SpeechProvider]:
         """Who voices this character's next line, best first: providers still in for this run, the
@@ -129,6 +134,8 @@ class SpeechChain:
     # -- voicing -----------------------------------------------------------------------------------
 
     def record(self, voiced_by: SpeechProvider, text: str, casting: VoiceCasting, cache_hit: bool) -> None:
+        if not cache_hit and _is_paid(voiced_by):
+            self._modes.clear()  # spending may have moved a provider into economy or past its limit
         if self.ledger is None:
             return
         self.ledger.record(

@@ -306,14 +306,14 @@ def test_quota_exceeded_fails_over_to_google_for_the_rest_of_the_run(
     assert (len(eleven.requests), len(google.requests)) == before
 
 
-def test_a_5xx_on_one_line_is_retried_without_revoicing_the_others(
+def test_a_5xx_or_429_on_one_line_is_retried_without_revoicing_the_others(
     httpserver: HTTPServer, eleven: FakeElevenLabs, google: FakeGoogle, service_account: Path, roster: Roster,
     tmp_path: Path,
 ):
     flaky_el = lead_lines()[1]
     flaky_google = next(t for _m, lines in SCENES for s, t, _e in lines if s == "CHAR004")
     eleven.failures[flaky_el] = [(503, {"status": "service_unavailable", "message": "try later"}, {})]
-    google.failures[flaky_google] = [(500, "internal"), (503, "unavailable")]
+    google.failures[flaky_google] = [(429, "Resource has been exhausted (e.g. check quota)."), (503, "unavailable")]
     speech = chain(httpserver, tmp_path, google_sa=service_account)
     track = build_track(make_script(), roster, speech, tmp_path / "cache", tmp_path / "out")
     counts = eleven.texts() + google.texts()
