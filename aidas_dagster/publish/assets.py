@@ -1,22 +1,58 @@
-"""Publish stage asset: the episode's video id on the channel (local by default, YouTube with a token)."""
+"""Publish stage: the episode's video on the channel (local by default, YouTube with a token), what
+viewers said about it, and the outline adjustments their feedback suggests for later episodes."""
 
 
-from datetime import datetime, timezone
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 
-from aidas_dagster.core.storage import read_json, write_json
-from aidas_dagster.partitions import episode_partitions
+from aidas_dagster.core.storage import file_digest, read_json, write_json
+from aidas_dagster.ops.progress import PUBLISH_AT_TAG
+from aidas_dagster.partitions import EpisodePartition, episode_partitions, series_of_episode, series_partitions
 from aidas_dagster.picture.assets import final_cut, load_final
-from aidas_dagster.publish.local_channel import PublishedVideo
-from aidas_dagster.publish.metadata import build_metadata, next_publish_slot
+from aidas_dagster.publish.adjustments import (
+    compute_adjustments,
+    feedback_path,
+    load_adjustments,
+    load_feedback_reports,
+    save_adjustments,
+)
+from aidas_dagster.publish.feedback import analyse_feedback
+from aidas_dagster.publish.local_channel import LocalChannel, PublishedVideo
+from aidas_dagster.publish.metadata import build_metadata, next_release
+from aidas_dagster.publish.quota import QuotaDeferred, pacific_day
+from aidas_dagster.publish.youtube import MetadataRefused
 from aidas_dagster.resources import Channel, StudioResource
-from aidas_dagster.story.assets import load_roster, load_script
+from aidas_dagster.story.assets import character_roster, load_bible, load_roster, load_script, series_bible
+
+FEEDBACK_DAYS = 14  # the daily feedback run reads episodes released in the last two weeks
 
 
 def load_publish_record(studio: StudioResource, series_id: str, episode: int) -> PublishedVideo:
     return PublishedVideo.model_validate(read_json(studio.storage.publish_record_path(series_id, episode)))
+
+
+def deferral_path(studio: StudioResource, series_id: str, episode: int) -> Path:
+    """Present while an upload waits for quota: {"until": date, "reason": ...}."""
+    return studio.storage.episode_dir(series_id, episode) / "publish-deferred.json"
+
+
+def _release_slot(context: dg.AssetExecutionContext, studio: StudioResource, channel: Channel, part: EpisodePartition, now: dt.datetime) -> dt.datetime:
+    """The daily schedule's slot for this run if it gave one, else the next free daily slot of the series."""
+    tagged = context.run.tags.get(PUBLISH_AT_TAG) if context.run else None
+    if tagged:
+        try:
+            slot = dt.datetime.fromisoformat(tagged)
+            if slot.tzinfo and slot > now:
+                return slot
+        except ValueError:
+            context.log.warning(f"run tag {PUBLISH_AT_TAG}={tagged!r} is not an ISO time; using the next daily slot")
+    previous = None
+    if part.episode > 1 and studio.storage.publish_record_path(part.series_id, part.episode - 1).exists():
+        earlier = load_publish_record(studio, part.series_id, part.episode - 1).metadata.publish_at
+        previous = dt.datetime.fromisoformat(earlier) if earlier else None
+    return next_release(now, channel.publish_hour, channel.publish_timezone, previous)
 
 
 @dg.asset(
@@ -27,7 +63,10 @@ def load_publish_record(studio: StudioResource, series_id: str, episode: int) ->
     pool="youtube",
     automation_condition=dg.AutomationCondition.eager(),
     retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
-    description="The published video id, with title/description/tags from the templates, scheduled release and thumbnail.",
+    description=(
+        "The published video id, with title/description/tags from the templates, scheduled release and thumbnail. "
+        "Uploaded exactly once; an upload that does not fit today's YouTube quota is deferred, not failed."
+    ),
 )
 def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, channel: Channel) -> dg.MaterializeResult:
     config, part = studio.episode(context.partition_key)
@@ -35,13 +74,14 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
     script = load_script(studio, part.series_id, part.episode)
     roster = load_roster(studio, part.series_id)
     cut = load_final(studio, part.series_id, part.episode)
-    publisher = channel.publisher(storage)
+    publisher = channel.publisher(storage, studio.ledger)
     existing = publisher.find(part.series_id, part.episode)
+    now = dt.datetime.now(dt.timezone.utc)
     # Keep the first scheduled slot on re-publish, so an edit never moves a release date.
     publish_at = (
-        datetime.fromisoformat(existing.metadata.publish_at)
+        dt.datetime.fromisoformat(existing.metadata.publish_at)
         if existing and existing.metadata.publish_at
-        else next_publish_slot(datetime.now(timezone.utc), channel.publish_hour)
+        else _release_slot(context, studio, channel, part, now)
     )
     metadata = build_metadata(
         config,
@@ -50,21 +90,227 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
         publish_at=publish_at,
         hour=channel.publish_hour,
     )
-    record, changed = publisher.publish(part.series_id, part.episode, Path(cut.video_path), Path(cut.thumbnail_path), metadata)
+    deferred_marker = deferral_path(studio, part.series_id, part.episode)
+    try:
+        record, changed = publisher.publish(part.series_id, part.episode, Path(cut.video_path), Path(cut.thumbnail_path), metadata)
+    except QuotaDeferred as deferred:
+        # Not a failure: the deferred_uploads schedule asks again once the quota is back.
+        write_json(deferred_marker, {"until": deferred.until.isoformat(), "reason": str(deferred)})
+        context.log.warning(f"{part.series_id} ep {part.episode}: {deferred}")
+        return dg.MaterializeResult(
+            metadata={
+                "status": "deferred",
+                "deferred_until": deferred.until.isoformat(),
+                "reason": str(deferred),
+                "channel": publisher.name,
+            },
+            data_version=dg.DataVersion(f"deferred:{deferred.until.isoformat()}"),
+        )
+    except MetadataRefused as refused:
+        raise dg.Failure(description=f"{part.series_id} ep {part.episode}: {refused}", allow_retries=False) from refused
+    deferred_marker.unlink(missing_ok=True)
     write_json(storage.publish_record_path(part.series_id, part.episode), record)
+    for note in getattr(publisher, "notes", []):
+        context.log.info(f"{part.series_id} ep {part.episode}: {note}")
+    if record.video_digest != file_digest(Path(cut.video_path)):
+        context.log.warning(
+            f"{part.series_id} ep {part.episode}: the final cut changed after {record.video_id} was uploaded; "
+            "YouTube cannot replace a video's file, so the channel keeps the first upload (delete it there and "
+            f"remove {publisher.state_path(part.series_id, part.episode) if hasattr(publisher, 'state_path') else 'its record'} to upload again)"
+        )
     context.log.info(
         f"{part.series_id} ep {part.episode}: {'published' if changed else 'already published, unchanged'} "
-        f"as {record.video_id} on the {publisher.name} channel (revision {record.revision}, release {metadata.publish_at})"
+        f"as {record.video_id} on the {publisher.name} channel (revision {record.revision}, release {record.metadata.publish_at})"
     )
     return dg.MaterializeResult(
         metadata={
+            "status": "published",
             "video_id": record.video_id,
             "channel": publisher.name,
-            "title": metadata.title,
-            "publish_at": metadata.publish_at or "",
+            "title": record.metadata.title,
+            "publish_at": record.metadata.publish_at or "",
             "revision": record.revision,
             "uploaded_now": changed,
             "url": dg.MetadataValue.url(record.url),
         },
         data_version=dg.DataVersion(f"{record.video_id}:{record.video_digest}"),
+    )
+
+
+@dg.schedule(
+    name="deferred_uploads",
+    target=[youtube_video],
+    cron_schedule="15 0 * * *",
+    execution_timezone="America/Los_Angeles",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Just after YouTube's quota resets (midnight Pacific): retry the uploads deferred for quota.",
+)
+def deferred_uploads(context: dg.ScheduleEvaluationContext, studio: StudioResource):
+    now = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
+    today = pacific_day(now)
+    requests = []
+    for marker in sorted(studio.storage.root.glob("series/*/episodes/*/publish-deferred.json")):
+        until = dt.date.fromisoformat(read_json(marker)["until"])
+        if until <= today:
+            series_id, episode = marker.parents[2].name, int(marker.parent.name)
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"deferred-upload:{series_id}:{episode:03d}:{until.isoformat()}",
+                    partition_key=EpisodePartition(series_id, episode).key,
+                )
+            )
+    return requests or dg.SkipReason(f"{today}: no upload is waiting for quota")
+
+
+def _feedback_publisher(studio: StudioResource, channel: Channel, record: PublishedVideo):
+    """The channel the video is on: the local channel's videos never need a YouTube token."""
+    if record.channel == LocalChannel.name:
+        return LocalChannel(studio.storage.channel_dir())
+    publisher = channel.publisher(studio.storage, studio.ledger)
+    if publisher.name != record.channel:
+        raise dg.Failure(
+            description=f"video {record.video_id} is on the {record.channel} channel, but no YouTube token is configured "
+            "(set AIDAS_YOUTUBE_TOKEN)",
+            allow_retries=False,
+        )
+    return publisher
+
+
+@dg.asset(
+    partitions_def=episode_partitions,
+    deps=[youtube_video],
+    group_name="publish",
+    kinds={"youtube"},
+    pool="youtube",
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
+    description=(
+        "Viewers' response to the episode: statistics, comment sentiment (offline Korean lexicon), character "
+        "popularity, loved and disliked elements, pacing complaints and suggestions. Collected daily for episodes "
+        "released in the last two weeks by the viewer_feedback_daily schedule."
+    ),
+)
+def viewer_feedback(context: dg.AssetExecutionContext, studio: StudioResource, channel: Channel) -> dg.MaterializeResult:
+    _config, part = studio.episode(context.partition_key)
+    if not studio.storage.publish_record_path(part.series_id, part.episode).exists():
+        context.log.info(f"{part.series_id} ep {part.episode}: not published yet; no feedback to collect")
+        return dg.MaterializeResult(metadata={"status": "not published yet"})
+    record = load_publish_record(studio, part.series_id, part.episode)
+    roster = load_roster(studio, part.series_id)
+    publisher = _feedback_publisher(studio, channel, record)
+    try:
+        collected = publisher.fetch_feedback(record.video_id, channel.feedback_max_comments, part.series_id, part.episode)
+    except QuotaDeferred as deferred:
+        context.log.warning(f"{part.series_id} ep {part.episode}: feedback {deferred}")
+        return dg.MaterializeResult(metadata={"status": "deferred", "deferred_until": deferred.until.isoformat()})
+    report = analyse_feedback(
+        collected,
+        roster,
+        series_id=part.series_id,
+        episode=part.episode,
+        video_id=record.video_id,
+        channel=record.channel,
+        collected_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    path = write_json(feedback_path(studio.storage, part.series_id, part.episode), report)
+    if report.note:
+        context.log.info(f"{part.series_id} ep {part.episode}: {report.note}")
+    ranking = sorted(report.character_popularity.items(), key=lambda kv: kv[1].score, reverse=True)
+    table = "\n".join(
+        f"| {p.name} | {p.mentions} | {p.positive} | {p.negative} | {p.score:+.2f} |" for _cid, p in ranking[:10]
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "status": "collected",
+            "source": report.source,
+            "views": report.statistics.get("views", 0),
+            "likes": report.statistics.get("likes", 0),
+            "comments_analysed": report.comments_analysed,
+            "overall_sentiment": report.overall_sentiment,
+            "loved": ", ".join(report.loved_elements) or "-",
+            "disliked": ", ".join(report.disliked_elements) or "-",
+            "suggestions": len(report.suggestions),
+            "characters": dg.MetadataValue.md(
+                "| character | mentions | + | − | score |\n|---|---|---|---|---|\n" + table if table else "no character mentioned"
+            ),
+            "path": dg.MetadataValue.path(str(path)),
+        }
+    )
+
+
+@dg.schedule(
+    name="viewer_feedback_daily",
+    target=[viewer_feedback],
+    cron_schedule="0 12 * * *",
+    execution_timezone="Asia/Seoul",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every day at noon (Asia/Seoul): collect feedback for episodes released in the last 14 days.",
+)
+def viewer_feedback_daily(context: dg.ScheduleEvaluationContext, studio: StudioResource):
+    now = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
+    requests = []
+    for record_file in sorted(studio.storage.root.glob("series/*/episodes/*/publish.json")):
+        record = PublishedVideo.model_validate(read_json(record_file))
+        released = dt.datetime.fromisoformat(record.metadata.publish_at or record.uploaded_at)
+        if released <= now and now - released <= dt.timedelta(days=FEEDBACK_DAYS):
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"feedback:{now.date().isoformat()}:{record.series_id}:{record.episode_number:03d}",
+                    partition_key=EpisodePartition(record.series_id, record.episode_number).key,
+                )
+            )
+    return requests or dg.SkipReason("no episode released in the last 14 days")
+
+
+@dg.asset(
+    partitions_def=series_partitions,
+    deps=[
+        dg.AssetDep(viewer_feedback, partition_mapping=series_of_episode),
+        series_bible,
+        character_roster,
+    ],
+    group_name="publish",
+    kinds={"python", "json"},
+    # Any new feedback of the series; not eager, which would wait for every episode to have feedback.
+    automation_condition=(
+        dg.AutomationCondition.any_deps_updated().since_last_handled()
+        & ~dg.AutomationCondition.any_deps_in_progress()
+        & ~dg.AutomationCondition.in_progress()
+    ),
+    description=(
+        "Bounded changes to the outlines of episodes not yet written (character focus, pacing), from recent viewer "
+        "feedback; read by episode_script at run time. Comment text never reaches an outline."
+    ),
+)
+def outline_adjustments(context: dg.AssetExecutionContext, studio: StudioResource, channel: Channel) -> dg.MaterializeResult:
+    series_id = context.partition_key
+    config = studio.series_config(series_id)
+    storage = studio.storage
+    bible = load_bible(studio, series_id)
+    roster = load_roster(studio, series_id)
+    episodes = range(1, config.total_episodes + 1)
+    produced = {n for n in episodes if storage.script_path(series_id, n).exists()}
+    reports = load_feedback_reports(storage, series_id, episodes)
+    result = compute_adjustments(
+        bible, roster, reports, produced, load_adjustments(storage, series_id), channel.adjustment_settings()
+    )
+    path = save_adjustments(storage, result)
+    names = {c.id: c.name for c in roster.characters}
+    rows = "\n".join(
+        f"| {a.episode} | {f'{a.focus.direction} {names.get(a.focus.character_id, a.focus.character_id)}' if a.focus else '-'} "
+        f"| {a.pacing or '-'} | {a.basis} |"
+        for a in result.adjustments
+    )
+    summary = f"{len(result.adjustments)} outline(s) adjusted" + (f"; {result.skipped_reason}" if result.skipped_reason else "")
+    context.log.info(f"{series_id}: {summary}")
+    return dg.MaterializeResult(
+        metadata={
+            "adjusted_outlines": len(result.adjustments),
+            "comments_considered": result.comments_considered,
+            "based_on_episodes": ", ".join(map(str, result.based_on_episodes)) or "-",
+            "skipped_reason": result.skipped_reason or "-",
+            "adjustments": dg.MetadataValue.md(
+                "| ep | focus | pacing | basis |\n|---|---|---|---|\n" + rows if rows else "none"
+            ),
+            "path": dg.MetadataValue.path(str(path)),
+        }
     )

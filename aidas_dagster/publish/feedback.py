@@ -38,7 +38,7 @@ ELEMENTS: dict[str, tuple[str, ...]] = {
     "subtitles": ("자막",),
 }
 # Pacing complaints: too slow / too fast.
-PACING_SLOW = ("느리", "느려", "지루", "늘어지", "늘어져", "질질", "답답", "루즈", "고구마")
+PACING_SLOW = ("느리", "느려", "지루", "늘어지", "늘어져", "질질", "루즈", "고구마")
 PACING_FAST = ("급전개", "너무 빠르", "너무 빨라", "급하게", "허무하", "생략")
 # Phrases that mark a request or wish.
 SUGGESTION_MARKERS = (
@@ -227,36 +227,40 @@ def analyse_feedback(
         overall = analyse(comment.text)
         total += overall.score
         counts[overall.label] += 1
-        mentioned_in_comment: set[str] = set()
+        feeling: dict[str, float] = {}  # character id -> how this comment feels about them
+        # Each comment counts once per element and per pacing complaint, however many clauses repeat it.
+        comment_loved: set[str] = set()
+        comment_disliked: set[str] = set()
+        comment_pacing: set[str] = set()
         for clause in split_clauses(comment.text):
             s = analyse(clause)
             lowered = clause.lower()
             for cid, pats in patterns.items():
                 if _mentions(clause, pats):
-                    pop = popularity[cid]
-                    if cid not in mentioned_in_comment:
-                        pop.mentions += 1
-                        mentioned_in_comment.add(cid)
                     # A wish to see more of someone counts as liking them.
                     wish = any(m in clause for m in SUGGESTION_MARKERS) and s.score >= 0
-                    value = s.score if s.score else (0.5 if wish else 0.0)
-                    if value > 0:
-                        pop.positive += 1
-                    elif value < 0:
-                        pop.negative += 1
-                    pop.score = round(pop.score + value * weight, 3)
+                    feeling[cid] = feeling.get(cid, 0.0) + (s.score if s.score else (0.5 if wish else 0.0))
             for element, words in ELEMENTS.items():
                 if any(w in lowered for w in words):
                     if s.score > 0:
-                        loved[element] += 1
+                        comment_loved.add(element)
                     elif s.score < 0:
-                        disliked[element] += 1
+                        comment_disliked.add(element)
             if any(w in lowered for w in PACING_SLOW):
-                pacing["too_slow"] += 1
+                comment_pacing.add("too_slow")
             if any(w in lowered for w in PACING_FAST):
-                pacing["too_fast"] += 1
+                comment_pacing.add("too_fast")
             if len(suggestions) < MAX_SUGGESTIONS and any(m in clause for m in SUGGESTION_MARKERS):
                 suggestions.append(sanitise(clause, MAX_SUGGESTION_CHARS))
+        for cid, value in feeling.items():
+            pop = popularity[cid]
+            pop.mentions += 1
+            pop.positive += value > 0
+            pop.negative += value < 0
+            pop.score = round(pop.score + value * weight, 3)
+        loved.update(comment_loved)
+        disliked.update(comment_disliked)
+        pacing.update(comment_pacing)
     return FeedbackReport(
         series_id=series_id,
         episode=episode,

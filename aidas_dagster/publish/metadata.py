@@ -89,6 +89,16 @@ def next_publish_slot(now: datetime, hour: int, tz: ZoneInfo | str = SEOUL) -> d
     return slot if slot > local else slot + timedelta(days=1)
 
 
+def next_release(now: datetime, hour: int, tz: ZoneInfo | str = SEOUL, previous: datetime | None = None) -> datetime:
+    """The episode's release slot: the next daily slot after `now`, and a day after the previous
+    episode's slot, so one series releases one episode a day in order."""
+    slot = next_publish_slot(now, hour, tz)
+    if previous is not None:
+        while slot <= previous:
+            slot += timedelta(days=1)
+    return slot
+
+
 def tags_length(tags: list[str]) -> int:
     """Characters YouTube counts for a tag list: a tag with a space counts quoted, plus separators."""
     return sum(len(t) + (2 if " " in t else 0) for t in tags) + max(0, len(tags) - 1)

@@ -49,10 +49,12 @@ def save_credentials(creds, path: Path | str) -> Path:
     return write_private(Path(path), creds.to_json())
 
 
-def load_credentials(path: Path | str, *, scopes: list[str] | None = None, request=None):
+def load_credentials(path: Path | str, *, scopes: list[str] | None = None, token_uri: str | None = None, request=None):
     """Authorised-user credentials from `path`, refreshed (and rewritten, 0600) when expired.
 
-    `request` is a google.auth transport request; the default uses `requests`.
+    The refresh goes to Google's token endpoint; `token_uri` replaces it (a local server in tests).
+    google-auth ignores a token_uri written in the file, so a tampered file cannot send the
+    refresh token elsewhere. `request` is a google.auth transport request; default: `requests`.
     """
     from google.auth.exceptions import RefreshError
     from google.oauth2.credentials import Credentials
@@ -63,6 +65,10 @@ def load_credentials(path: Path | str, *, scopes: list[str] | None = None, reque
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
         creds = Credentials.from_authorized_user_info(info, scopes or SCOPES)
+        if token_uri:
+            expiry = creds.expiry
+            creds = creds.with_token_uri(token_uri)
+            creds.expiry = expiry  # the copy forgets it, and would look valid forever
     except (ValueError, KeyError) as exc:
         # The message names the missing field, never a value.
         raise YouTubeAuthError(f"{path}: not an authorised-user token ({exc}); run `aidas youtube-auth` again") from exc

@@ -541,6 +541,7 @@ def youtube_publisher(
     *,
     token_file: Path,
     api_root: str | None = None,
+    token_uri: str | None = None,
     quota=None,
     ledger: CostLedger | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
@@ -549,7 +550,7 @@ def youtube_publisher(
     from aidas_dagster.publish.oauth import load_credentials
     from aidas_dagster.publish.quota import quota_path
 
-    credentials = load_credentials(token_file)
+    credentials = load_credentials(token_file, token_uri=token_uri)
     service, http = build_youtube_client(credentials, api_root)
     state_dir = Path(storage_root) / "youtube"
     return YouTubePublisher(

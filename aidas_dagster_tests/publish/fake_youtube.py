@@ -41,6 +41,7 @@ class FakeYouTube:
     rejections: list[str] = field(default_factory=list)
     failures: list[Injected] = field(default_factory=list)
     comment_page_size: int = 100
+    refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token -> access token it yields
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # ---- test helpers ----
@@ -104,6 +105,8 @@ class FakeYouTube:
     def handle(self, request: Request) -> Response:
         path, method = request.path, request.method
         self.log.append((method, path, request.headers.get("Content-Range", "")))
+        if (method, path) == ("POST", "/token"):
+            return self._token(request)
         if self.token and request.headers.get("Authorization") != f"Bearer {self.token}":
             return self._error(401, "authError", "Invalid Credentials")
         for inj in list(self.failures):
@@ -125,6 +128,15 @@ class FakeYouTube:
         if route is None:
             return self._error(404, "notFound", f"{method} {path}")
         return route(request)
+
+    def _token(self, request: Request) -> Response:
+        """Google's OAuth token endpoint, refresh grant only."""
+        form = request.form
+        issued = self.refresh_tokens.get(form.get("refresh_token", ""))
+        if form.get("grant_type") != "refresh_token" or issued is None:
+            return self._json({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, 400)
+        self.token = issued
+        return self._json({"access_token": issued, "expires_in": 3599, "token_type": "Bearer"})
 
     def _start_upload(self, request: Request) -> Response:
         if request.args.get("uploadType") != "resumable":

@@ -1,0 +1,112 @@
+"""The YouTube token file: stored 0600 from the start, refreshed against the token endpoint, rewritten 0600."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import stat
+from pathlib import Path
+
+import pytest
+from google.oauth2.credentials import Credentials
+
+from aidas_dagster.cli import main
+from aidas_dagster.core.storage import Storage
+from aidas_dagster.publish.local_channel import LocalChannel
+from aidas_dagster.publish.oauth import SCOPES, YouTubeAuthError, load_credentials, save_credentials
+from aidas_dagster.publish.youtube import YouTubePublisher
+from aidas_dagster.resources import Channel
+from aidas_dagster_tests.publish.fake_youtube import FakeYouTube
+
+
+@pytest.fixture
+def fake(httpserver) -> FakeYouTube:
+    youtube = FakeYouTube(base_url=httpserver.url_for("").rstrip("/"), token="fresh-access-token")
+    youtube.refresh_tokens["the-refresh-token"] = "fresh-access-token"
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(youtube.handle)
+    return youtube
+
+
+def expired_token(fake: FakeYouTube, refresh_token: str = "the-refresh-token") -> Credentials:
+    return Credentials(
+        token="stale-access-token",
+        refresh_token=refresh_token,
+        token_uri=f"{fake.base_url}/token",
+        client_id="client-id.apps.googleusercontent.com",
+        client_secret="client-secret-value",
+        scopes=SCOPES,
+        expiry=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(hours=1),
+    )
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_token_file_is_private_even_with_a_permissive_umask_and_when_replacing_a_wider_file(tmp_path, fake):
+    token_file = tmp_path / "conf" / "token.json"
+    old_umask = os.umask(0)
+    try:
+        save_credentials(expired_token(fake), token_file)
+        assert mode(token_file) == 0o600
+        token_file.chmod(0o644)
+        save_credentials(expired_token(fake), token_file)
+    finally:
+        os.umask(old_umask)
+    assert mode(token_file) == 0o600
+    assert json.loads(token_file.read_text())["refresh_token"] == "the-refresh-token"
+    assert [p.name for p in token_file.parent.iterdir()] == ["token.json"]  # no temporary file left
+
+
+def test_an_expired_token_is_refreshed_rewritten_0600_and_used(tmp_path, fake):
+    token_file = tmp_path / "token.json"
+    save_credentials(expired_token(fake), token_file)
+
+    creds = load_credentials(token_file, token_uri=f"{fake.base_url}/token")
+    assert creds.token == "fresh-access-token" and creds.valid
+    stored = json.loads(token_file.read_text())
+    assert stored["token"] == "fresh-access-token" and stored["refresh_token"] == "the-refresh-token"
+    assert mode(token_file) == 0o600
+    assert len(fake.calls("POST", "/token")) == 1
+
+    # The channel resource builds a real YouTube publisher from that file and it is authorised.
+    channel = Channel(youtube_token_file=str(token_file), youtube_api_root=fake.base_url, youtube_token_uri=f"{fake.base_url}/token")
+    publisher = channel.publisher(Storage(tmp_path / "storage"))
+    assert isinstance(publisher, YouTubePublisher)
+    fake.videos["vid00000001"] = {"id": "vid00000001", "statistics": {"viewCount": "7"}}
+    assert publisher.fetch_feedback("vid00000001").statistics["views"] == 7
+    # A token still valid is used as is: no second refresh.
+    load_credentials(token_file)
+    assert len(fake.calls("POST", "/token")) == 1
+
+
+def test_a_revoked_refresh_token_says_to_authorise_again_without_leaking_secrets(tmp_path, fake):
+    token_file = tmp_path / "token.json"
+    save_credentials(expired_token(fake, refresh_token="revoked-refresh-token"), token_file)
+    with pytest.raises(YouTubeAuthError) as failure:
+        load_credentials(token_file, token_uri=f"{fake.base_url}/token")
+    message = str(failure.value)
+    assert "aidas youtube-auth" in message and str(token_file) in message
+    for secret in ("revoked-refresh-token", "client-secret-value", "stale-access-token"):
+        assert secret not in message
+
+
+def test_missing_or_malformed_token_file_names_the_file(tmp_path):
+    with pytest.raises(YouTubeAuthError, match="token file is missing; run `aidas youtube-auth"):
+        load_credentials(tmp_path / "absent.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"token": "x"}')
+    with pytest.raises(YouTubeAuthError, match="broken.json: not an authorised-user token"):
+        load_credentials(broken)
+
+
+def test_without_a_token_the_local_channel_stays_the_default(tmp_path):
+    assert isinstance(Channel().publisher(Storage(tmp_path)), LocalChannel)
+
+
+def test_youtube_auth_command_refuses_a_missing_client_file(tmp_path, capsys):
+    assert main(["youtube-auth", "--client-secrets", str(tmp_path / "nope.json"), "--token", str(tmp_path / "t.json")]) == 2
+    assert "nope.json: OAuth client secrets file is missing" in capsys.readouterr().err
+    assert not (tmp_path / "t.json").exists()

@@ -1,0 +1,178 @@
+"""The publish assets in Dagster: YouTube publishing with quota deferral, viewer feedback from the
+local channel's dropped-in comments, and the outline adjustments episode_script reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from google.oauth2.credentials import Credentials
+
+from aidas_dagster.core.storage import Storage, read_json, write_json
+from aidas_dagster.ops.registry import register
+from aidas_dagster.partitions import EpisodePartition
+from aidas_dagster.picture.models import FinalCut
+from aidas_dagster.publish.adjustments import apply_adjustments, load_adjustments
+from aidas_dagster.publish.assets import deferred_uploads, outline_adjustments, viewer_feedback, youtube_video
+from aidas_dagster.publish.checks import adjustments_within_bounds, metadata_within_youtube_limits
+from aidas_dagster.publish.local_channel import LocalChannel
+from aidas_dagster.publish.metadata import VideoMetadata
+from aidas_dagster.publish.oauth import save_credentials
+from aidas_dagster.publish.quota import next_reset
+from aidas_dagster.resources import Channel
+from aidas_dagster.story.assets import load_bible, load_roster
+from aidas_dagster.story.engine import OfflineStoryEngine
+from aidas_dagster_tests.publish.fake_youtube import FakeYouTube
+
+SERIES = "short-love"
+
+
+def key(episode: int) -> dg.MultiPartitionKey:
+    return EpisodePartition(SERIES, episode).key
+
+
+@pytest.fixture
+def written(instance, studio):
+    """Bible, cast and the first two scripts of the 3-episode short series, as the story assets write them."""
+    register(instance, Path(studio.series_dir))
+    storage = Storage(studio.storage_root)
+    engine = OfflineStoryEngine()
+    config = studio.series_config(SERIES)
+    bible = engine.write_bible(config)
+    roster = engine.write_roster(config, bible)
+    write_json(storage.bible_path(SERIES), bible)
+    write_json(storage.roster_path(SERIES), roster)
+    state = engine.initial_state(bible, roster)
+    for episode in (1, 2):
+        script = engine.write_script(bible, roster, state, episode)
+        write_json(storage.script_path(SERIES, episode), script)
+        state = script.state_after
+    return storage
+
+
+def fake_final_cut(storage: Storage, episode: int) -> None:
+    """Stand-in files for the cut (the publisher sends bytes; rendering is tested elsewhere)."""
+    final = storage.final_dir(SERIES, episode)
+    final.mkdir(parents=True, exist_ok=True)
+    video, thumb = storage.video_path(SERIES, episode), final / "thumbnail.jpg"
+    video.write_bytes(bytes([episode]) * 300_000)
+    thumb.write_bytes(b"\xff\xd8\xff" + bytes([episode]) * 500)
+    cut = FinalCut(
+        series_id=SERIES, episode_number=episode, video_path=str(video), srt_path=str(final / "x.srt"),
+        thumbnail_path=str(thumb), duration=18.0, width=1920, height=1080, fps=30, segments=[], segments_encoded=0,
+        render_seconds=0.0, fingerprint="test",
+    )
+    write_json(storage.final_manifest_path(SERIES, episode), cut)
+
+
+def materialization(result: dg.ExecuteInProcessResult) -> dict:
+    [event] = result.get_asset_materialization_events()
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def test_youtube_video_publishes_once_and_defers_on_quota_without_failing(written, instance, studio, httpserver, tmp_path):
+    fake = FakeYouTube(base_url=httpserver.url_for("").rstrip("/"))
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(fake.handle)
+    token = tmp_path / "token.json"
+    save_credentials(
+        Credentials(token="test-access-token", refresh_token="r", client_id="c", client_secret="s",
+                    expiry=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(hours=1)),
+        token,
+    )
+    resources = {"studio": studio, "channel": Channel(youtube_token_file=str(token), youtube_api_root=fake.base_url)}
+    for episode in (1, 2):
+        fake_final_cut(written, episode)
+
+    def publish(episode: int) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [youtube_video, metadata_within_youtube_limits], partition_key=key(episode), instance=instance, resources=resources
+        )
+
+    first = publish(1)
+    assert first.success and materialization(first)["status"] == "published"
+    record = read_json(written.publish_record_path(SERIES, 1))
+    assert record["channel"] == "youtube" and list(fake.videos) == [record["video_id"]]
+    assert [c.passed for c in first.get_asset_check_evaluations()] == [True]
+    assert publish(1).success and len(fake.videos) == 1  # again: still one video
+
+    fake.fail("POST", "/upload/youtube/v3/videos", 403, "quotaExceeded", times=5)
+    deferred = publish(2)
+    meta = materialization(deferred)
+    until = next_reset().date().isoformat()
+    assert deferred.success and meta["status"] == "deferred" and meta["deferred_until"] == until
+    assert "quotaExceeded" in meta["reason"] and len(fake.calls("POST", "/upload/youtube/v3/videos")) == 2
+    assert not written.publish_record_path(SERIES, 2).exists()
+    assert [c.passed for c in deferred.get_asset_check_evaluations()] == [True]
+
+    # After the reset the schedule asks for exactly that partition again; not before.
+    today = dg.build_schedule_context(instance=instance, scheduled_execution_time=dt.datetime.now(dt.timezone.utc), resources={"studio": studio})
+    assert isinstance(deferred_uploads(today), dg.SkipReason)
+    tomorrow = dg.build_schedule_context(instance=instance, scheduled_execution_time=next_reset() + dt.timedelta(minutes=15), resources={"studio": studio})
+    [request] = deferred_uploads(tomorrow)
+    assert request.partition_key == key(2) and until in request.run_key
+
+
+def praise_comments(name: str, count: int) -> list[dict]:
+    given = name[1:]
+    lines = [f"{name} 너무 좋아요 ㅋㅋ", f"{given} 나올 때가 제일 재밌어요", f"{name} 더 많이 나왔으면 좋겠어요", f"{given} 진짜 멋있어요"]
+    return [{"text": lines[i % len(lines)], "author": f"viewer{i}", "likes": i % 4} for i in range(count)]
+
+
+def feedback_round(written, instance, studio, comments: list[dict], channel: Channel) -> dg.ExecuteInProcessResult:
+    fake_final_cut(written, 1)
+    meta = VideoMetadata(title="짧은 첫사랑 EP.1", description="1화", tags=["웹드라마"])
+    record, _ = LocalChannel(written.channel_dir()).publish(SERIES, 1, written.video_path(SERIES, 1), written.final_dir(SERIES, 1) / "thumbnail.jpg", meta)
+    write_json(written.publish_record_path(SERIES, 1), record)
+    (written.channel_dir() / record.video_id / "comments.json").write_text(json.dumps(comments, ensure_ascii=False))
+    resources = {"studio": studio, "channel": channel}
+    assert dg.materialize([viewer_feedback], partition_key=key(1), instance=instance, resources=resources).success
+    return dg.materialize([outline_adjustments, adjustments_within_bounds], partition_key=SERIES, instance=instance, resources=resources)
+
+
+def test_praise_in_dropped_comments_raises_a_supporting_characters_focus_in_the_next_unwritten_outline(written, instance, studio):
+    bible, roster = load_bible(studio, SERIES), load_roster(studio, SERIES)
+    mains = {c.id for c in roster.characters if c.importance == "main"}
+    # A supporting character who is not already right after the leads in episode 3's outline.
+    focus3 = bible.outline(3).character_focus
+    favourite = next(
+        c for c in roster.characters
+        if c.importance != "main" and len(c.name) == 3 and (c.id not in focus3 or focus3.index(c.id) > len(mains))
+    )
+
+    result = feedback_round(written, instance, studio, praise_comments(favourite.name, 24), Channel(feedback_future_episodes=1))
+    assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
+    report = read_json(written.episode_dir(SERIES, 1) / "feedback.json")
+    assert report["source"] == "local-fixture" and report["comments_analysed"] == 24
+    assert max(report["character_popularity"].items(), key=lambda kv: kv[1]["score"])[0] == favourite.id
+
+    adjusted = apply_adjustments(bible, load_adjustments(written, SERIES))
+    new_focus = adjusted.outline(3).character_focus
+    assert new_focus.index(favourite.id) == len(mains) and set(new_focus[: len(mains)]) == mains
+    assert set(new_focus) - set(focus3) <= {favourite.id}
+    # Episodes 1-2 are written; the bound is one future outline and the series has only three.
+    assert [adjusted.outline(n) for n in (1, 2)] == [bible.outline(n) for n in (1, 2)]
+
+
+def test_a_handful_of_comments_leaves_every_outline_alone(written, instance, studio):
+    bible, roster = load_bible(studio, SERIES), load_roster(studio, SERIES)
+    supporting = next(c for c in roster.characters if c.importance == "major_supporting")
+    result = feedback_round(written, instance, studio, praise_comments(supporting.name, 4), Channel())
+    assert result.success
+    adjustments = load_adjustments(written, SERIES)
+    assert adjustments.adjustments == [] and "4 comments" in adjustments.skipped_reason
+    assert apply_adjustments(bible, adjustments) == bible
+
+
+def test_feedback_on_the_local_channel_without_comments_is_empty_and_says_where_to_drop_them(written, instance, studio):
+    fake_final_cut(written, 1)
+    meta = VideoMetadata(title="짧은 첫사랑 EP.1", description="1화", tags=["웹드라마"])
+    record, _ = LocalChannel(written.channel_dir()).publish(SERIES, 1, written.video_path(SERIES, 1), written.final_dir(SERIES, 1) / "thumbnail.jpg", meta)
+    write_json(written.publish_record_path(SERIES, 1), record)
+    result = dg.materialize([viewer_feedback], partition_key=key(1), instance=instance, resources={"studio": studio, "channel": Channel()})
+    report = read_json(written.episode_dir(SERIES, 1) / "feedback.json")
+    assert result.success and report["source"] == "local-empty" and report["comments_analysed"] == 0
+    assert "comments.json" in report["note"]
