@@ -17,6 +17,7 @@ text can go into an asset check's description, a log line, or a revision prompt 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -31,11 +32,15 @@ from aidas_dagster.story.models import EpisodeScript, Line, Roster, Scene, Serie
 from aidas_dagster.story.offline_engine import hangul_syllables, pair_key, thread_keyword
 from aidas_dagster.story.validation import bible_problems, expected_line_range, roster_problems, script_problems
 
-WINDOW = 3  # every active character speaks at least once in any three consecutive episodes
+WINDOW = 3  # every active character speaks at least once in any three consecutive full-length episodes
+LINES_PER_ROUND = 240  # ...that is, in about 240 lines of dialogue: short episodes get a longer window
+COOLING_DROP = 5  # an intimacy drop this large (a quarrel, a crisis) may turn 반말 back into cold 존댓말
+LEAD_MIN_LINES = 16  # episodes of at least this many lines (about two minutes) show both leads
 MAX_RELATIONSHIP_STEP = 10  # intimacy may move at most this far per pair per episode (big beats included)
 DEFAULT_THRESHOLD = 85.0  # spec: regenerate below 0.85 (AutomatedQualitySystem)
 MAX_PASSES = 3  # spec: at most three write/improve iterations
 PENALTY = 0.15  # a category loses this much per problem it counts one by one
+CONTINUITY_PENALTY = 0.25  # ...and continuity, whose every problem breaks the series, this much
 
 SpeechLevel = Literal["polite", "banmal", "mixed", "neutral"]
 
@@ -67,6 +72,7 @@ _NEUTRAL_WORDS = {
     "세상에", "글쎄", "저기", "그게", "그럼", "진짜", "정말", "근데", "그래서", "그리고", "엄마", "아빠", "언니",
     "누나", "오빠", "이모", "아버지", "어머니", "형", "형님", "선배", "후배", "사장", "대표", "삼촌", "할머니", "할아버지", "남자", "여자", "의자", "과자", "모자", "바다",
 }
+_SHORT_PREDICATES = set("돼해봐줘와가놔써타사자줄할")
 # Endings of a predicate said without 요: 했어, 그래, 줘, 봐, 맞지, 할게, 그러게, 뭐야, 갈까, 했다 ...
 _BANMAL_FINALS = set("어아야해돼줘봐와워지네데게래까걸냐니자군나라렴")  # not 다: "아, 망했다." is self-talk
 _POLITE_PRONOUNS = re.compile(r"(?<![가-힣])(저는|제가|저도|저를|저한테\w*|저랑|저희\w*|저만|저야|저에게|제)(?![가-힣])")
@@ -105,6 +111,8 @@ def _clause_level(sentence: str) -> SpeechLevel:
         len(last) >= 3 and last.endswith(("니다", "니까")) and _has_final(last[-3], _FINAL_JAMO_B)
     ):
         return "polite"
+    if len(last) == 1 and len(words) >= 2 and last in _SHORT_PREDICATES:  # 해도 돼, 같이 가
+        return "banmal"
     if len(last) < 2 or last in _NEUTRAL_WORDS or last.endswith(("씨", "님")):
         return "neutral"
     if len(last) >= 2 and last[-1] == "지" and _has_final(last[-2], 8):  # -ㄹ지: 택할지, 될지 (elliptical)
@@ -250,9 +258,21 @@ def _compact(text: str) -> str:
 
 
 def thread_mentioned(thread: str, texts: Iterable[str]) -> bool:
-    """A thread is mentioned when its keyword (the part before ':', else its first words) is said."""
-    keyword = _compact(thread_keyword(thread))
-    return bool(keyword) and any(keyword in _compact(t) for t in texts)
+    """A thread is mentioned when its keyword (the part before ':', else its first words) is said, or, for
+    a keyword of several words, when one line says at least two thirds of them (particles aside):
+    "지호와 하늘의 엇갈린 짝사랑" is mentioned by "지호랑 하늘이 짝사랑 때문에 …"."""
+    keyword = thread_keyword(thread)
+    compact = _compact(keyword)
+    if not compact:
+        return False
+    stems = [w[: max(2, len(w) - 1)] for w in re.findall(r"[가-힣A-Za-z0-9]+", keyword) if len(w) >= 2]
+    need = math.ceil(len(stems) * 2 / 3)
+    for text in texts:
+        if compact in _compact(text):
+            return True
+        if len(stems) >= 3 and sum(stem in text for stem in stems) >= need:
+            return True
+    return False
 
 
 def dialogue(script: EpisodeScript) -> list[str]:
@@ -268,11 +288,13 @@ def continuity_problems(
     roster: Roster,
     previous_state: StoryState,
     recent_scripts: Sequence[EpisodeScript] = (),
+    config: SeriesConfig | None = None,
 ) -> list[str]:
     """The episode against the state it continues from (and, if given, the scripts of recent episodes).
 
     `recent_scripts` are earlier episodes' scripts (any order; others are ignored): they enable the
-    speech-level check across episodes and the window check that nobody is forgotten.
+    speech-level check across episodes and the window check that nobody is forgotten. `config` scales
+    that window (and the rule that both leads appear) to the episode length; without it, full length.
     """
     problems: list[str] = []
     episode = script.episode_number
@@ -360,7 +382,7 @@ def continuity_problems(
             )
 
     problems += _speech_flips(script, roster, recent_scripts)
-    problems += _forgotten(script, roster, previous_state, recent_scripts)
+    problems += _forgotten(script, roster, previous_state, recent_scripts, config)
     return problems
 
 
@@ -379,8 +401,8 @@ def _speech_flips(script: EpisodeScript, roster: Roster, recent: Sequence[Episod
             level = dominant_level(lv for *_r, lv in lines)
             if level != "neutral":
                 last_level[pair] = (old.episode_number, level)
-    cooled = {k for k, d in script.relationship_changes.items() if d < 0}
-    cooled |= {k for k, d in earlier[-1].relationship_changes.items() if d < 0}
+    cooled = {k for k, d in script.relationship_changes.items() if d <= -COOLING_DROP}
+    cooled |= {k for k, d in earlier[-1].relationship_changes.items() if d <= -COOLING_DROP}
     problems = []
     for pair, lines in sorted(pair_levels(script).items()):
         if pair not in last_level or _mixes_on_purpose(roster, pair[0]):
@@ -396,26 +418,38 @@ def _speech_flips(script: EpisodeScript, roster: Roster, recent: Sequence[Episod
     return problems
 
 
+def forgotten_window(config: SeriesConfig) -> int:
+    """Episodes within which every active character must speak: 3 at full length, more for short episodes."""
+    low, _high = expected_line_range(config)
+    return max(WINDOW, math.ceil(LINES_PER_ROUND / max(1, low)))
+
+
 def _forgotten(
-    script: EpisodeScript, roster: Roster, previous_state: StoryState, recent: Sequence[EpisodeScript]
+    script: EpisodeScript,
+    roster: Roster,
+    previous_state: StoryState,
+    recent: Sequence[EpisodeScript],
+    config: SeriesConfig | None,
 ) -> list[str]:
-    """Leads speak every episode; every active character speaks at least once every WINDOW episodes."""
+    """Leads speak every episode; every active character speaks at least once every window of episodes."""
     spoke = speakers(script)
     inactive = {cid for cid, s in previous_state.character_states.items() if s.status != "active"}
+    long_enough = config is None or expected_line_range(config)[0] >= LEAD_MIN_LINES
     problems = [
         f"lead {c.name} ({c.id}) does not appear"
         for c in roster.characters
-        if c.importance == "main" and c.id not in spoke and c.id not in inactive
+        if long_enough and c.importance == "main" and c.id not in spoke and c.id not in inactive
     ]
     episode = script.episode_number
-    window = {s.episode_number: s for s in recent if episode - WINDOW < s.episode_number < episode}
-    if episode < WINDOW or len(window) < WINDOW - 1:
+    size = forgotten_window(config) if config is not None else WINDOW
+    window = {s.episode_number: s for s in recent if episode - size < s.episode_number < episode}
+    if episode < size or len(window) < size - 1:
         return problems  # the window is not complete yet (or its scripts were not given)
     heard = spoke | {cid for s in window.values() for cid in speakers(s)}
     for c in roster.characters:
         if c.id not in heard and c.id not in inactive:
             problems.append(
-                f"{c.name} ({c.id}) has not spoken in episodes {episode - WINDOW + 1}-{episode}: nobody is forgotten"
+                f"{c.name} ({c.id}) has not spoken in episodes {episode - size + 1}-{episode}: nobody is forgotten"
             )
     return problems
 
@@ -520,7 +554,7 @@ def cast_readiness_problems(bible: SeriesBible, roster: Roster) -> list[str]:
     for cid in sorted(focused - ids):
         problems.append(f"outlines focus on {cid}, who is not in the roster")
     for c in roster.characters:
-        if c.id not in focused:
+        if c.id not in focused and bible.config.total_episodes >= WINDOW:  # 1-2 episodes cannot feature all
             problems.append(f"{c.id} {c.name} is in no episode's focus: the outline forgets them")
     return problems
 
@@ -634,7 +668,7 @@ def _emotional_arc(script: EpisodeScript) -> tuple[float, list[str]]:
     problems: list[str] = []
     emotions = [line.emotion for _s, line in script.lines()]
     distinct = len(set(emotions))
-    want = min(4, len(emotions))
+    want = min(4, max(2, len(emotions) // 3))  # a four-line episode cannot run through four emotions
     variety = min(1.0, distinct / want) if want else 0.0
     if variety < 1:
         problems.append(f"only {distinct} emotions in the episode; the arc needs at least {want}")
@@ -668,14 +702,16 @@ def quality_score(
 
     structure = [f"structure: {p}" for p in script_problems(script, roster, config)]
     speakers_ = [f"speakers: {p}" for p in speaker_problems(script, roster)]
-    continuity = [f"continuity: {p}" for p in continuity_problems(script, roster, previous_state, recent_scripts)]
+    continuity = [
+        f"continuity: {p}" for p in continuity_problems(script, roster, previous_state, recent_scripts, config)
+    ]
     consistency_found = [p for p in continuity if "change of" in p or "dead" in p or "absent" in p] + speakers_
     consistency = max(0.0, 1 - PENALTY * len(consistency_found))
 
     plot, plot_found = _plot_coherence(script, previous_state)
     pacing, pacing_found = _pacing(script, config)
     arc, arc_found = _emotional_arc(script)
-    continuity_score = max(0.0, 1 - PENALTY * len(continuity))
+    continuity_score = max(0.0, 1 - CONTINUITY_PENALTY * len(continuity))
 
     categories = {
         "dialogue_naturalness": naturalness,
