@@ -78,6 +78,21 @@ class Postgres:
         }
 
 
+def _wait_accepting(server: Postgres, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """The port opens before recovery ends ("the database system is starting up"): wait for a login."""
+    import psycopg2
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            psycopg2.connect(host=server.host, port=server.port, user=server.user, dbname="postgres").close()
+            return
+        except psycopg2.OperationalError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 @contextlib.contextmanager
 def postgres_server() -> Iterator[Postgres]:
     """initdb in a temporary directory and a postgres on a free loopback port.
@@ -108,7 +123,9 @@ def postgres_server() -> Iterator[Postgres]:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )  # fmt: skip
         wait_for_port(port, process, "postgres")
-        yield Postgres(host="127.0.0.1", port=port, user="aidas", password="test-only-password")
+        server = Postgres(host="127.0.0.1", port=port, user="aidas", password="test-only-password")
+        _wait_accepting(server, process)
+        yield server
     finally:
         if process is not None:
             stop(process)
