@@ -2,9 +2,13 @@
 
 YouTube resets quota at midnight America/Los_Angeles. Two rules are documented and both are
 supported (`insert_rule`):
-- "units":  every `videos.insert` costs `insert_units` (1,600) of the general daily units;
-- "bucket": inserts come from a separate bucket of `daily_inserts` (100) a day;
-- "both" (default, the cautious reading): an insert needs room in both.
+- "bucket" (default, the current rule): inserts come from a separate bucket of `daily_inserts`
+  (100) a day and cost no general units;
+- "units" (the older rule): every `videos.insert` costs 1,600 of the general daily units
+  (six uploads a day);
+- "both": an insert needs room in both.
+Whichever rule is set, a `quotaExceeded` answer still defers, so a project on the older rule
+running with the default loses nothing but one refused request a day.
 
 An upload that would not fit is deferred to the next Pacific day instead of being sent; a
 `quotaExceeded` answer from the server marks the day as used up, so later calls defer at once.
@@ -67,7 +71,7 @@ def next_reset(now: dt.datetime | None = None) -> dt.datetime:
 class QuotaSettings:
     daily_units: int = 10_000
     daily_inserts: int = 100
-    insert_rule: InsertRule = "both"
+    insert_rule: InsertRule = "bucket"
     method_units: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

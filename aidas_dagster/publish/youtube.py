@@ -331,11 +331,12 @@ class YouTubePublisher:
             request.resumable_progress = answer
             self.notes.append(f"resumed the upload at byte {answer} of {size}")
         else:
-            self.quota.spend("videos.insert", what=what)
+            units = self.quota.spend("videos.insert", what=what)
             if self.ledger is not None:
+                bucket = " (+1 of the daily upload bucket)" if self.quota.settings.inserts("videos.insert") else ""
                 self.ledger.record(
-                    LedgerEntry("youtube", "videos.insert", self.quota.settings.units("videos.insert"), "quota units", 0.0,
-                                series_id=series_id, episode=episode, detail=what)
+                    LedgerEntry("youtube", "videos.insert", units, "quota units", 0.0,
+                                series_id=series_id, episode=episode, detail=what + bucket)
                 )
         response = None
         try:

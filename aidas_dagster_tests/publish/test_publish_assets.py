@@ -176,3 +176,17 @@ def test_feedback_on_the_local_channel_without_comments_is_empty_and_says_where_
     report = read_json(written.episode_dir(SERIES, 1) / "feedback.json")
     assert result.success and report["source"] == "local-empty" and report["comments_analysed"] == 0
     assert "comments.json" in report["note"]
+
+
+def test_new_feedback_of_an_episode_requests_the_outline_adjustments_of_its_series_once(instance, studio):
+    from aidas_dagster.definitions import build_definitions
+
+    register(instance, Path(studio.series_dir))
+    defs = build_definitions(studio=studio)
+    before = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert before.get_requested_partitions(outline_adjustments.key) == set()
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=viewer_feedback.key, partition=key(1)))
+    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
+    assert after.get_requested_partitions(outline_adjustments.key) == {SERIES}
+    settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
+    assert settled.get_requested_partitions(outline_adjustments.key) == set()

@@ -100,7 +100,10 @@ def test_upload_is_a_scheduled_private_synthetic_video_with_thumbnail_and_key(tm
 
     entries = list(CostLedger(tmp_path / "storage" / "ledger" / "costs.jsonl").entries())
     by_op = {e.operation: e for e in entries}
-    assert by_op["videos.insert"].units == 1600 and by_op["thumbnails.set"].units == 50
+    # Default rule: the upload comes from the daily bucket of 100, the thumbnail costs 50 units,
+    # the look for an earlier upload 1 unit per call.
+    assert by_op["videos.insert"].units == 0 and "upload bucket" in by_op["videos.insert"].detail
+    assert by_op["thumbnails.set"].units == 50 and by_op["playlistItems.list"].units == 1
     assert all(e.provider == "youtube" and e.cost_usd == 0 and e.unit == "quota units" for e in entries)
     quota = json.loads((tmp_path / "storage" / "youtube" / "quota.json").read_text())
     assert quota["units"] == sum(e.units for e in entries) and quota["inserts"] == 1
@@ -193,6 +196,15 @@ def test_an_upload_beyond_todays_quota_is_deferred_before_anything_is_sent(tmp_p
         make_publisher(tmp_path, fake, settings).publish("short-love", 2, video, thumb, metadata("EP.2"))
     assert reason in str(deferred.value) and "deferred until" in str(deferred.value)
     assert len(fake.calls("POST", UPLOAD)) == sessions and len(fake.videos) == 1
+
+
+def test_under_the_older_rule_an_upload_costs_1600_units(tmp_path, fake, files):
+    video, thumb = files
+    make_publisher(tmp_path, fake, QuotaSettings(insert_rule="units")).publish("short-love", 1, video, thumb, metadata())
+    [insert] = [e for e in CostLedger(tmp_path / "storage" / "ledger" / "costs.jsonl").entries() if e.operation == "videos.insert"]
+    assert insert.units == 1600
+    quota = json.loads((tmp_path / "storage" / "youtube" / "quota.json").read_text())
+    assert quota["units"] >= 1650 and quota["inserts"] == 0
 
 
 def test_a_server_error_mid_upload_is_retried_from_where_the_server_stands(tmp_path, fake, files):
