@@ -39,7 +39,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from aidas_dagster.core.ledger import CostLedger, LedgerEntry
-from aidas_dagster.core.paid_call import Decision, OutOfCredit, RetryPolicy, call_with_retry
+from aidas_dagster.core.paid_call import Decision, OutOfCredit, ProviderError, RetryPolicy, call_with_retry
 from aidas_dagster.core.storage import file_digest, fingerprint, read_json, write_json
 from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_api_items, statistics_from_api
 from aidas_dagster.publish.local_channel import PublishedVideo
@@ -49,6 +49,7 @@ from aidas_dagster.publish.quota import QuotaCounter, QuotaDeferred
 log = logging.getLogger(__name__)
 
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded"}
+DEAD_UPLOADS = {"failed", "rejected", "deleted"}
 RETRY_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError", "internalError"}
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024  # a multiple of 256 KiB, as the protocol asks
 UploadDeferred = QuotaDeferred
@@ -239,11 +240,17 @@ class YouTubePublisher:
             params = {"part": "contentDetails", "playlistId": playlist, "maxResults": 50}
             if page_token:
                 params["pageToken"] = page_token
-            page = self._call(
-                "playlistItems.list", f"look for {key[:-1]}",
-                lambda: self.service.playlistItems().list(**params).execute(),
-                series_id=series_id, episode=episode,
-            )
+            try:
+                page = self._call(
+                    "playlistItems.list", f"look for {key[:-1]}",
+                    lambda: self.service.playlistItems().list(**params).execute(),
+                    series_id=series_id, episode=episode,
+                )
+            except ProviderError as exc:
+                # A channel that never uploaded answers 404 playlistNotFound for its uploads playlist.
+                if getattr(getattr(exc.__cause__, "resp", None), "status", None) == 404:
+                    return None
+                raise
             ids = [item["contentDetails"]["videoId"] for item in page.get("items", [])]
             if ids:
                 videos = self._call(
@@ -252,8 +259,13 @@ class YouTubePublisher:
                     series_id=series_id, episode=episode,
                 )
                 for video in videos.get("items", []):
-                    if any(tag.startswith(key) for tag in video.get("snippet", {}).get("tags", [])):
-                        return video
+                    if not any(tag.startswith(key) for tag in video.get("snippet", {}).get("tags", [])):
+                        continue
+                    state = video.get("status", {}).get("uploadStatus")
+                    if state in DEAD_UPLOADS:
+                        self.notes.append(f"video {video['id']} has this episode's key but its upload {state}; ignoring it")
+                        continue
+                    return video
             page_token = page.get("nextPageToken")
             if not page_token:
                 return None

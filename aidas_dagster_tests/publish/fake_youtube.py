@@ -210,6 +210,9 @@ class FakeYouTube:
         return page
 
     def _playlist_items(self, request: Request) -> Response:
+        if not self.uploads:
+            # What YouTube answers for the uploads playlist of a channel that never uploaded.
+            return self._error(404, "playlistNotFound")
         items = [{"contentDetails": {"videoId": v}} for v in self.uploads]
         return self._json(self._page(items, request, 50))
 

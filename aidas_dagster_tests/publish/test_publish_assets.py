@@ -99,6 +99,16 @@ def test_youtube_video_publishes_once_and_defers_on_quota_without_failing(writte
     assert [c.passed for c in first.get_asset_check_evaluations()] == [True]
     assert publish(1).success and len(fake.videos) == 1  # again: still one video
 
+    # Feedback comes from the same channel: statistics and every page of comments.
+    fake.comment_page_size = 2
+    fake.add_comments(record["video_id"], [("a", "진짜 재밌어요", 3), ("b", "지루해요", 0), ("c", "다음 화 기대돼요", 1)])
+    fake.videos[record["video_id"]]["statistics"]["viewCount"] = "321"
+    feedback = dg.materialize([viewer_feedback], partition_key=key(1), instance=instance, resources=resources)
+    report = read_json(written.episode_dir(SERIES, 1) / "feedback.json")
+    assert feedback.success and report["source"] == "youtube" and report["statistics"]["views"] == 321
+    assert report["comments_analysed"] == 3 and report["sentiment_counts"] == {"positive": 2, "neutral": 0, "negative": 1}
+    assert len(fake.calls("GET", "/youtube/v3/commentThreads")) == 2
+
     fake.fail("POST", "/upload/youtube/v3/videos", 403, "quotaExceeded", times=5)
     deferred = publish(2)
     meta = materialization(deferred)

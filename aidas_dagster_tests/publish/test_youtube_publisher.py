@@ -164,6 +164,16 @@ def test_with_the_upload_state_lost_the_video_is_found_on_the_channel_by_its_key
     assert "playlistItems.list" in operations and "videos.list" in operations
 
 
+def test_a_failed_upload_with_the_key_is_not_taken_for_the_episode(tmp_path, fake, files):
+    video, thumb = files
+    first, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    fake.videos[first.video_id]["status"]["uploadStatus"] = "failed"  # YouTube could not process it
+    for state in (tmp_path / "storage" / "youtube" / "uploads" / "short-love").glob("001.*"):
+        state.unlink()
+    second, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert second.video_id != first.video_id and fake.video_bytes[second.video_id] == video.read_bytes()
+
+
 def test_quota_exceeded_from_the_server_defers_to_the_next_pacific_day_without_retrying(tmp_path, fake, files):
     video, thumb = files
     fake.fail("POST", UPLOAD, 403, "quotaExceeded", times=10)
