@@ -5,8 +5,8 @@ import dagster as dg
 
 from aidas_dagster.partitions import episode_partitions, parse_episode_partition
 from aidas_dagster.picture.assets import final_cut, load_final
-from aidas_dagster.picture.fonts import missing_glyphs, subtitle_font_path
-from aidas_dagster.picture.validation import cut_problems
+from aidas_dagster.picture.fonts import subtitle_font_path
+from aidas_dagster.picture.validation import cut_problems, missing_subtitle_glyphs, subtitle_text
 from aidas_dagster.resources import StudioResource
 from aidas_dagster.story.assets import load_script
 from aidas_dagster.voice.assets import load_track
@@ -20,7 +20,7 @@ def video_format_and_length(context: dg.AssetCheckExecutionContext, studio: Stud
     problems, probed = cut_problems(cut, track)
     return dg.AssetCheckResult(
         passed=not problems,
-        description="; ".join(problems) if problems else "1920x1080 30 fps H.264 + AAC, length matches the dialogue track",
+        description="; ".join(problems) if problems else "MP4, 1920x1080 30 fps H.264 + AAC, length matches the dialogue track and cards",
         metadata={key: value for key, value in probed.items() if value is not None},
     )
 
@@ -30,8 +30,8 @@ def subtitle_glyphs_exist(context: dg.AssetCheckExecutionContext, studio: Studio
     part = parse_episode_partition(context.partition_key)
     script = load_script(studio, part.series_id, part.episode)
     font = subtitle_font_path()
-    text = "".join(line.text for _scene, line in script.lines())
-    missing = sorted(missing_glyphs(text, font))
+    text = subtitle_text(script)
+    missing = missing_subtitle_glyphs(script, font)
     return dg.AssetCheckResult(
         passed=not missing,
         description=f"{len(missing)} characters missing from {font.name}: {''.join(missing[:40])}" if missing else "no tofu",

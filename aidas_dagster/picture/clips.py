@@ -127,12 +127,17 @@ def timeline_chunks(track: AudioTrack, fps: int) -> list[Chunk]:
 
 def line_spans(track: AudioTrack, fps: int) -> dict[int, tuple[int, int]]:
     """Every line's frames [f0, f1) on its chunk's grid."""
-    spans = {}
+    return {index: (f0, f1) for index, (_chunk, f0, f1) in line_grid(track, fps).items()}
+
+
+def line_grid(track: AudioTrack, fps: int) -> dict[int, tuple[Chunk, int, int]]:
+    """Every line's chunk and frames [f0, f1) on that chunk's grid."""
+    grid = {}
     lines = {tl.index: tl for tl in track.lines}
     for chunk in timeline_chunks(track, fps):
         for index in chunk.lines:
-            spans[index] = chunk.line_span(lines[index].start, lines[index].end)
-    return spans
+            grid[index] = (chunk, *chunk.line_span(lines[index].start, lines[index].end))
+    return grid
 
 
 def read_wav_mono(path: Path) -> tuple[np.ndarray, int]:
@@ -228,7 +233,7 @@ def plan_clips(
     for tl in track.lines:
         by_scene.setdefault(tl.scene, []).append(tl)
     front = {k: [str(p) for p in v] for k, v in sprites.items()}
-    spans = line_spans(track, fps)
+    grid = line_grid(track, fps)
 
     clips: list[LineClip] = []
     for scene_no, lines in sorted(by_scene.items()):
@@ -240,10 +245,11 @@ def plan_clips(
             strategy = character.avatar_strategy if character else "voice_only"
             script_line = script_lines[tl.index] if tl.index < len(script_lines) else None
             listener = script_line.listener if script_line else None
-            f0, f1 = spans.get(tl.index) or frame_span(tl.start, tl.end, fps)
+            chunk, f0, f1 = grid[tl.index]
             samples, sr = read_wav_mono(Path(tl.wav_path))
-            # The WAV starts at the line's start, frame f0 at f0/fps: they differ by < 1 frame.
-            mouth = mouth_string(samples, sr, f1 - f0, fps, offset=f0 / fps - tl.start)
+            # Frame f0 shows the WAV from where the chunk's own grid puts it (not the track's), so
+            # the mouth, like everything in the chunk, does not change when the chunk moves.
+            mouth = mouth_string(samples, sr, f1 - f0, fps, offset=(f0 - chunk.a) / fps - (tl.start - chunk.origin))
             clip = dict(
                 index=tl.index, scene=tl.scene, speaker=tl.speaker, strategy=strategy, mouth=mouth, start=tl.start, end=tl.end
             )

@@ -109,15 +109,21 @@ def write_wav(path: Path, x: np.ndarray) -> None:
         w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
 
 
-def make_episode(folder: Path, lines=LINES, scenes=SCENES, episode: int = 1, title: str = "다시 만난 날") -> tuple[EpisodeScript, Roster, AudioTrack]:
+def make_episode(
+    folder: Path, lines=LINES, scenes=SCENES, episode: int = 1, title: str = "다시 만난 날", reactions: dict[int, str] | None = None
+) -> tuple[EpisodeScript, Roster, AudioTrack]:
+    """The script, roster and dialogue track of `lines`; `reactions` gives some lines (by index) the
+    listener's visible reaction."""
     folder.mkdir(parents=True, exist_ok=True)
     roster = make_roster()
     names = {c.id: c.name for c in roster.characters}
+    reactions = reactions or {}
     script_scenes = []
     for number, (location, tod, mood, cast) in scenes.items():
         script_scenes.append(Scene(
             number=number, location=location, time_of_day=tod, atmosphere=mood, characters=cast,
-            lines=[Line(speaker=sp, text=text, emotion="calm", listener=li) for sc, sp, li, text, _s in lines if sc == number],
+            lines=[Line(speaker=sp, text=text, emotion="calm", listener=li, reaction=reactions.get(i, ""))
+                   for i, (sc, sp, li, text, _s) in enumerate(lines) if sc == number],
         ))  # fmt: skip
     script = EpisodeScript(
         series_id=SERIES, episode_number=episode, title=title, scenes=script_scenes, summary="요약", key_events=["재회"],
