@@ -108,8 +108,13 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
         )
     except MetadataRefused as refused:
         raise dg.Failure(description=f"{part.series_id} ep {part.episode}: {refused}", allow_retries=False) from refused
-    deferred_marker.unlink(missing_ok=True)
     write_json(storage.publish_record_path(part.series_id, part.episode), record)
+    thumbnail_waits = getattr(publisher, "thumbnail_deferred_until", None)
+    if thumbnail_waits:
+        # The video is up; the deferred_uploads schedule runs this partition again to set the thumbnail.
+        write_json(deferred_marker, {"until": thumbnail_waits.isoformat(), "reason": "thumbnail waits for quota"})
+    else:
+        deferred_marker.unlink(missing_ok=True)
     for note in getattr(publisher, "notes", []):
         context.log.info(f"{part.series_id} ep {part.episode}: {note}")
     if record.video_digest != file_digest(Path(cut.video_path)):

@@ -171,6 +171,7 @@ class YouTubePublisher:
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.on_progress = on_progress
         self.notes: list[str] = []  # what the last publish() did, for the asset's log
+        self.thumbnail_deferred_until: dt.date | None = None  # the video is up; its thumbnail waits for quota
 
     # ---- state -------------------------------------------------------------------------------
     def state_path(self, series_id: str, episode: int) -> Path:
@@ -390,6 +391,7 @@ class YouTubePublisher:
         Raises UploadDeferred when today's quota cannot take it, MetadataRefused when the metadata breaks a limit.
         """
         self.notes = []
+        self.thumbnail_deferred_until = None
         video, thumbnail = Path(video), Path(thumbnail)
         digest = file_digest(video)
         key = upload_key(series_id, episode)
@@ -438,7 +440,8 @@ class YouTubePublisher:
                 try:
                     self._set_thumbnail(state.video_id, thumbnail, series_id, episode)
                 except QuotaDeferred as exc:
-                    self.notes.append(f"thumbnail not set yet, next run tries again: {exc}")
+                    self.thumbnail_deferred_until = exc.until
+                    self.notes.append(f"thumbnail not set yet, the next run tries again: {exc}")
                 else:
                     state.thumbnail_digest = thumb_digest
                     self._save(series_id, episode, state)

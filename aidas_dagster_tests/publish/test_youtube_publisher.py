@@ -217,6 +217,21 @@ def test_under_the_older_rule_an_upload_costs_1600_units(tmp_path, fake, files):
     assert quota["units"] >= 1650 and quota["inserts"] == 0
 
 
+def test_a_thumbnail_that_hits_the_quota_waits_and_is_set_by_the_next_run(tmp_path, fake, files):
+    video, thumb = files
+    fake.fail("POST", "/upload/youtube/v3/thumbnails/set", 403, "quotaExceeded")
+    publisher = make_publisher(tmp_path, fake)
+    record, _ = publisher.publish("short-love", 1, video, thumb, metadata())
+    assert list(fake.videos) == [record.video_id] and fake.thumbnails == {}
+    assert publisher.thumbnail_deferred_until == next_reset().date()
+
+    (tmp_path / "storage" / "youtube" / "quota.json").unlink()  # the next Pacific day
+    later = make_publisher(tmp_path, fake)
+    again, changed = later.publish("short-love", 1, video, thumb, metadata())
+    assert changed and again.video_id == record.video_id and fake.thumbnails[record.video_id] == thumb.read_bytes()
+    assert later.thumbnail_deferred_until is None and len(fake.videos) == 1
+
+
 def test_a_server_error_mid_upload_is_retried_from_where_the_server_stands(tmp_path, fake, files):
     video, thumb = files
     fake.fail("PUT", UPLOAD, 503, "backendError", times=1)
