@@ -25,8 +25,25 @@ from aidas_dagster.publish.quota import QuotaDeferred, pacific_day
 from aidas_dagster.publish.youtube import MetadataRefused
 from aidas_dagster.resources import Channel, StudioResource
 from aidas_dagster.story.assets import character_roster, load_bible, load_roster, load_script, series_bible
+from aidas_dagster.voice.assets import load_track
 
 FEEDBACK_DAYS = 14  # the daily feedback run reads episodes released in the last two weeks
+# How the description's "각본: AI (…)" and "음성: AI (…)" name the engines (spec 4.5.2).
+VOICE_LABELS = {"offline": "espeak-ng", "elevenlabs": "ElevenLabs", "google": "Google TTS"}
+
+
+def _credits(studio: StudioResource, script, series_id: str, episode: int) -> tuple[str, str]:
+    """(writer, voice) for the description: the script's engine and the voices actually heard."""
+    writer = {"offline": "offline story engine", "override": "AI, edited by the producer"}.get(
+        script.writer, script.writer.removeprefix("openai:")
+    )
+    voice = "offline speech"
+    manifest = studio.storage.audio_manifest_path(series_id, episode)
+    if manifest.exists():
+        track = load_track(studio, series_id, episode)
+        used = sorted({name for line in track.lines for name in line.provider.split(">")})
+        voice = ", ".join(VOICE_LABELS.get(name, name) for name in used) or voice
+    return writer, voice
 
 
 def load_publish_record(studio: StudioResource, series_id: str, episode: int) -> PublishedVideo:
@@ -83,10 +100,13 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
         if existing and existing.metadata.publish_at
         else _release_slot(context, studio, channel, part, now)
     )
+    writer, voice = _credits(studio, script, part.series_id, part.episode)
     metadata = build_metadata(
         config,
         script,
         character_names=[c.name for c in roster.characters if c.importance in ("main", "major_supporting")],
+        writer=writer,
+        voice=voice,
         publish_at=publish_at,
         hour=channel.publish_hour,
     )

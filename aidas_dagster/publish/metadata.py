@@ -33,7 +33,7 @@ DESCRIPTION_TEMPLATE = """{drama_title} {episode_number}화 - {episode_title}
 {episode_summary}
 
 [다음 이야기]
-매일 저녁 {hour}시 업로드!
+매일 {release_time} 업로드!
 
 #AI드라마 #웹드라마 #{genre_tag}
 """
@@ -75,6 +75,19 @@ def _trim_tags(tags: list[str]) -> list[str]:
         kept.append(tag)
         used += cost
     return kept
+
+
+def korean_hour(hour: int) -> str:
+    """19 -> "저녁 7시", as the spec's "매일 저녁 7시 업로드!" says it."""
+    if hour == 0:
+        return "밤 12시"
+    if hour < 6:
+        return f"새벽 {hour}시"
+    if hour < 12:
+        return f"아침 {hour}시"
+    if hour == 12:
+        return "낮 12시"
+    return f"{'오후' if hour < 18 else '저녁'} {hour - 12}시"
 
 
 def publish_slot(episode_day: date, hour: int, tz: ZoneInfo = SEOUL) -> datetime:
@@ -150,7 +163,7 @@ def build_metadata(
         "genre_tag": config.genre.replace(" ", ""),
         "writer": writer,
         "voice": voice,
-        "hour": hour,
+        "release_time": korean_hour(hour),
     }
     title = _clean(TITLE_TEMPLATE.format(**values))
     if len(title) > TITLE_MAX_CHARS:
