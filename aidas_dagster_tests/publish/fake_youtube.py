@@ -42,6 +42,7 @@ class FakeYouTube:
     failures: list[Injected] = field(default_factory=list)
     comment_page_size: int = 100
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token -> access token it yields
+    auth_codes: dict[str, list[str]] = field(default_factory=dict)  # authorization code -> scopes granted
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # ---- test helpers ----
@@ -130,8 +131,16 @@ class FakeYouTube:
         return route(request)
 
     def _token(self, request: Request) -> Response:
-        """Google's OAuth token endpoint, refresh grant only."""
+        """Google's OAuth token endpoint: the authorization-code grant (installed-app flow) and refresh."""
         form = request.form
+        if form.get("grant_type") == "authorization_code":
+            if form.get("code") not in self.auth_codes or not form.get("code_verifier"):
+                return self._json({"error": "invalid_grant"}, 400)
+            self.refresh_tokens["issued-refresh-token"] = self.token or "issued-access-token"
+            return self._json({
+                "access_token": self.token or "issued-access-token", "refresh_token": "issued-refresh-token",
+                "expires_in": 3599, "token_type": "Bearer", "scope": " ".join(self.auth_codes[form["code"]]),
+            })
         issued = self.refresh_tokens.get(form.get("refresh_token", ""))
         if form.get("grant_type") != "refresh_token" or issued is None:
             return self._json({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, 400)

@@ -110,3 +110,52 @@ def test_youtube_auth_command_refuses_a_missing_client_file(tmp_path, capsys):
     assert main(["youtube-auth", "--client-secrets", str(tmp_path / "nope.json"), "--token", str(tmp_path / "t.json")]) == 2
     assert "nope.json: OAuth client secrets file is missing" in capsys.readouterr().err
     assert not (tmp_path / "t.json").exists()
+
+
+def test_youtube_auth_runs_the_installed_app_flow_and_stores_the_token_0600(tmp_path, fake, monkeypatch, capsys):
+    """The whole `aidas youtube-auth` flow, with this test playing the user's browser."""
+    import logging
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the local token endpoint is plain http
+    secrets = tmp_path / "client_secret.json"
+    secrets.write_text(json.dumps({"installed": {
+        "client_id": "client-id.apps.googleusercontent.com", "client_secret": "client-secret-value",
+        "auth_uri": f"{fake.base_url}/auth", "token_uri": f"{fake.base_url}/token", "redirect_uris": ["http://localhost"],
+    }}))
+    fake.auth_codes["the-code"] = SCOPES
+    prompts: list[str] = []
+
+    class Prompt(logging.Handler):
+        def emit(self, record):
+            prompts.append(record.getMessage())
+
+    flow_log = logging.getLogger("google_auth_oauthlib.flow")
+    handler = Prompt()
+    flow_log.addHandler(handler)
+    flow_log.setLevel(logging.INFO)
+    token_file = tmp_path / "conf" / "youtube-token.json"
+    outcome: dict = {}
+    command = threading.Thread(target=lambda: outcome.setdefault("rc", main(
+        ["youtube-auth", "--client-secrets", str(secrets), "--token", str(token_file), "--no-browser"])))
+    command.start()
+    try:
+        for _ in range(200):
+            if prompts:
+                break
+            command.join(0.05)
+        auth_url = re.search(r"http://\S+", prompts[0]).group(0)
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(auth_url).query)
+        assert set(query["scope"][0].split()) == set(SCOPES) and query["code_challenge_method"] == ["S256"]
+        # The "browser": Google sends the user back to the local redirect with a code.
+        back = f"{query['redirect_uri'][0]}?{urllib.parse.urlencode({'state': query['state'][0], 'code': 'the-code'})}"
+        urllib.request.urlopen(back, timeout=10).read()
+        command.join(30)
+    finally:
+        flow_log.removeHandler(handler)
+    assert outcome["rc"] == 0
+    stored = json.loads(token_file.read_text())
+    assert stored["refresh_token"] == "issued-refresh-token" and mode(token_file) == 0o600
+    assert "mode 0600" in capsys.readouterr().out
