@@ -161,3 +161,26 @@ def test_fixture_comments_accept_the_api_shape_and_plain_lists_and_name_bad_entr
     with pytest.raises(ValueError, match="f.json: comment 1"):
         comments_from_fixture(["ok", 42], "f.json")
     assert sanitise("a\u202eb <i>c</i> https://x.y/z") == "ab ‹i›c‹/i› [링크]"
+
+
+def test_a_raised_character_gets_lines_in_the_script_written_from_the_adjusted_outline():
+    """What episode_script does with the adjustments: write from the adjusted bible."""
+    config = SeriesConfig(
+        series_id="ten-min", title="십 분 로맨스", genre="로맨틱 코미디", total_episodes=6, episode_duration=10,
+        main_theme="첫사랑", target_audience="20대",
+    )
+    engine = OfflineStoryEngine()
+    bible = engine.write_bible(config)
+    roster = engine.write_roster(config, bible)
+    after_one = engine.write_script(bible, roster, engine.initial_state(bible, roster), 1).state_after
+    absent = next(c for c in roster.characters if c.importance == "major_supporting" and c.id not in bible.outline(2).character_focus)
+    praised = analyse_feedback(
+        CollectedFeedback(statistics={}, comments=praise(absent.name, absent.name[1:], 30), source="test"),
+        roster, series_id="ten-min", episode=1, video_id="v", channel="local", collected_at="",
+    )
+    adjusted = apply_adjustments(bible, compute_adjustments(bible, roster, [praised], produced={1}))
+
+    def lines_of(b) -> int:
+        return sum(1 for _scene, line in engine.write_script(b, roster, after_one, 2).lines() if line.speaker == absent.id)
+
+    assert lines_of(bible) == 0 and lines_of(adjusted) > 0
