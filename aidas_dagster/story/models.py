@@ -137,6 +137,15 @@ class EpisodeOutline(_Model):
     beats: list[str] = Field(default_factory=list, description="genre beats placed in this episode")
 
 
+class CastPlanEntry(_Model):
+    """Who the bible's story needs, before the cast is written in full (keeps names consistent)."""
+
+    id: str
+    name: str
+    role: str
+    importance: Importance
+
+
 class SeriesBible(_Model):
     series_id: str
     config: SeriesConfig
@@ -149,6 +158,7 @@ class SeriesBible(_Model):
     subplots: list[Subplot] = Field(min_length=2, max_length=3)
     genre_beats: list[GenreBeat]
     outlines: list[EpisodeOutline]
+    cast_plan: list[CastPlanEntry] = Field(default_factory=list, description="filled by writers that plan the cast in the bible")
 
     def outline(self, episode: int) -> EpisodeOutline:
         for o in self.outlines:
