@@ -264,6 +264,49 @@ def test_rerender_reuses_segments_and_an_edit_reencodes_one_scene(episode):
     assert third.segments[2] != again.segments[2]
 
 
+def test_an_edit_that_moves_everything_after_it_still_reencodes_one_segment(episode):
+    """A longer line pushes every later line by a fraction of a frame; the later scene is still
+    taken from the cache (its frames are counted from its own start), and the cut stays in sync."""
+    tmp, _script, _roster, track, _plan, cut = episode
+    edited = list(LINES)
+    edited[0] = (1, "CHAR001", "CHAR002", "안녕하세요, 정말 오랜만이에요.", 2.113)  # +0.513 s: 15.39 frames
+    script2, roster2, track2 = make_episode(tmp / "audio3", lines=edited)
+    shift = track2.lines[2].start - track.lines[2].start
+    assert abs(shift * FPS - round(shift * FPS)) > 0.2
+    _plan, recut = render(tmp, script2, roster2, track2, tmp / "segments", tag="d")
+    assert recut.segments_encoded == 1
+    assert recut.segments[0] == cut.segments[0] and recut.segments[2:] == cut.segments[2:]  # intro, scene 2, outro
+    assert recut.duration == pytest.approx(3.0 + track2.duration + 3.0, abs=1 / 30)
+    # The cache knows this episode's latest cut, so pruning keeps exactly what a re-cut needs.
+    from aidas_dagster.picture.segment_cache import referenced
+
+    assert {Path(p).name for p in recut.segments} <= referenced(tmp / "segments")
+
+
+def test_music_is_ducked_under_dialogue(tmp_path):
+    """With the dialogue silenced, what is left is the music: quieter wherever someone speaks."""
+    from aidas_dagster.picture.clips import read_wav_mono
+    from aidas_dagster.picture.render import mix_audio
+
+    script, _roster, track = make_episode(tmp_path / "audio")
+    silent = tmp_path / "audio" / "silent.wav"
+    write_wav(silent, np.zeros(int(track.duration * SR), np.float32))
+    track = track.model_copy(update={"dialogue_wav": str(silent)})
+    mix_audio(track, script, 3.0, 3.0 + track.duration + 3.0, tmp_path / "mix.wav")
+    music, sr = read_wav_mono(tmp_path / "mix.wav")
+
+    def rms(t0: float, t1: float) -> float:
+        return float(np.sqrt(np.mean(music[int(t0 * sr) : int(t1 * sr)] ** 2)))
+
+    under_speech = [rms(3.0 + ln.start + 0.3, 3.0 + ln.end - 0.3) for ln in track.lines]
+    scene_gap = (track.lines[1].end, track.lines[2].start)  # 0.4 s pause + 0.8 s scene change
+    in_gap = rms(3.0 + scene_gap[0] + 0.3, 3.0 + scene_gap[1] - 0.3)
+    title_card = rms(0.5, 2.5)
+    assert min(under_speech) > 0.002  # the music plays on under the voices
+    # Ducked by ~10 dB under speech (the bed's own swells vary by a few dB), louder still under the cards.
+    assert np.mean(under_speech) < 0.6 * in_gap < 0.6 * title_card
+
+
 def test_failed_encode_names_the_file_and_leaves_nothing(tmp_path):
     from aidas_dagster.picture.render import RenderError, encode_frames
 
