@@ -4,14 +4,21 @@
 
 Machines here are shared and noisy, so every figure is also given as a ratio against a baseline
 measured in the same run: ffmpeg encoding one still 1080p30 frame (raw input, no decode cost) for
-the same duration with the same encoder settings. Peak memory is the largest sum of resident
-memory over this process and its ffmpeg children, sampled every 50 ms.
+the same duration with the same encoder settings. CPU seconds (this process and its ffmpeg
+children, user + system) are printed beside wall-clock seconds: when other jobs share the cores,
+wall time stretches but CPU time barely moves. Peak memory is the largest sum of resident memory
+over this process and its ffmpeg children, sampled every 50 ms.
+
+Targets (issue 5): full render <= 200 s for 10 minutes (>= 3x real time), <= 3x the still encode,
+peak memory < 1 GB, re-cut after a one-line edit <= 15 % of the full render.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,6 +85,23 @@ class PeakMemory:
         self._thread.join()
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class Timed:
+    """Wall-clock and CPU seconds of a block."""
+
+    def __enter__(self) -> "Timed":
+        self.wall, self.cpu = time.monotonic(), cpu_seconds()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall, self.cpu = time.monotonic() - self.wall, cpu_seconds() - self.cpu
+
+
 def still_encode_seconds(frame_png: Path, seconds: float, preset: str, crf: int, work: Path) -> float:
     """Encode one still frame for `seconds` at 1080p30 with the final cut's encoder settings."""
     raw = work / "still.yuv"
@@ -103,6 +127,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--preset", default="veryfast")
     parser.add_argument("--crf", type=int, default=23)
+    parser.add_argument("--keep", action="store_true", help="keep the rendered files (printed path)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="aidas-bench-"))
@@ -127,16 +152,17 @@ def main() -> int:
         sprites = draw_roster_sprites(roster, work / "avatars")
         plan = plan_clips(script, roster, track, sprites, fps=30)
         out = work / tag / "episode.mp4"
-        started = time.monotonic()
-        final = render_final_cut(
-            plan, track, script, roster, config.title, out, out.with_suffix(".srt"), work / tag / "thumb.jpg",
-            work / "cache" / "segments", preset=args.preset, crf=args.crf,
-        )  # fmt: skip
-        return final, time.monotonic() - started
+        with Timed() as timed:
+            final = render_final_cut(
+                plan, track, script, roster, config.title, out, out.with_suffix(".srt"), work / tag / "thumb.jpg",
+                work / "cache" / "segments", preset=args.preset, crf=args.crf,
+            )  # fmt: skip
+        return final, timed
 
-    print(f"[bench] {script.line_count} lines, {len(script.scenes)} scenes, preset {args.preset}, crf {args.crf}")
+    print(f"[bench] {script.line_count} lines, {len(script.scenes)} scenes, preset {args.preset}, crf {args.crf}, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     with PeakMemory() as memory:
-        full, full_seconds = cut(script, "full")
+        full, full_t = cut(script, "full")
     duration = float(probe(full.video_path)["duration"])
 
     frame = work / "frame.png"
@@ -144,23 +170,36 @@ def main() -> int:
         [ffmpeg_exe(), "-loglevel", "error", "-y", "-ss", f"{duration / 2:.2f}", "-i", full.video_path, "-frames:v", "1", str(frame)],
         check=True,
     )
-    still_seconds = still_encode_seconds(frame, duration, args.preset, args.crf, work)
+    with Timed() as still_t:
+        still_encode_seconds(frame, duration, args.preset, args.crf, work)
 
     edited = script.model_copy(deep=True)
     line = edited.scenes[len(edited.scenes) // 2].lines[1]
     line.text = line.text.rstrip(".?!") + ", 정말이에요."
     with PeakMemory() as recut_memory:
-        recut, recut_seconds = cut(edited, "recut")
+        recut, recut_t = cut(edited, "recut")
 
     print(f"[bench] episode length           {duration:8.1f} s")
-    print(f"[bench] full render              {full_seconds:8.1f} s   {duration / full_seconds:5.2f}x real time")
-    print(f"[bench] raw still encode         {still_seconds:8.1f} s   render/still = {full_seconds / still_seconds:5.2f}")
+    print(f"[bench] full render              {full_t.wall:8.1f} s   {duration / full_t.wall:5.2f}x real time   (CPU {full_t.cpu:.1f} s)")
+    print(f"[bench] raw still encode         {still_t.wall:8.1f} s   render/still = {full_t.wall / still_t.wall:5.2f}"
+          f"   (CPU {still_t.cpu:.1f} s, render/still CPU = {full_t.cpu / still_t.cpu:.2f})")  # fmt: skip
     print(
-        f"[bench] re-cut after 1-line edit {recut_seconds:8.1f} s   recut/full = {recut_seconds / full_seconds:6.1%}"
-        f"   ({recut.segments_encoded} of {len(recut.segments)} segments encoded)"
+        f"[bench] re-cut after 1-line edit {recut_t.wall:8.1f} s   recut/full = {recut_t.wall / full_t.wall:6.1%}"
+        f"   ({recut.segments_encoded} of {len(recut.segments)} segments encoded; CPU {recut_t.cpu:.1f} s = {recut_t.cpu / full_t.cpu:.1%})"
     )
     print(f"[bench] peak memory              {memory.peak_bytes / 2**20:8.0f} MiB (render), {recut_memory.peak_bytes / 2**20:.0f} MiB (re-cut)")
-    print(f"[bench] files in {work}")
+    verdicts = [
+        ("full render <= 200 s (>= 3x real time)", full_t.wall <= 200 * duration / 600),
+        ("render <= 3x still encode", full_t.wall <= 3 * still_t.wall),
+        ("peak memory < 1 GB", max(memory.peak_bytes, recut_memory.peak_bytes) < 1e9),
+        ("re-cut <= 15 % of full render", recut_t.wall <= 0.15 * full_t.wall),
+    ]
+    print("[bench] targets: " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in verdicts))
+    print(f"[bench] load average at the end {os.getloadavg()[0]:.1f}")
+    if args.keep:
+        print(f"[bench] files in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

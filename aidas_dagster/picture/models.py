@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,14 +61,13 @@ class ClipPlan(_Model):
     fingerprint: str
 
     def with_external_clips(self, clips_by_line: dict[int, str]) -> ClipPlan:
-        """The plan with provider clips for some lines (line index → MP4 path)."""
-        return self.model_copy(
-            update={
-                "clips": [
-                    c.model_copy(update={"external_clip": clips_by_line.get(c.index, c.external_clip)}) for c in self.clips
-                ]
-            }
-        )
+        """The plan with provider clips for some lines (line index → MP4 path). The fingerprint
+        takes in each clip's content, so a cut made before the clips arrived is not reused."""
+        from aidas_dagster.core.storage import file_digest, fingerprint
+
+        clips = [c.model_copy(update={"external_clip": clips_by_line.get(c.index, c.external_clip)}) for c in self.clips]
+        used = sorted((c.index, file_digest(Path(c.external_clip))) for c in clips if c.external_clip)
+        return self.model_copy(update={"clips": clips, "fingerprint": fingerprint(self.fingerprint, used) if used else self.fingerprint})
 
 
 class FinalCut(_Model):

@@ -1,17 +1,22 @@
-"""The final cut: intro card, one encoded segment per scene, outro card, music, subtitles, thumbnail.
+"""The final cut: intro card, scenes encoded in chunks of a few lines, outro card, music,
+subtitles, thumbnail.
 
 How it renders fast (see /work/shared/MEDIA.md): a Python "frame server" draws each line once with
 Pillow (mouth closed, no subtitle) and converts it once to yuv420p; every other state of the line
 (mouth half/open × subtitle chunk) only patches the small regions that differ, converted once.
 Raw frames are written by reference into one ffmpeg/libx264 process per segment (two segments
 encode at once, so neither core idles while the other draws). A line's pictures are dropped once
-it has passed, so memory stays flat however long the episode.
+it has passed, so memory stays flat however long the episode. A line played from a provider's
+clip (LineClip.external_clip) is decoded by ffmpeg into the same raw stream, its subtitle blended
+over it, so it costs no extra encoder pass either.
 
 Segments are content-addressed: the file name is a fingerprint of everything drawn in it (clips,
-text, sprite digests, backdrop, encoder settings), so after a one-line edit only that scene is
-encoded again. The audio (dialogue delayed by the intro + the ducked music bed) is encoded to AAC
-beside the video encoders; segments and audio are then joined by stream copy with the concat
-demuxer in one ffmpeg command.
+text, sprite digests, backdrop, encoder settings). A segment is a chunk of up to CHUNK_LINES lines
+whose frames are counted from the chunk's own start (clips.Chunk), so after a one-line edit only
+that chunk is encoded again even though every later line has moved by some fraction of a frame.
+The audio (dialogue delayed by the intro + the ducked music bed) is encoded to AAC beside the
+video encoders; segments and audio are then joined by stream copy with the concat demuxer in one
+ffmpeg command. The segment cache is kept bounded (segment_cache.py).
 """
 
 from __future__ import annotations
@@ -1181,7 +1186,7 @@ def build_timeline(
     intro_seconds: float = 3.0,
     outro_seconds: float = 3.0,
 ) -> Timeline:
-    """The episode in whole frames: intro card, one segment per scene (tiling the dialogue track),
+    """The episode in whole frames: intro card, the scenes' chunks (tiling the dialogue track),
     outro card. Nothing is drawn yet: each segment draws its frames when encoded."""
     fps = plan.fps
     fade = round(FADE_SECONDS * fps)

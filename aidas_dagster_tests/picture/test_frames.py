@@ -72,7 +72,9 @@ def cut(tmp_path_factory):
     script, roster, track = make_episode(tmp / "audio", lines=LINES, scenes=SCENES, reactions=REACTIONS)
     sprites = draw_roster_sprites(roster, tmp / "avatars")
     clip = make_test_clip(tmp / "provider-line2.mp4")
-    plan = plan_clips(script, roster, track, sprites, fps=FPS).with_external_clips({EXTERNAL_LINE: str(clip)})
+    drawn_plan = plan_clips(script, roster, track, sprites, fps=FPS)
+    plan = drawn_plan.with_external_clips({EXTERNAL_LINE: str(clip)})
+    assert plan.fingerprint != drawn_plan.fingerprint  # a cut made before the clip arrived is not reused
     final = render_final_cut(plan, track, script, roster, TITLE, tmp / "ep.mp4", tmp / "ep.srt", tmp / "thumb.jpg", tmp / "segments")
     timeline = build_timeline(plan, track, script, roster, TITLE)
     # Every drawn part of every line (a line with a cutaway has two), with its track frames.
