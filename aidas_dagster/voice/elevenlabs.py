@@ -144,9 +144,6 @@ class ElevenLabsSpeech:
         price = USD_PER_CHARACTER / 2 if self.model in HALF_PRICE_MODELS else USD_PER_CHARACTER
         return len(text) * price
 
-    def voice_label(self, casting: VoiceCasting) -> str:
-        return casting.elevenlabs_voice_id
-
     def synthesize(
         self, text: str, casting: VoiceCasting, emotion: str, atmosphere: str = ""
     ) -> tuple[bytes, list[WordTiming], int]:
