@@ -2,7 +2,7 @@
 
 Pre-production (spec 7.0) blocks the bible and the cast: no episode is written for a series with
 something missing. Script structure, speakers and continuity block: a broken script would waste
-voice, avatar and render money. Phrasing and the quality score warn: the write loop has already
+voice, avatar and render money (continuity only warns on a producer's override: their call). Phrasing and the quality score warn: the write loop has already
 tried to improve them, and a clumsy line is not worth stopping the daily episode for.
 """
 
@@ -114,8 +114,14 @@ def script_continuity(
     gradually, open threads are carried or resolved and said on screen, nobody is forgotten."""
     config, script, roster, state, recent = _continuity_inputs(context, studio, writers_room)
     problems = continuity_problems(script, roster, state, recent, config)
+    part = parse_episode_partition(context.partition_key)
+    edited = studio.storage.script_override_path(part.series_id, part.episode).exists()
+    if edited and problems:  # a producer's edit is their call: flagged for review, not blocked
+        problems = ["producer's override — review: " + problems[0], *problems[1:]]
     return _result(
         problems,
+        dg.AssetCheckSeverity.WARN if edited else dg.AssetCheckSeverity.ERROR,
+        producer_override=edited,
         continued_from=state.after_episode,
         open_threads_before=len(state.open_threads),
         open_threads_after=len(script.state_after.open_threads),
