@@ -340,3 +340,26 @@ def test_a_script_is_written_fast():
     start = time.perf_counter()
     oe.write_script(bible, roster, state, 1)
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("genre", ["로맨틱 코미디", "스릴러", "코미디", "드라마", "로맨스"])
+def test_whole_series_pass_the_quality_gate(genre):
+    """Every episode of every genre's series: natural phrasing, one speech level per pair, continuity."""
+    from aidas_dagster.story import quality as q
+
+    config = romcom(series_id="gate", genre=genre, total_episodes=12)
+    bible, roster, scripts = produce(config)
+    assert q.preproduction_problems(bible, roster) == []
+    state = oe.initial_state(bible, roster)
+    for n, script in enumerate(scripts):
+        earlier = scripts[max(0, n - 2) : n]
+        assert q.phrasing_problems(script, roster) == [], script.episode_number
+        assert q.continuity_problems(script, roster, state, earlier, config) == [], script.episode_number
+        assert q.quality_score(script, roster, state, config, earlier).score >= q.DEFAULT_THRESHOLD
+        state = script.state_after
+
+
+def test_banmal_keeps_longer_first_person_particles_plain():
+    assert oe.to_banmal("왜 저한테는 한마디도 안 했어요?") == "왜 나한테는 한마디도 안 했어?"
+    assert oe.to_banmal("저한테만은 먼저 말해 줄 줄 알았어요.") == "나한테만은 먼저 말해 줄 줄 알았어."
+    assert oe.to_banmal("저기요, 저 좀 봐요.") == "저기, 나 좀 봐."
