@@ -287,6 +287,14 @@ def missing_elements(template: GenreTemplate, placed_beats: list[str]) -> list[s
     return [e for e in template.required_elements if ELEMENT_BEATS.get(e, e) not in placed]
 
 
+def speech_only(style: str) -> str | None:
+    """'polite' or 'banmal' when a speech style names one level for everyone ("깍듯한 존댓말",
+    "무뚝뚝한 반말"); None when it names both, a mix, or a level for some people only ("친구에게는 반말")."""
+    if "섞" in style or ("존댓말" in style) == ("반말" in style) or re.search(r"에게|앞에서|때는|한테", style):
+        return None
+    return "polite" if "존댓말" in style else "banmal"
+
+
 def template_for(genre: str) -> GenreTemplate:
     """The template for a free-text genre or a template key."""
     return TEMPLATES[genre] if genre in TEMPLATES else TEMPLATES[genre_key(genre)]
@@ -1129,7 +1137,7 @@ _GALLERY_CASE = StoryWorld(
             "습격을 당한 뒤 사건 전 사흘의 기억을 잃은 큐레이터",
             ("잃어버린 기억 되찾기", "다시 안전해지기"),
             ("비자금 장부의 사본을 어딘가에 숨겨 두었음",),
-            "조용하고 조심스러운 존댓말",
+            "조용하고 조심스러운 존댓말, 나래에게는 반말",
             "young_adult",
             "fragile",
             "gentle",
@@ -1151,7 +1159,7 @@ _GALLERY_CASE = StoryWorld(
             "시장 골목에서 삼십 년째 국밥집을 지켜 온 어머니",
             ("아들이 무사히 퇴근하는 것",),
             ("남편도 형사였고 순직했다는 사실을 아직 아파함",),
-            "투박하고 정겨운 반말",
+            "투박하고 정겨운 반말, 아들의 동료에게는 존댓말",
             "senior",
             "warm",
             "casual",

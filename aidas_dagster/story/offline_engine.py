@@ -37,6 +37,7 @@ from aidas_dagster.story.genres import (
     cast_ids,
     genre_key,
     place_beats,
+    speech_only,
 )
 from aidas_dagster.story.models import (
     Appearance,
@@ -1557,7 +1558,10 @@ class _People:
             else:
                 return casual_vocative(self.given(l)), casual_reference(self.given(l)), True
             return term, term, True
-        if speaker.age - listener.age >= 20 and listener.age <= 25:
+        only = speech_only(speaker.speech_style)  # a written manner ("무뚝뚝한 반말") wins over the defaults
+        if (only == "banmal" and speaker.age > listener.age) or (
+            only != "polite" and speaker.age - listener.age >= 20 and listener.age <= 25
+        ) or (only == "polite" and listener.age < 20 and speaker.age - listener.age >= 20):
             return casual_vocative(self.given(l)), casual_reference(self.given(l)), True
         title = self.spec[l].title if l in self.spec else ""
         if title:

@@ -27,7 +27,7 @@ from typing import Literal, Protocol
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.core.storage import read_json
-from aidas_dagster.story.genres import TEMPLATES, missing_elements
+from aidas_dagster.story.genres import TEMPLATES, missing_elements, speech_only
 from aidas_dagster.story.models import EpisodeScript, Line, Roster, Scene, SeriesBible, StoryState
 from aidas_dagster.story.offline_engine import hangul_syllables, pair_key, thread_keyword
 from aidas_dagster.story.validation import bible_problems, expected_line_range, roster_problems, script_problems
@@ -381,8 +381,35 @@ def continuity_problems(
                 "a sudden change of character"
             )
 
+    problems += manner_problems(script, roster)
     problems += _speech_flips(script, roster, recent_scripts)
     problems += _forgotten(script, roster, previous_state, recent_scripts, config)
+    return problems
+
+
+def manner_problems(script: EpisodeScript, roster: Roster) -> list[str]:
+    """Lines out of a character's written manner: someone who speaks only 존댓말 ("깍듯한 존댓말") using
+    반말, or someone who speaks only 반말 ("정겨운 반말") turning polite."""
+    people = roster.by_id()
+    problems = []
+    for scene in script.scenes:
+        for i, line in enumerate(scene.lines, 1):
+            speaker, listener = people.get(line.speaker), people.get(line.listener or "")
+            only = speech_only(speaker.speech_style) if speaker else None
+            if only is None or listener is None:
+                continue
+            # the gruffest still speak politely to their elders; the most polite talk down to a child
+            if (only == "banmal" and listener.age > speaker.age) or (only == "polite" and listener.age < 20):
+                continue
+            level = speech_level(line.text)
+            if level in ("polite", "banmal") and level != only:
+                names = {c.id: c.name for c in roster.characters}
+                style = speaker.speech_style
+                word = "존댓말" if only == "polite" else "반말"
+                problems.append(
+                    f"{_where(scene, i, line)}: {names[line.speaker]} speaks only {word} ('{style}') but says "
+                    f"'{line.text}': a sudden change of character"
+                )
     return problems
 
 

@@ -194,6 +194,20 @@ def test_a_pair_going_back_from_banmal_to_polite_between_episodes_fails(first_lo
     assert any("박지호 spoke 반말 to 강민준" in p and "sudden change" in p for p in problems), problems
 
 
+def test_speaking_out_of_a_written_manner_fails(first_love):
+    config, _bible, roster, states, scripts, *_ = first_love
+    assert roster.character("CHAR012").speech_style == "깍듯한 존댓말"  # 김과장
+    broken = next(s for s in scripts if "CHAR012" in q.speakers(s)).model_copy(deep=True)
+    scene, i, line = next(
+        (sc, i, ln) for sc in broken.scenes for i, ln in enumerate(sc.lines, 1) if ln.speaker == "CHAR012"
+    )
+    line.text = oe.to_banmal(line.text)
+    assert q.speech_level(line.text) == "banmal"
+    problems = q.manner_problems(broken, roster)
+    assert len(problems) == 1 and problems[0].startswith(f"scene {scene.number} line {i} (CHAR012")
+    assert "김과장 speaks only 존댓말" in problems[0]
+
+
 # ---------------------------------------------------------------------------------------------
 # Continuity failures
 # ---------------------------------------------------------------------------------------------
