@@ -2,7 +2,8 @@
 
 Pre-production (spec 7.0) blocks the bible and the cast: no episode is written for a series with
 something missing. Script structure, speakers and continuity block: a broken script would waste
-voice, avatar and render money (continuity only warns on a producer's override: their call). Phrasing and the quality score warn: the write loop has already
+voice, avatar and render money (continuity only warns on a producer's override: their call).
+Phrasing and the quality score warn: the write loop has already
 tried to improve them, and a clumsy line is not worth stopping the daily episode for.
 """
 

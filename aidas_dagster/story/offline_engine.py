@@ -3013,7 +3013,8 @@ class _Reviser:
             if len(scene.characters) == 1:
                 host = scene.characters[0]
                 others = [c for c in self.w.people.ids if c != host and self._active(c)]
-                scene.characters.append(max(others, key=lambda c: (self.w.people.close(host, c), -self.w.people.ids.index(c))))
+                closest = max(others, key=lambda c: (self.w.people.close(host, c), -self.w.people.ids.index(c)))
+                scene.characters.append(closest)
         self.script.scenes = [s for s in self.script.scenes if s.characters]
         for scene in self.script.scenes:
             if len(scene.lines) < 2:
@@ -3060,13 +3061,14 @@ class _Reviser:
             at = min(1 + 2 * n, len(first.lines))
             first.lines.insert(at, opener)
             if listener is not None:
-                first.lines.insert(at + 1, self._write(["recall_reply", "comfort"], listener, speaker, thread_keyword(thread)))
+                reply = self._write(["recall_reply", "comfort"], listener, speaker, thread_keyword(thread))
+                first.lines.insert(at + 1, reply)
 
     def fix_plot(self) -> None:
         """The thread partly resolved and the new conflict are said on screen, not only in the summary."""
         said = [ln.text for _s, ln in self.script.lines()]
-        wanted = [("resolve", self.script.partly_resolved, ["resolve", "recall"]), ("new", self.script.new_conflict, ["recall", "worry"])]
-        for _kind, thread, moves in wanted:
+        wanted = [(self.script.partly_resolved, ["resolve", "recall"]), (self.script.new_conflict, ["recall", "worry"])]
+        for thread, moves in wanted:
             if not thread.strip() or self.q.thread_mentioned(thread, said):
                 continue
             kw = thread_keyword(thread)
@@ -3128,12 +3130,15 @@ class _Reviser:
             before = prev.character_states.get(cid)
             if cid not in states:
                 states[cid] = before or CharacterState(
-                    emotional_state="평온", location=self.w.people.home(cid)[0], active_goals=list(self.known[cid].goals[:3])
+                    emotional_state="평온",
+                    location=self.w.people.home(cid)[0],
+                    active_goals=list(self.known[cid].goals[:3]),
                 )
             if before is not None and before.status == "dead":
                 states[cid] = states[cid].model_copy(update={"status": "dead"})
-            if before is not None and before.active_goals and not set(before.active_goals) & set(states[cid].active_goals):
-                states[cid] = states[cid].model_copy(update={"active_goals": (before.active_goals + states[cid].active_goals)[-4:]})
+            goals = states[cid].active_goals
+            if before is not None and before.active_goals and not set(before.active_goals) & set(goals):
+                states[cid] = states[cid].model_copy(update={"active_goals": (before.active_goals + goals)[-4:]})
         resolved = list(after.resolved_threads) + [t for t in prev.resolved_threads if t not in after.resolved_threads]
         open_threads = list(after.open_threads)
         for thread in prev.open_threads:

@@ -70,7 +70,8 @@ _FINAL_JAMO_B = 17  # ㅂ as a final consonant (합니다, 입니까)
 _NEUTRAL_WORDS = {
     "음", "어", "아", "앗", "와", "야", "흠", "참", "뭐", "왜", "헐", "에이", "어머", "어머나", "아이고", "우와",
     "세상에", "글쎄", "저기", "그게", "그럼", "진짜", "정말", "근데", "그래서", "그리고", "엄마", "아빠", "언니",
-    "누나", "오빠", "이모", "아버지", "어머니", "형", "형님", "선배", "후배", "사장", "대표", "삼촌", "할머니", "할아버지", "남자", "여자", "의자", "과자", "모자", "바다",
+    "누나", "오빠", "이모", "아버지", "어머니", "형", "형님", "선배", "후배", "사장", "대표", "삼촌", "할머니",
+    "할아버지", "남자", "여자", "의자", "과자", "모자", "바다",
 }
 _SHORT_PREDICATES = set("돼해봐줘와가놔써타사자줄할")
 # Endings of a predicate said without 요: 했어, 그래, 줘, 봐, 맞지, 할게, 그러게, 뭐야, 갈까, 했다 ...
@@ -307,23 +308,7 @@ def continuity_problems(
     if after.after_episode != episode:
         problems.append(f"state_after says episode {after.after_episode}, the script is episode {episode}")
 
-    # Nobody dead or absent speaks; the dead stay dead.
-    spoke = speakers(script)
-    for cid, state in sorted(previous_state.character_states.items()):
-        if state.status == "dead":
-            if cid in spoke:
-                problems.append(f"{names.get(cid, cid)} ({cid}) is dead but speaks")
-            now = after.character_states.get(cid)
-            if now is not None and now.status != "dead":
-                problems.append(f"{names.get(cid, cid)} ({cid}) was dead and is '{now.status}' again")
-        elif state.status == "absent" and cid in spoke:
-            now = after.character_states.get(cid)
-            returns = now is not None and now.status == "active" and any(names.get(cid, cid) in e for e in script.key_events)
-            if not returns:
-                problems.append(
-                    f"{names.get(cid, cid)} ({cid}) is absent but speaks; a return must be a key event "
-                    "and leave them 'active'"
-                )
+    problems += character_problems(script, roster, previous_state, recent_scripts)
 
     # Relationships move gradually and add up.
     for pair, before in sorted(previous_state.relationships.items()):
@@ -363,8 +348,40 @@ def continuity_problems(
         problems.append("state_after.summaries must be the previous summaries plus this episode's")
     if not script.key_events or not all(e in after.key_events for e in script.key_events[-3:]):
         problems.append("the episode's key events are missing from state_after.key_events")
-    if script.new_conflict and script.new_conflict not in after.open_threads and script.new_conflict not in after.resolved_threads:
+    new = script.new_conflict
+    if new and new not in after.open_threads and new not in after.resolved_threads:
         problems.append(f"the new conflict is not among the open threads: '{script.new_conflict}'")
+
+    problems += _forgotten(script, roster, previous_state, recent_scripts, config)
+    return problems
+
+
+def character_problems(
+    script: EpisodeScript, roster: Roster, previous_state: StoryState, recent_scripts: Sequence[EpisodeScript] = ()
+) -> list[str]:
+    """Characters stay who they are: the dead and the absent stay silent, goals change gradually,
+    everyone keeps their written manner, and nobody's 반말 turns back into 존댓말 out of nowhere."""
+    problems: list[str] = []
+    after = script.state_after
+    names = {c.id: c.name for c in roster.characters}
+    # Nobody dead or absent speaks; the dead stay dead.
+    spoke = speakers(script)
+    for cid, state in sorted(previous_state.character_states.items()):
+        if state.status == "dead":
+            if cid in spoke:
+                problems.append(f"{names.get(cid, cid)} ({cid}) is dead but speaks")
+            now = after.character_states.get(cid)
+            if now is not None and now.status != "dead":
+                problems.append(f"{names.get(cid, cid)} ({cid}) was dead and is '{now.status}' again")
+        elif state.status == "absent" and cid in spoke:
+            now = after.character_states.get(cid)
+            told = any(names.get(cid, cid) in e for e in script.key_events)
+            returns = now is not None and now.status == "active" and told
+            if not returns:
+                problems.append(
+                    f"{names.get(cid, cid)} ({cid}) is absent but speaks; a return must be a key event "
+                    "and leave them 'active'"
+                )
 
     # Goals change gradually: someone with goals keeps at least one, or loses them to a resolved thread.
     resolved_now = [t for t in after.resolved_threads if t not in previous_state.resolved_threads]
@@ -383,7 +400,6 @@ def continuity_problems(
 
     problems += manner_problems(script, roster)
     problems += _speech_flips(script, roster, recent_scripts)
-    problems += _forgotten(script, roster, previous_state, recent_scripts, config)
     return problems
 
 
@@ -732,7 +748,7 @@ def quality_score(
     continuity = [
         f"continuity: {p}" for p in continuity_problems(script, roster, previous_state, recent_scripts, config)
     ]
-    consistency_found = [p for p in continuity if "change of" in p or "dead" in p or "absent" in p] + speakers_
+    consistency_found = character_problems(script, roster, previous_state, recent_scripts) + speakers_
     consistency = max(0.0, 1 - PENALTY * len(consistency_found))
 
     plot, plot_found = _plot_coherence(script, previous_state)

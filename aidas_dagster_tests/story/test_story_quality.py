@@ -269,7 +269,8 @@ def test_a_dropped_thread_fails(first_love):
     broken, thread = _drop_thread(scripts[2], states[2])
     problems = q.continuity_problems(broken, roster, states[2], scripts[:2], config)
     assert f"open thread dropped without resolution: '{thread}'" in problems
-    assert any(p.startswith(f"open thread not mentioned in the episode: '{oe.thread_keyword(thread)}'") for p in problems)
+    unsaid = f"open thread not mentioned in the episode: '{oe.thread_keyword(thread)}'"
+    assert any(p.startswith(unsaid) for p in problems)
 
 
 def test_a_forgotten_character_fails_the_window(first_love):
@@ -419,7 +420,9 @@ def test_the_loop_revises_a_bad_draft_until_it_passes(first_love):
     config, bible, roster, _states, scripts, *_ = first_love
     broken, before = _broken(first_love)
     engine = _Scripted(broken, can_fix=True)
-    script, report, passes = q.write_checked_script(engine, bible, roster, before, 3, config, recent_scripts=scripts[:2])
+    script, report, passes = q.write_checked_script(
+        engine, bible, roster, before, 3, config, recent_scripts=scripts[:2]
+    )
     assert (passes, engine.revisions) == (2, 1)
     assert report.acceptable() and script != broken
 
@@ -428,7 +431,9 @@ def test_the_loop_stops_after_three_passes_and_keeps_the_best(first_love):
     config, bible, roster, _states, scripts, *_ = first_love
     broken, before = _broken(first_love)
     engine = _Scripted(broken, can_fix=False)
-    script, report, passes = q.write_checked_script(engine, bible, roster, before, 3, config, recent_scripts=scripts[:2])
+    script, report, passes = q.write_checked_script(
+        engine, bible, roster, before, 3, config, recent_scripts=scripts[:2]
+    )
     assert (passes, engine.revisions) == (3, 2)
     assert script == broken and not report.acceptable()
     with pytest.raises(ValueError, match="max_passes"):
@@ -438,7 +443,9 @@ def test_the_loop_stops_after_three_passes_and_keeps_the_best(first_love):
 def test_a_good_draft_is_not_revised(first_love):
     config, bible, roster, states, scripts, *_ = first_love
     engine = _Scripted(scripts[2], can_fix=True)
-    _script, report, passes = q.write_checked_script(engine, bible, roster, states[2], 3, config, recent_scripts=scripts[:2])
+    _script, report, passes = q.write_checked_script(
+        engine, bible, roster, states[2], 3, config, recent_scripts=scripts[:2]
+    )
     assert (passes, engine.revisions) == (1, 0) and report.acceptable()
 
 
