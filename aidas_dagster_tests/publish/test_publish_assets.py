@@ -188,15 +188,18 @@ def test_feedback_on_the_local_channel_without_comments_is_empty_and_says_where_
     assert "comments.json" in report["note"]
 
 
-def test_new_feedback_of_an_episode_requests_the_outline_adjustments_of_its_series_once(instance, studio):
+def test_new_feedback_of_an_episode_requests_the_outline_adjustments_of_its_series_once(studio):
     from aidas_dagster.definitions import build_definitions
 
-    register(instance, Path(studio.series_dir))
-    defs = build_definitions(studio=studio)
-    before = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-    assert before.get_requested_partitions(outline_adjustments.key) == set()
-    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=viewer_feedback.key, partition=key(1)))
-    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
-    assert after.get_requested_partitions(outline_adjustments.key) == {SERIES}
-    settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
-    assert settled.get_requested_partitions(outline_adjustments.key) == set()
+    # An instance entered here, in the test's own context: loading definitions reads the instance
+    # that is current in this context (the shared fixture's may belong to another context).
+    with dg.instance_for_test() as instance:
+        register(instance, Path(studio.series_dir))
+        defs = build_definitions(studio=studio)
+        before = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        assert before.get_requested_partitions(outline_adjustments.key) == set()
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=viewer_feedback.key, partition=key(1)))
+        after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
+        assert after.get_requested_partitions(outline_adjustments.key) == {SERIES}
+        settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
+        assert settled.get_requested_partitions(outline_adjustments.key) == set()
