@@ -59,6 +59,11 @@ class MetadataRefused(ValueError):
     """Title, description or tags break a YouTube limit; nothing was sent."""
 
 
+def _iso(timestamp: str) -> str:
+    """YouTube's "2026-11-26T10:00:00Z" (or with an offset) in Python's isoformat."""
+    return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).isoformat()
+
+
 def upload_key(series_id: str, episode: int) -> str:
     return f"aidas:{series_id}:{episode:03d}"
 
@@ -413,6 +418,10 @@ class YouTubePublisher:
                     self._snippet_fingerprint(resource["snippet"]) if resource.get("snippet") else None
                 )
                 state.session_uri = None
+                # A video found from an earlier run keeps the release time it was uploaded with.
+                scheduled = resource.get("status", {}).get("publishAt")
+                if scheduled:
+                    metadata = metadata.model_copy(update={"publish_at": _iso(scheduled)})
                 state.record = self._record(state, series_id, episode, metadata, revision=1)
                 self._save(series_id, episode, state)
                 changed = True

@@ -157,8 +157,10 @@ def test_with_the_upload_state_lost_the_video_is_found_on_the_channel_by_its_key
     for state in (tmp_path / "storage" / "youtube" / "uploads" / "short-love").glob("001.*"):
         state.unlink()
 
-    found, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    later_slot = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(days=3)
+    found, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata(publish_at=later_slot))
     assert found.video_id == first.video_id and len(fake.videos) == 2
+    assert found.metadata.publish_at == first.metadata.publish_at  # the release it was uploaded with
     assert len(fake.calls("POST", UPLOAD)) == 2  # episodes 1 and 2, nothing more
     operations = [e.operation for e in CostLedger(tmp_path / "storage" / "ledger" / "costs.jsonl").entries()]
     assert "playlistItems.list" in operations and "videos.list" in operations
