@@ -6,16 +6,23 @@ automation (eager) re-materialises only that episode's downstream assets.
 """
 
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 
+from aidas_dagster.core.ledger import BudgetExceeded
+from aidas_dagster.core.paid_call import OutOfCredit, ProviderError
 from aidas_dagster.core.stamps import is_fresh, mark_fresh
 from aidas_dagster.core.storage import file_digest, fingerprint, read_json, write_json
+from aidas_dagster.ops.budget import ensure_budget
 from aidas_dagster.partitions import EpisodePartition, episode_partitions, series_of_episode, series_partitions
+from aidas_dagster.publish.adjustments import apply_adjustments, load_adjustments
 from aidas_dagster.resources import StudioResource, WritersRoom
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState
+from aidas_dagster.story.quality import QualityReport, load_recent_scripts, write_checked_script
 from aidas_dagster.story.overrides import (
     OVERRIDE_GLOB,
     OverrideError,
@@ -40,9 +47,27 @@ def load_script(studio: StudioResource, series_id: str, episode: int) -> Episode
     return EpisodeScript.model_validate(read_json(studio.storage.script_path(series_id, episode)))
 
 
-def _warn_if_real_provider_pending(context: dg.AssetExecutionContext, writers_room: WritersRoom) -> None:
+def _engine(context: dg.AssetExecutionContext, studio: StudioResource, writers_room: WritersRoom):
+    """The writer for this run; a paid writer is checked against the budget before it starts."""
+    engine = writers_room.engine(ledger=studio.ledger, budget=studio.budget, cache_dir=studio.storage.cache_dir("llm"))
     if writers_room.mode != "offline":
-        context.log.warning("An OpenAI key is set, but the OpenAI writer is not built yet: writing offline.")
+        with provider_failures():
+            ensure_budget(studio.budget, "openai", log=context.log.warning)
+    return engine
+
+
+@contextlib.contextmanager
+def provider_failures() -> Iterator[None]:
+    """Failures that retrying the step cannot fix (no credit, budget spent, refused key) end the run
+    with their message; the provider has already retried what was worth retrying."""
+    try:
+        yield
+    except (OutOfCredit, BudgetExceeded) as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    except ProviderError as exc:
+        if type(exc).__name__ == "StoryOutputError":
+            raise  # unusable model output: a new attempt asks the model again
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
 
 
 @dg.asset(
@@ -57,15 +82,15 @@ def series_bible(
 ) -> dg.MaterializeResult:
     series_id = context.partition_key
     config = studio.series_config(series_id)
-    engine = writers_room.engine()
-    _warn_if_real_provider_pending(context, writers_room)
+    engine = _engine(context, studio, writers_room)
     path = studio.storage.bible_path(series_id)
     inputs = fingerprint(config, engine.name)
     if is_fresh(path, inputs):
         bible = SeriesBible.model_validate(read_json(path))
         context.log.info(f"{series_id}: bible unchanged since its config; reusing {path}")
     else:
-        bible = engine.write_bible(config)
+        with provider_failures():
+            bible = engine.write_bible(config)
         write_json(path, bible)
         mark_fresh(path, inputs)
         context.log.info(f"{series_id}: wrote the bible ({len(bible.outlines)} episode outlines) with {engine.name}")
@@ -99,14 +124,15 @@ def character_roster(
     series_id = context.partition_key
     config = studio.series_config(series_id)
     bible = load_bible(studio, series_id)
-    engine = writers_room.engine()
+    engine = _engine(context, studio, writers_room)
     path = studio.storage.roster_path(series_id)
     inputs = fingerprint(config, bible, engine.name)
     if is_fresh(path, inputs):
         roster = Roster.model_validate(read_json(path))
         context.log.info(f"{series_id}: cast unchanged; reusing {path}")
     else:
-        roster = engine.write_roster(config, bible)
+        with provider_failures():
+            roster = engine.write_roster(config, bible)
         write_json(path, roster)
         mark_fresh(path, inputs)
         context.log.info(f"{series_id}: cast {len(roster.characters)} characters with {engine.name}")
@@ -125,6 +151,10 @@ def character_roster(
         },
         data_version=dg.DataVersion(fingerprint(roster)),
     )
+
+
+def _quality_record(report: QualityReport, passes: int) -> dict:
+    return {**report.metadata(), "passes": passes, "problems": report.problems[:20], "blocking": report.blocking[:20]}
 
 
 def previous_state(studio: StudioResource, engine, bible: SeriesBible, roster: Roster, series_id: str, episode: int) -> tuple[StoryState, str]:
@@ -168,18 +198,20 @@ def episode_script(
 ) -> dg.MaterializeResult:
     config, part = studio.episode(context.partition_key)
     storage = studio.storage
-    bible = load_bible(studio, part.series_id)
+    # Viewer feedback may have shifted future outlines (character focus, pacing), within bounds.
+    bible = apply_adjustments(load_bible(studio, part.series_id), load_adjustments(storage, part.series_id))
     roster = load_roster(studio, part.series_id)
-    engine = writers_room.engine()
-    _warn_if_real_provider_pending(context, writers_room)
+    engine = _engine(context, studio, writers_room)
     state, state_fp = previous_state(studio, engine, bible, roster, part.series_id, part.episode)
     path = storage.script_path(part.series_id, part.episode)
     override = storage.script_override_path(part.series_id, part.episode)
     source = f"override {override}" if override.exists() else engine.name
     # The override's bytes are an input: editing it makes the script stale, deleting it returns to the writer.
     inputs = fingerprint(bible, roster, state_fp, engine.name, file_digest(override) if override.exists() else None)
-    if is_fresh(path, inputs):
+    quality_path = path.with_name("quality.json")
+    if is_fresh(path, inputs, quality_path):
         script = EpisodeScript.model_validate(read_json(path))
+        quality = read_json(quality_path)
         context.log.info(f"{part.series_id} ep {part.episode}: script unchanged; reusing {path}")
     else:
         if override.exists():
@@ -188,9 +220,22 @@ def episode_script(
                 script = load_override(override, roster, part.series_id, part.episode)
             except OverrideError as exc:
                 raise dg.Failure(description=str(exc), allow_retries=False) from exc
+            quality = {"passes": 0, "source": "producer's edit"}
         else:
-            script = engine.write_script(bible, roster, state, part.episode)
+            # Spec 7.6: write, score, and revise below the threshold (at most 3 passes in all).
+            recent = load_recent_scripts(lambda n: storage.script_path(part.series_id, n), part.episode)
+            with provider_failures():
+                script, report, passes = write_checked_script(
+                    engine, bible, roster, state, part.episode, config, recent_scripts=recent
+                )
+            quality = _quality_record(report, passes)
+            if report.blocking:
+                context.log.warning(
+                    f"{part.series_id} ep {part.episode}: after {passes} pass(es) the script still has "
+                    f"{len(report.blocking)} blocking problem(s); the script checks will stop it"
+                )
         write_json(path, script)
+        write_json(quality_path, quality)
         write_json(context_path(path), {"previous_state": state_fp, "source": source})
         mark_fresh(path, inputs)
         context.log.info(
@@ -219,6 +264,7 @@ def episode_script(
             "cliffhanger": script.cliffhanger,
             "writer": script.writer,
             "source": source,
+            **{k: v for k, v in quality.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
             "later_episodes_flagged": ", ".join(map(str, flagged)) or "none",
             "path": dg.MetadataValue.path(str(path)),
             "opening": dg.MetadataValue.md(first_lines),

@@ -24,6 +24,10 @@ class StoryEngine(Protocol):
 
     def write_script(self, bible: SeriesBible, roster: Roster, previous: StoryState, episode: int) -> EpisodeScript: ...
 
+    def revise_script(
+        self, bible: SeriesBible, roster: Roster, previous: StoryState, script: EpisodeScript, problems: list[str]
+    ) -> EpisodeScript: ...
+
 
 class OfflineStoryEngine:
     """Genre templates and a Korean line library; no network, no randomness beyond seeded choice."""
@@ -41,3 +45,8 @@ class OfflineStoryEngine:
 
     def write_script(self, bible: SeriesBible, roster: Roster, previous: StoryState, episode: int) -> EpisodeScript:
         return offline_engine.write_script(bible, roster, previous, episode)
+
+    def revise_script(
+        self, bible: SeriesBible, roster: Roster, previous: StoryState, script: EpisodeScript, problems: list[str]
+    ) -> EpisodeScript:
+        return offline_engine.revise_script(bible, roster, previous, script, problems)
