@@ -34,9 +34,11 @@ from aidas_dagster.picture.clips import plan_clips  # noqa: E402
 from aidas_dagster.picture.probe import ffmpeg_exe, probe  # noqa: E402
 from aidas_dagster.picture.render import GOP, STILL_X264_PARAMS, render_final_cut  # noqa: E402
 from aidas_dagster.story.engine import OfflineStoryEngine  # noqa: E402
-from aidas_dagster.voice.assets import CARD_SECONDS  # noqa: E402
 from aidas_dagster.voice.offline_tts import OfflineSpeech  # noqa: E402
 from aidas_dagster.voice.track import build_track  # noqa: E402
+
+
+CARD_SECONDS = 3.0  # intro and outro cards, as the pipeline cuts them (voice/assets.py)
 
 
 class PeakMemory:
@@ -155,7 +157,8 @@ def main() -> int:
         with Timed() as timed:
             final = render_final_cut(
                 plan, track, script, roster, config.title, out, out.with_suffix(".srt"), work / tag / "thumb.jpg",
-                work / "cache" / "segments", preset=args.preset, crf=args.crf,
+                work / "cache" / "segments", preset=args.preset, crf=args.crf, intro_seconds=CARD_SECONDS,
+                outro_seconds=CARD_SECONDS,
             )  # fmt: skip
         return final, timed
 

@@ -9,9 +9,7 @@ characters as a contextual card. Scenes with three or more people get group shot
 from __future__ import annotations
 
 import hashlib
-import math
 import wave
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +31,12 @@ CUTAWAY_MAX_SECONDS = 2.0
 CUTAWAY_MIN_LINE_SECONDS = 2.5
 
 
-CHUNK_LINES = 4  # lines per encoded segment: a one-line edit re-encodes about this much video
-
-
 def frame_span(start: float, end: float, fps: int) -> tuple[int, int]:
-    """The video frames [f0, f1) of a time span; every line gets at least one frame."""
+    """The video frames [f0, f1) of a line: it starts on the frame nearest its start and lasts its
+    own length in frames (at least one). The length depends only on the line itself, so a line
+    that moves along the track keeps its frames, mouth and subtitle timing exactly."""
     f0 = round(start * fps)
-    return f0, max(f0 + 1, round(end * fps))
+    return f0, f0 + max(1, round((end - start) * fps))
 
 
 def scene_starts(track: AudioTrack) -> dict[int, float]:
@@ -59,85 +56,9 @@ def scene_starts(track: AudioTrack) -> dict[int, float]:
     return starts
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """A run of up to CHUNK_LINES consecutive lines of one scene: one encoded segment.
-
-    Its frames are counted from its own origin (the scene's cut, or its first line's start), so
-    they depend only on times relative to that origin: a line edited earlier in the episode
-    shifts the chunk on the track by any fraction of a frame but leaves its frames, and so its
-    encoding, unchanged. The chunk is encoded with `encoded_frames` (one spare frame) and the
-    join keeps the first `b - a` of them, which tiles the track without drift.
-    """
-
-    scene: int
-    position: int  # 0 for the first chunk of its scene
-    last_in_scene: bool
-    origin: float  # seconds on the track
-    end: float  # where the next chunk begins (or the track ends)
-    lines: tuple[int, ...]  # track line indices
-    fps: int
-
-    @property
-    def a(self) -> int:
-        """Its first frame on the track."""
-        return round(self.origin * self.fps)
-
-    @property
-    def b(self) -> int:
-        """The first frame of the next chunk."""
-        return round(self.end * self.fps)
-
-    @property
-    def encoded_frames(self) -> int:
-        return math.floor((self.end - self.origin) * self.fps + 1e-6) + 1
-
-    def frame(self, t: float) -> int:
-        """The track frame of time t (seconds), on this chunk's grid."""
-        return self.a + round((t - self.origin) * self.fps)
-
-    def line_span(self, start: float, end: float) -> tuple[int, int]:
-        """A line's frames [f0, f1) on this chunk's grid (at least one)."""
-        f0 = self.frame(start)
-        return f0, max(f0 + 1, self.frame(end))
-
-
-def timeline_chunks(track: AudioTrack, fps: int) -> list[Chunk]:
-    """The track cut into chunks: scenes at their cuts (see scene_starts), each scene's lines in
-    groups of CHUNK_LINES by their place in the scene (so an edit of one line's words never moves
-    the grouping of the others)."""
-    cuts = scene_starts(track)
-    by_scene: dict[int, list[TrackLine]] = {}
-    for tl in track.lines:
-        by_scene.setdefault(tl.scene, []).append(tl)
-    origins: list[tuple[int, int, float, tuple[int, ...]]] = []  # scene, position, origin, lines
-    for scene in sorted(track.scenes, key=lambda s: s.start):
-        lines = sorted(by_scene.get(scene.number, []), key=lambda tl: tl.start)
-        groups = [lines[i : i + CHUNK_LINES] for i in range(0, len(lines), CHUNK_LINES)] or [[]]
-        for k, group in enumerate(groups):
-            origin = cuts[scene.number] if k == 0 else group[0].start
-            origins.append((scene.number, k, origin, tuple(tl.index for tl in group)))
-    chunks = []
-    for i, (scene, k, origin, lines) in enumerate(origins):
-        end = origins[i + 1][2] if i + 1 < len(origins) else track.duration
-        last = i + 1 == len(origins) or origins[i + 1][0] != scene
-        chunks.append(Chunk(scene, k, last, origin, max(origin, end), lines, fps))
-    return chunks
-
-
 def line_spans(track: AudioTrack, fps: int) -> dict[int, tuple[int, int]]:
-    """Every line's frames [f0, f1) on its chunk's grid."""
-    return {index: (f0, f1) for index, (_chunk, f0, f1) in line_grid(track, fps).items()}
-
-
-def line_grid(track: AudioTrack, fps: int) -> dict[int, tuple[Chunk, int, int]]:
-    """Every line's chunk and frames [f0, f1) on that chunk's grid."""
-    grid = {}
-    lines = {tl.index: tl for tl in track.lines}
-    for chunk in timeline_chunks(track, fps):
-        for index in chunk.lines:
-            grid[index] = (chunk, *chunk.line_span(lines[index].start, lines[index].end))
-    return grid
+    """Every line's frames [f0, f1) (see frame_span)."""
+    return {tl.index: frame_span(tl.start, tl.end, fps) for tl in track.lines}
 
 
 def read_wav_mono(path: Path) -> tuple[np.ndarray, int]:
@@ -233,7 +154,6 @@ def plan_clips(
     for tl in track.lines:
         by_scene.setdefault(tl.scene, []).append(tl)
     front = {k: [str(p) for p in v] for k, v in sprites.items()}
-    grid = line_grid(track, fps)
 
     clips: list[LineClip] = []
     for scene_no, lines in sorted(by_scene.items()):
@@ -245,11 +165,11 @@ def plan_clips(
             strategy = character.avatar_strategy if character else "voice_only"
             script_line = script_lines[tl.index] if tl.index < len(script_lines) else None
             listener = script_line.listener if script_line else None
-            chunk, f0, f1 = grid[tl.index]
+            f0, f1 = frame_span(tl.start, tl.end, fps)
             samples, sr = read_wav_mono(Path(tl.wav_path))
-            # Frame f0 shows the WAV from where the chunk's own grid puts it (not the track's), so
-            # the mouth, like everything in the chunk, does not change when the chunk moves.
-            mouth = mouth_string(samples, sr, f1 - f0, fps, offset=(f0 - chunk.a) / fps - (tl.start - chunk.origin))
+            # Frame f0 shows the line's first sound (within half a frame of it on the track), so
+            # the mouth depends on the line alone, not on where the line sits.
+            mouth = mouth_string(samples, sr, f1 - f0, fps)
             clip = dict(
                 index=tl.index, scene=tl.scene, speaker=tl.speaker, strategy=strategy, mouth=mouth, start=tl.start, end=tl.end
             )

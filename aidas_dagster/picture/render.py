@@ -45,7 +45,7 @@ from aidas_dagster.picture import fonts
 from aidas_dagster.picture import segment_cache as seg_cache
 from aidas_dagster.picture.avatars import DRAW_VERSION, back_image, bust_image, hex_rgb, shade
 from aidas_dagster.picture.backdrops import BACKDROP_VERSION, Backdrops
-from aidas_dagster.picture.clips import Chunk, present_characters, read_wav_mono, scene_starts, timeline_chunks
+from aidas_dagster.picture.clips import frame_span, present_characters, read_wav_mono, scene_starts
 from aidas_dagster.picture.models import ClipPlan, FinalCut, LineClip
 from aidas_dagster.picture.music import music_bed, mood_key
 from aidas_dagster.picture.probe import ffmpeg_exe, probe
@@ -720,15 +720,38 @@ class _Segment:
 
 
 def _static_runs(img_fn: Callable[[], Image.Image], n: int, fade: int, fade_out: int | None = None) -> Iterator[tuple[bytes, int]]:
-    fade_out = fade if fade_out is None else fade_out
-    fade, fade_out = min(fade, n // 2), min(fade_out, n // 2)
-    frame = to_yuv420(img_fn())
+    return _hold_runs(lambda: to_yuv420(img_fn()), n, fade, fade if fade_out is None else fade_out)
+
+
+def _hold_runs(frame_fn: Callable[[], bytes], n: int, fade: int, fade_out: int) -> Iterator[tuple[bytes, int]]:
+    """One picture held for n frames, fading in from black over `fade` frames and out over `fade_out`."""
+    fade, fade_out = min(fade, n), min(fade_out, n - min(fade, n))
+    frame = frame_fn()
     for i in range(fade):
         yield faded(frame, _fade_alpha(i, n, fade, fade_out)), 1
     if n - fade - fade_out > 0:
         yield frame, n - fade - fade_out
     for i in range(n - fade_out, n):
         yield faded(frame, _fade_alpha(i, n, fade, fade_out)), 1
+
+
+# Line segments are encoded a whole second at a time (the join keeps what it needs).
+FRAME_QUANTUM = 30
+
+
+def _quantized(frames: int) -> int:
+    return -(-frames // FRAME_QUANTUM) * FRAME_QUANTUM
+
+
+def _still_of(painter: "_Painter", view: "_SceneView", part: "_Line", *, last: bool, fps: int) -> bytes:
+    """A line part's resting picture (mouth closed, no subtitle): its first or last frame."""
+    if not part.external:
+        return _LineFrames(painter, view, part).frame(0, -1)
+    frames = _ExternalFrames(part, fps)
+    try:
+        return frames.frame(part.f1 - part.f0 - 1 if last else 0, -1)
+    finally:
+        frames.close()
 
 
 class _LineFrames:
@@ -1200,12 +1223,13 @@ def build_timeline(
     painter = _Painter(backdrops, sprites, chars)
     font_id = [fonts.subtitle_font_path().name, fonts.title_font_path().name, SUB_SIZE, SUB_STROKE]
 
-    # Chunks of a few lines tile the track (see clips.Chunk); each is one encoded segment.
-    chunks = timeline_chunks(track, fps)
-    clips_by_line = {clip.index: clip for clip in plan.clips}
-    present_by_scene: dict[int, list[str]] = {}
-    for number in {c.scene for c in chunks}:
-        present_by_scene[number] = present_characters(scenes.get(number), [tl for tl in track.lines if tl.scene == number])
+    # Each scene: a lead-in from its cut to its first line (fading in), one segment per line
+    # (up to the next line), and a fade out to the next cut. See the module docstring for why.
+    cuts = scene_starts(track)
+    ordered = sorted(track.scenes, key=lambda sc: sc.start)
+    clips_by_scene: dict[int, list[LineClip]] = {}
+    for clip in plan.clips:
+        clips_by_scene.setdefault(clip.scene, []).append(clip)
 
     segments: list[_Segment] = []
     all_cues: list[Cue] = []
@@ -1215,28 +1239,48 @@ def build_timeline(
         sc = scenes.get(number)
         return _SceneView(sc.location if sc else "", sc.time_of_day if sc else "", sc.atmosphere if sc else "")
 
-    for chunk in chunks:
-        a, kept_end = chunk.a, min(chunk.b, track_n)
-        if kept_end <= a:
+    def backdrop_id(view: _SceneView) -> list:
+        return [BACKDROP_VERSION, view.location, view.time_of_day, view.atmosphere]
+
+    def part_spec(ln: _Line, a: int | None = None) -> dict:
+        """Everything that decides how a line part looks (with its timing when `a` is given)."""
+        spec = {
+            "kind": ln.clip.kind, "shot": ln.clip.shot, "strategy": ln.clip.strategy, "speaker": ln.clip.speaker,
+            "name": ln.name, "role": ln.role, "color": ln.color, "side": ln.side,
+            "sprites": [sprites.digest(p) for p in ln.clip.sprite_paths],
+            "listener": sprites.digest(ln.clip.listener_sprite) if ln.clip.listener_sprite else None,
+            "listener_look": chars[ln.clip.listener].appearance.model_dump() if ln.clip.listener in chars else None,
+            "others": [(sprites.digest(p), place) for p, place in ln.others],
+            "reaction": ln.reaction,
+            "portrait": sprites.digest(ln.clip.portrait) if ln.clip.portrait and ln.clip.kind == "card" else None,
+            "external": sprites.digest(ln.external) if ln.external else None,
+            "tag": ln.tag,
+        }  # fmt: skip
+        if a is not None:
+            spec.update(frames=[ln.f0 - a, ln.f1 - a], mouth=ln.clip.mouth[: ln.f1 - ln.f0], cues=[(c.f0 - a, c.f1 - a, c.text) for c in ln.cues])
+        return spec
+
+    for i, ts in enumerate(ordered):
+        A = min(track_n, round(cuts[ts.number] * fps))
+        B = track_n if i + 1 == len(ordered) else min(track_n, max(A, round(cuts[ordered[i + 1].number] * fps)))
+        if B <= A:
             continue
-        b = a + max(chunk.encoded_frames, kept_end - a)  # frames [a, b) are drawn and encoded
-        view = view_of(chunk.scene)
+        view = view_of(ts.number)
         first_view = first_view or view
-        present = present_by_scene[chunk.scene]
+        present = present_characters(scenes.get(ts.number), [track_lines[c.index] for c in clips_by_scene.get(ts.number, []) if c.index in track_lines])
         lines: list[_Line] = []
-        for index in chunk.lines:
-            clip, tl = clips_by_line.get(index), track_lines.get(index)
-            if clip is None or tl is None:
+        for clip in sorted(clips_by_scene.get(ts.number, []), key=lambda c: c.start):
+            tl = track_lines.get(clip.index)
+            if tl is None:
                 continue
-            f0, f1 = chunk.line_span(tl.start, tl.end)
-            f0, f1 = max(a, f0), min(b, f1)
-            if f1 <= f0:
-                continue
+            f0, f1 = frame_span(tl.start, tl.end, fps)
+            if lines and f0 <= lines[-1].f0:  # overlapping lines: the later one waits a frame
+                f0, f1 = lines[-1].f0 + 1, lines[-1].f0 + 1 + (f1 - f0)
             ch = chars.get(clip.speaker)
             name = ch.name if ch else tl.speaker_name
             role = f"{ch.role} · {ch.occupation}" if ch else ""
             color = hex_rgb(ch.appearance.outfit) if ch else (90, 110, 160)
-            cues = subtitle_cues(tl, f0, f1, fps, sub_font, to_frame=chunk.frame)
+            cues = subtitle_cues(tl, f0, f1, fps, sub_font, to_frame=lambda t, f0=f0, start=tl.start: f0 + round((t - start) * fps))
             others = []
             if clip.shot == "group":
                 rest = [p for p in present if p != clip.speaker]
@@ -1244,51 +1288,46 @@ def build_timeline(
                     others.append((path, _stage_place(present, who)))
             if clip.external_clip and not Path(clip.external_clip).is_file():
                 raise RenderError(f"line {clip.index} (scene {clip.scene}): external clip {clip.external_clip} is missing")
-            side = _stage_place(present, clip.speaker)
-            lines.append(_Line(clip, f0, f1, name, role, color, cues, side, others, external=clip.external_clip))
-        for i in range(len(lines) - 1):  # a line never runs into the next one
-            lines[i].f1 = min(lines[i].f1, lines[i + 1].f0) if lines[i + 1].f0 > lines[i].f0 else lines[i].f1
-        all_cues.extend(c for ln in lines for c in ln.cues)
-        lines = [part for ln in lines for part in _with_cutaway(ln, present, chars, fps)]
-        fade_in = min(fade, (b - a) // 2) if chunk.position == 0 else 0
-        fade_out = min(fade, (b - a) // 2) if chunk.last_in_scene else 0
-        spec = {
-            "kind": "scene",
-            "draw": DRAW_VERSION,
-            "frames": b - a,
-            "fade": [fade_in, fade_out],
-            "backdrop": [BACKDROP_VERSION, view.location, view.time_of_day, view.atmosphere],
-            "fonts": font_id,
-            "lines": [
-                {
-                    "frames": [ln.f0 - a, ln.f1 - a],
-                    "kind": ln.clip.kind, "shot": ln.clip.shot, "strategy": ln.clip.strategy, "speaker": ln.clip.speaker,
-                    "name": ln.name, "role": ln.role, "color": ln.color, "side": ln.side,
-                    "sprites": [sprites.digest(p) for p in ln.clip.sprite_paths],
-                    "listener": sprites.digest(ln.clip.listener_sprite) if ln.clip.listener_sprite else None,
-                    "listener_look": chars[ln.clip.listener].appearance.model_dump() if ln.clip.listener in chars else None,
-                    "others": [(sprites.digest(p), place) for p, place in ln.others],
-                    "mouth": ln.clip.mouth[: ln.f1 - ln.f0],
-                    "cues": [(c.f0 - a, c.f1 - a, c.text) for c in ln.cues],
-                    "reaction": ln.reaction,
-                    "portrait": sprites.digest(ln.clip.portrait) if ln.clip.portrait and ln.clip.kind == "card" else None,
-                    "external": sprites.digest(ln.external) if ln.external else None,
-                    "tag": ln.tag,
-                }
-                for ln in lines
-            ],
-        }  # fmt: skip
+            lines.append(_Line(clip, f0, f1, name, role, color, cues, _stage_place(present, clip.speaker), others, external=clip.external_clip))
+        lines = [ln for ln in lines if A <= ln.f0 < B]
         if not lines:
-            spec["empty"] = True
-
-        def runs(view=view, lines=lines, a=a, b=b, fade_in=fade_in, fade_out=fade_out):
-            if not lines:
-                bg = lambda: backdrops.get(view.location, view.time_of_day, view.atmosphere)  # noqa: E731
-                return _static_runs(bg, b - a, fade_in, fade_out)
-            return _scene_runs(view, lines, a, b, fade_in, painter, fps, fade_out)
-
-        name = f"scene{chunk.scene:02d}" + (f"-{chunk.position + 1}" if chunk.position or not chunk.last_in_scene else "")
-        segments.append(_Segment(name, b - a, spec, runs, view, lines, kept_frames=kept_end - a))
+            bg = lambda view=view: to_yuv420(backdrops.get(view.location, view.time_of_day, view.atmosphere))  # noqa: E731
+            spec = {"kind": "empty", "frames": B - A, "fade": fade, "backdrop": backdrop_id(view)}
+            segments.append(_Segment(f"scene{ts.number:02d}", B - A, spec, lambda bg=bg, n=B - A: _hold_runs(bg, n, fade, fade), view))
+            continue
+        all_cues.extend(c for ln in lines for c in ln.cues)
+        fade_out = max(0, min(fade, B - lines[-1].f0 - 1))
+        ends = [ln.f0 for ln in lines[1:]] + [B - fade_out]  # each line's segment runs to the next line
+        parts_of = [_with_cutaway(ln, present, chars, fps) for ln in lines]
+        for k, (ln, end_f) in enumerate(zip(lines, ends)):  # a line never runs into the next one
+            for part in parts_of[k]:
+                part.f1 = min(part.f1, end_f)
+        # The lead-in: the first picture, fading in from black, from the cut to the first line.
+        first = parts_of[0][0]
+        lead = lines[0].f0 - A
+        if lead > 0:
+            n = _quantized(lead + 1)
+            spec = {"kind": "lead_in", "frames": n, "fade": fade, "backdrop": backdrop_id(view), "fonts": font_id, "picture": part_spec(first)}
+            runs = lambda first=first, view=view, n=n: _hold_runs(lambda: _still_of(painter, view, first, last=False, fps=fps), n, fade, 0)  # noqa: E731
+            segments.append(_Segment(f"scene{ts.number:02d}-in", n, spec, runs, view, kept_frames=lead))
+        for k, (ln, end_f) in enumerate(zip(lines, ends)):
+            a = ln.f0
+            kept = end_f - a
+            if kept <= 0:
+                continue
+            # Encoded in whole seconds: a pause a few milliseconds longer (the voice stage may
+            # stretch every pause to fit the episode) must not change what is encoded.
+            n = _quantized(kept + 1)
+            parts = parts_of[k]
+            spec = {"kind": "line", "draw": DRAW_VERSION, "frames": n, "backdrop": backdrop_id(view), "fonts": font_id,
+                    "lines": [part_spec(p, a) for p in parts]}  # fmt: skip
+            runs = lambda parts=parts, view=view, a=a, n=n: _scene_runs(view, parts, a, a + n, 0, painter, fps, 0)  # noqa: E731
+            segments.append(_Segment(f"scene{ts.number:02d}-line{ln.clip.index:03d}", n, spec, runs, view, parts, kept_frames=kept))
+        if fade_out:
+            last = parts_of[-1][-1]
+            spec = {"kind": "fade_out", "frames": fade_out, "backdrop": backdrop_id(view), "fonts": font_id, "picture": part_spec(last)}
+            runs = lambda last=last, view=view, n=fade_out: _hold_runs(lambda: _still_of(painter, view, last, last=True, fps=fps), n, 0, n)  # noqa: E731
+            segments.append(_Segment(f"scene{ts.number:02d}-out", fade_out, spec, runs, view))
 
     if not segments and track_n > 0:  # a track without scenes: one plain segment
         view = view_of(script.scenes[0].number)

@@ -199,8 +199,9 @@ def test_cut_is_1080p30_h264_aac_of_the_right_length(episode):
     assert info["audio_sample_rate"] == 48000
     assert float(info["duration"]) == pytest.approx(3.0 + track.duration + 3.0, abs=1 / 30)
     assert cut.duration == pytest.approx(3.0 + track.duration + 3.0, abs=1 / 30)
-    assert len(cut.segments) == 4  # intro, two scenes, outro
-    assert cut.segments_encoded == 4
+    # intro; per scene a lead-in, one segment per line and a fade-out; outro
+    assert len(cut.segments) == len(set(cut.segments)) == 1 + 2 * (1 + 2 + 1) + 1
+    assert cut.segments_encoded == len(cut.segments)
 
 
 def test_srt_has_every_line_offset_by_the_intro(episode):
@@ -251,7 +252,11 @@ def test_frames_show_subtitles_and_the_speaker_changes(episode):
     assert [c.shot for c in plan.clips] == ["over_shoulder", "over_shoulder", "card", "group"]
 
 
-def test_rerender_reuses_segments_and_an_edit_reencodes_one_scene(episode):
+def changed(a, b) -> list[int]:
+    return [i for i, (x, y) in enumerate(zip(a.segments, b.segments, strict=True)) if x != y]
+
+
+def test_rerender_reuses_segments_and_an_edit_reencodes_one_line(episode):
     tmp, script, roster, track, _plan, _cut = episode
     _plan2, again = render(tmp, script, roster, track, tmp / "segments", tag="b")
     assert again.segments_encoded == 0
@@ -260,8 +265,7 @@ def test_rerender_reuses_segments_and_an_edit_reencodes_one_scene(episode):
     script2, roster2, track2 = make_episode(tmp / "audio2", lines=edited)
     _plan3, third = render(tmp, script2, roster2, track2, tmp / "segments", tag="c")
     assert third.segments_encoded == 1
-    assert third.segments[:2] == again.segments[:2] and third.segments[3] == again.segments[3]
-    assert third.segments[2] != again.segments[2]
+    assert changed(again, third) == [7]  # intro, scene 1 (in, 2 lines, out), scene 2 (in, line 2, line 3)
 
 
 def test_an_edit_that_moves_everything_after_it_still_reencodes_one_segment(episode):
@@ -275,7 +279,7 @@ def test_an_edit_that_moves_everything_after_it_still_reencodes_one_segment(epis
     assert abs(shift * FPS - round(shift * FPS)) > 0.2
     _plan, recut = render(tmp, script2, roster2, track2, tmp / "segments", tag="d")
     assert recut.segments_encoded == 1
-    assert recut.segments[0] == cut.segments[0] and recut.segments[2:] == cut.segments[2:]  # intro, scene 2, outro
+    assert changed(cut, recut) == [2]  # intro, scene 1's lead-in, line 0
     assert recut.duration == pytest.approx(3.0 + track2.duration + 3.0, abs=1 / 30)
     # The cache knows this episode's latest cut, so pruning keeps exactly what a re-cut needs.
     from aidas_dagster.picture.segment_cache import referenced
@@ -410,13 +414,14 @@ def test_every_frame_is_planned_and_patched_frames_equal_whole_drawings(tmp_path
     timeline = build_timeline(plan, track, script, roster, TITLE, intro_seconds=0.5, outro_seconds=0.5)
     # Chunks are encoded with a spare frame that the join drops; what is kept tiles the cut exactly.
     assert sum(s.kept for s in timeline.segments) == timeline.total_frames == round((1.0 + track.duration) * FPS)
-    assert all(s.kept <= s.n_frames <= s.kept + 1 for s in timeline.segments)
+    assert all(s.kept <= s.n_frames for s in timeline.segments)
+    assert all(s.n_frames % 30 == 0 for s in timeline.segments if s.spec["kind"] == "line")  # whole seconds
     assert any(len(ln.cues) >= 2 for seg in timeline.segments for ln in seg.lines)  # the long line is split
     # Scene cuts sit in the silence between scenes: the fade in is over before anyone speaks.
     at = 0  # track frames
-    for seg in [s for s in timeline.segments if s.spec["kind"] == "scene"]:
-        if seg.spec["fade"][0] and at:
-            assert seg.lines[0].f0 - at >= 15
+    for seg in timeline.segments[1:-1]:
+        if seg.spec["kind"] == "lead_in" and at:
+            assert seg.kept >= 15
         at += seg.kept
     shots = set()
     for seg in timeline.segments:
