@@ -44,7 +44,11 @@ def _result(
         description="; ".join(problems[:10]) + (f" (+{len(problems) - 10} more)" if len(problems) > 10 else "")
         if problems
         else "ok",
-        metadata={"problems": len(problems), **metadata},
+        metadata={
+            "problems": len(problems),
+            **({"found": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems))} if problems else {}),
+            **metadata,
+        },
     )
 
 
@@ -141,7 +145,7 @@ def script_quality_score(
         below + report.problems[:9] if below else [],
         dg.AssetCheckSeverity.WARN,
         threshold=DEFAULT_THRESHOLD,
-        found=len(report.problems),
+        problems_found=len(report.problems),
         **report.metadata(),
     )
 
