@@ -22,7 +22,7 @@ from aidas_dagster.partitions import EpisodePartition, episode_partitions, serie
 from aidas_dagster.publish.adjustments import apply_adjustments, load_adjustments
 from aidas_dagster.resources import StudioResource, WritersRoom
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState
-from aidas_dagster.story.quality import QualityReport, load_recent_scripts, write_checked_script
+from aidas_dagster.story.quality import QualityReport, forgotten_window, load_recent_scripts, write_checked_script
 from aidas_dagster.story.overrides import (
     OVERRIDE_GLOB,
     OverrideError,
@@ -223,7 +223,9 @@ def episode_script(
             quality = {"passes": 0, "source": "producer's edit"}
         else:
             # Spec 7.6: write, score, and revise below the threshold (at most 3 passes in all).
-            recent = load_recent_scripts(lambda n: storage.script_path(part.series_id, n), part.episode)
+            recent = load_recent_scripts(
+                lambda n: storage.script_path(part.series_id, n), part.episode, forgotten_window(config)
+            )
             with provider_failures():
                 script, report, passes = write_checked_script(
                     engine, bible, roster, state, part.episode, config, recent_scripts=recent

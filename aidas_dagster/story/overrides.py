@@ -58,7 +58,7 @@ def load_override(path: Path, roster: Roster, series_id: str, episode: int) -> E
                 problems.append(f"scenes[{scene.number}].lines[{n}].speaker: {line.speaker!r} is not in the cast")
     if problems:
         raise OverrideError(f"{path}: " + "; ".join(problems[:8]))
-    return script
+    return script.model_copy(update={"writer": "override"})
 
 
 def context_path(script_path: Path) -> Path:
