@@ -74,6 +74,8 @@ def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avat
         metadata={
             "clips": len(plan.clips),
             **{f"clips_{kind}": n for kind, n in sorted(by_kind.items())},
+            "reaction_cutaways": sum(1 for clip in plan.clips if clip.cutaway is not None),
+            "external_clips": sum(1 for clip in plan.clips if clip.external_clip),
             "renderer": "heygen" if avatar_studio.heygen_api_key else "offline",
             "path": dg.MetadataValue.path(str(manifest)),
             "cast": image_preview_md(sheet, 480),

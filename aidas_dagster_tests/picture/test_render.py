@@ -198,6 +198,8 @@ def test_cut_is_1080p30_h264_aac_of_the_right_length(episode):
     assert info["fps"] == pytest.approx(30.0)
     assert info["audio_sample_rate"] == 48000
     assert float(info["duration"]) == pytest.approx(3.0 + track.duration + 3.0, abs=1 / 30)
+    # Every segment's spare frames were dropped at the join: exactly the planned frames remain.
+    assert info["video_frames"] == 90 + round(track.duration * 30) + 90
     assert cut.duration == pytest.approx(3.0 + track.duration + 3.0, abs=1 / 30)
     # intro; per scene a lead-in, one segment per line and a fade-out; outro
     assert len(cut.segments) == len(set(cut.segments)) == 1 + 2 * (1 + 2 + 1) + 1
