@@ -119,10 +119,10 @@ def test_youtube_video_publishes_once_and_defers_on_quota_without_failing(writte
     assert [c.passed for c in deferred.get_asset_check_evaluations()] == [True]
 
     # After the reset the schedule asks for exactly that partition again; not before.
-    today = dg.build_schedule_context(instance=instance, scheduled_execution_time=dt.datetime.now(dt.timezone.utc), resources={"studio": studio})
-    assert isinstance(deferred_uploads(today), dg.SkipReason)
-    tomorrow = dg.build_schedule_context(instance=instance, scheduled_execution_time=next_reset() + dt.timedelta(minutes=15), resources={"studio": studio})
-    [request] = deferred_uploads(tomorrow)
+    with dg.build_schedule_context(scheduled_execution_time=dt.datetime.now(dt.timezone.utc), resources={"studio": studio}) as today:
+        assert isinstance(deferred_uploads(today), dg.SkipReason)
+    with dg.build_schedule_context(scheduled_execution_time=next_reset() + dt.timedelta(minutes=15), resources={"studio": studio}) as tomorrow:
+        [request] = deferred_uploads(tomorrow)
     assert request.partition_key == key(2) and until in request.run_key
 
 
