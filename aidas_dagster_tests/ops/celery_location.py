@@ -10,11 +10,19 @@ import dagster as dg
 from dagster_celery import celery_executor
 
 from aidas_dagster.definitions import build_definitions
+from aidas_dagster.ops.assets import EPISODE_ASSETS
+from aidas_dagster.partitions import episode_partitions
+
+
+# The production episode job, its steps sent to Celery workers instead of local processes.
+celery_job = dg.define_asset_job(
+    "produce_episode_on_celery", selection=EPISODE_ASSETS, partitions_def=episode_partitions, executor_def=celery_executor
+)
 
 
 def celery_definitions() -> dg.Definitions:
-    return dg.Definitions.merge(build_definitions(), dg.Definitions(executor=celery_executor))
+    return dg.Definitions.merge(build_definitions(), dg.Definitions(jobs=[celery_job]))
 
 
 def celery_episode_job() -> dg.JobDefinition:
-    return celery_definitions().resolve_job_def("produce_episode")
+    return celery_definitions().resolve_job_def("produce_episode_on_celery")
