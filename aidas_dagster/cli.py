@@ -3,9 +3,10 @@
     aidas demo                      produce episodes 1-2 of the sample series offline
     aidas add-series FILE.yaml      validate a config, copy it into the series folder, register it
     aidas produce SERIES EPISODE…   materialise episodes through Dagster
-    aidas status                    what was produced, what is next
+    aidas status                    what was produced, what is next, cost today, budget mode
     aidas edit-script SERIES EPISODE  copy an episode's script to its override file for editing
     aidas validate FILE.yaml        check a config without registering it
+    aidas youtube-auth --client-secrets FILE [--token FILE]   authorise YouTube uploads (token 0600)
 
 Runs go into the Dagster instance at $DAGSTER_HOME (default: `.dagster_home/` in the checkout), so
 `dagster dev` with the same DAGSTER_HOME shows them in the UI.
@@ -186,20 +187,24 @@ def print_summary(series_id: str, episodes: list[int]) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from aidas_dagster.core.config import load_all
+    from aidas_dagster.ops.status import status_text
+    from aidas_dagster.resources import Channel, StudioResource
 
-    storage = Storage(default_storage_root())
-    configs, errors = load_all(default_series_dir())
-    for config in configs:
-        done = [n for n in range(1, config.total_episodes + 1) if storage.video_path(config.series_id, n).exists()]
-        published = [n for n in done if storage.publish_record_path(config.series_id, n).exists()]
-        next_episode = next((n for n in range(1, config.total_episodes + 1) if n not in done), None)
-        print(
-            f"{config.series_id}: {config.title} — {len(done)}/{config.total_episodes} cut, "
-            f"{len(published)} published, next: {next_episode or 'series complete'}"
-        )
-    for error in errors:
-        print(f"invalid: {error}", file=sys.stderr)
+    studio = StudioResource()
+    print(status_text(_instance(), Path(studio.series_dir), studio.storage, studio.budget, publish_hour=Channel().publish_hour))
+    return 0
+
+
+def cmd_youtube_auth(args: argparse.Namespace) -> int:
+    from aidas_dagster.publish.oauth import DEFAULT_TOKEN_FILE, YouTubeAuthError, run_auth_flow
+
+    token = Path(args.token or os.environ.get("AIDAS_YOUTUBE_TOKEN") or DEFAULT_TOKEN_FILE)
+    try:
+        run_auth_flow(args.client_secrets, token, open_browser=not args.no_browser)
+    except YouTubeAuthError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"[aidas] YouTube token stored in {token} (mode 0600); export AIDAS_YOUTUBE_TOKEN={token} to publish to YouTube")
     return 0
 
 
@@ -220,12 +225,17 @@ def main(argv: list[str] | None = None) -> int:
     val = sub.add_parser("validate", help="check a series config")
     val.add_argument("file")
     val.set_defaults(func=cmd_validate)
-    status = sub.add_parser("status", help="what was produced and what is next")
+    status = sub.add_parser("status", help="what was produced, what is next, cost today and the budget mode")
     status.set_defaults(func=cmd_status)
     edit = sub.add_parser("edit-script", help="copy an episode's script to its override file for editing")
     edit.add_argument("series")
     edit.add_argument("episode", type=int)
     edit.set_defaults(func=cmd_edit_script)
+    yt = sub.add_parser("youtube-auth", help="authorise publishing to a YouTube channel (opens a browser once)")
+    yt.add_argument("--client-secrets", required=True, help="OAuth client file (installed app) from Google Cloud Console")
+    yt.add_argument("--token", help="where to store the token (default: $AIDAS_YOUTUBE_TOKEN or ~/.config/aidas/youtube-token.json)")
+    yt.add_argument("--no-browser", action="store_true", help="print the sign-in URL instead of opening a browser")
+    yt.set_defaults(func=cmd_youtube_auth)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -199,7 +199,9 @@ def episode_script(
     config, part = studio.episode(context.partition_key)
     storage = studio.storage
     # Viewer feedback may have shifted future outlines (character focus, pacing), within bounds.
-    bible = apply_adjustments(load_bible(studio, part.series_id), load_adjustments(storage, part.series_id))
+    base_bible = load_bible(studio, part.series_id)
+    adjustments = load_adjustments(storage, part.series_id)
+    bible = apply_adjustments(base_bible, adjustments)
     roster = load_roster(studio, part.series_id)
     engine = _engine(context, studio, writers_room)
     state, state_fp = previous_state(studio, engine, bible, roster, part.series_id, part.episode)
@@ -207,7 +209,13 @@ def episode_script(
     override = storage.script_override_path(part.series_id, part.episode)
     source = f"override {override}" if override.exists() else engine.name
     # The override's bytes are an input: editing it makes the script stale, deleting it returns to the writer.
-    inputs = fingerprint(bible, roster, state_fp, engine.name, file_digest(override) if override.exists() else None)
+    # Only this episode's own adjustment is an input: feedback about later outlines never makes an
+    # already written (maybe published) episode stale.
+    inputs = fingerprint(
+        base_bible, roster, state_fp, engine.name,
+        file_digest(override) if override.exists() else None,
+        adjustments.for_episode(part.episode),
+    )  # fmt: skip
     quality_path = path.with_name("quality.json")
     if is_fresh(path, inputs, quality_path):
         script = EpisodeScript.model_validate(read_json(path))
