@@ -49,29 +49,27 @@ class PeakMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    @staticmethod
-    def _tree_rss() -> int:
-        parents: dict[int, int] = {}
-        rss: dict[int, int] = {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
+    PAGE = os.sysconf("SC_PAGE_SIZE")
+
+    @classmethod
+    def _tree_rss(cls) -> int:
+        """Walk down from this process through /proc/<pid>/task/<tid>/children (cheap: only our
+        own tree is read, not every process on a shared machine)."""
+        total, todo, seen = 0, [os.getpid()], set()
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
                 continue
+            seen.add(pid)
             try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-                parents[int(entry)] = int(fields[1])
-                rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-            except (OSError, IndexError, ValueError):
-                continue
-        family = {os.getpid()}
-        changed = True
-        while changed:
-            changed = False
-            for pid, ppid in parents.items():
-                if ppid in family and pid not in family:
-                    family.add(pid)
-                    changed = True
-        return sum(rss.get(pid, 0) for pid in family)
+                with open(f"/proc/{pid}/statm") as fh:
+                    total += int(fh.read().split()[1]) * cls.PAGE
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                        todo.extend(int(c) for c in fh.read().split())
+            except (OSError, ValueError):
+                continue  # the process ended while we looked
+        return total
 
     def _run(self) -> None:
         while not self._stop.is_set():
