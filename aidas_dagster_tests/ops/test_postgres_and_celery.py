@@ -1,5 +1,8 @@
 """Growing past one machine: the instance on a real PostgreSQL server (the documented dagster.yaml
-variant), and an episode's steps run by two Celery workers (Redis broker) sharing the storage."""
+variant), and an episode's steps run by two Celery workers (Redis broker) sharing the storage.
+
+One test covers both, because a Celery deployment needs a shared instance: pre-production runs in
+the test process and the episode's steps in the workers, all recording into PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ import yaml
 from aidas_dagster.core.storage import PROJECT_ROOT, Storage
 from aidas_dagster.definitions import build_definitions
 from aidas_dagster.ops.registry import register
-from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.picture.probe import probe
 from aidas_dagster_tests.ops.celery_location import celery_episode_job
 from aidas_dagster_tests.ops.servers import documented_postgres_yaml, postgres_server, redis_server, stop
@@ -50,35 +52,6 @@ def _rows(postgres, db_name: str, sql: str) -> list[tuple]:
         connection.close()
 
 
-def test_a_short_episode_on_postgres(postgres, tmp_path, monkeypatch, series_dir, studio):
-    home = _postgres_home(postgres, tmp_path, "aidas_episode", monkeypatch)
-    instance = dg.DagsterInstance.from_config(str(home))
-    try:
-        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
-        defs = build_definitions(studio=studio)
-        register(instance, series_dir)
-        assert defs.resolve_job_def("preproduction").execute_in_process(partition_key="short-love", instance=instance).success
-        result = defs.resolve_job_def("produce_episode").execute_in_process(
-            partition_key=EpisodePartition("short-love", 1).key, instance=instance
-        )
-        assert result.success
-    finally:
-        instance.dispose()
-    # The runs and the episode's materialisations live in PostgreSQL, not in files under DAGSTER_HOME.
-    statuses = sorted(row[0] for row in _rows(postgres, "aidas_episode", "SELECT status FROM runs"))
-    assert statuses == ["SUCCESS", "SUCCESS"]
-    materialised = _rows(
-        postgres, "aidas_episode",
-        "SELECT DISTINCT asset_key FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'",
-    )  # fmt: skip
-    assert {'["final_cut"]', '["youtube_video"]', '["series_bible"]'} <= {row[0] for row in materialised}
-    assert not list(home.rglob("*.db"))
-    assert probe(Storage(studio.storage_root).video_path("short-love", 1))["video_codec"] == "h264"
-    # The password came from the environment and stayed there.
-    assert postgres.password not in (home / "dagster.yaml").read_text(encoding="utf-8")
-
-
 def _start_worker(name: str, config_yaml: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster-celery")), "worker", "start", "-A", "dagster_celery.app",
@@ -100,7 +73,7 @@ def _wait_ready(workers: list[tuple[subprocess.Popen, Path]], timeout: float = 9
     pytest.fail("celery workers were not ready within 90 s: " + workers[0][1].read_text(errors="replace")[-2000:])
 
 
-def test_an_episode_through_two_celery_workers(postgres, tmp_path, monkeypatch, series_dir, studio):
+def test_an_episode_on_postgres_through_two_celery_workers(postgres, tmp_path, monkeypatch, series_dir, studio):
     home = _postgres_home(postgres, tmp_path, "aidas_celery", monkeypatch)
     monkeypatch.setenv("AIDAS_STORAGE_ROOT", studio.storage_root)
     monkeypatch.setenv("AIDAS_SERIES_DIR", studio.series_dir)
@@ -117,6 +90,8 @@ def test_an_episode_through_two_celery_workers(postgres, tmp_path, monkeypatch, 
                 log = tmp_path / f"{name}.log"
                 workers.append((_start_worker(name, config_yaml, env, log), log))
             instance = dg.DagsterInstance.get()
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
             register(instance, series_dir)
             pre = build_definitions(studio=studio).resolve_job_def("preproduction")
             assert pre.execute_in_process(partition_key="short-love", instance=instance).success
@@ -150,4 +125,13 @@ def test_an_episode_through_two_celery_workers(postgres, tmp_path, monkeypatch, 
     assert {host.split("@")[0] for host in hosts} == {"worker-a", "worker-b"}, f"steps ran on {hosts}"
     assert probe(Storage(studio.storage_root).video_path("short-love", 1))["width"] == 1920
     print(f"celery episode: {took:.1f} s on {sorted(hosts)}")
-    assert home.exists()
+    # The runs and the episode's materialisations live in PostgreSQL, not in files under DAGSTER_HOME.
+    assert sorted(row[0] for row in _rows(postgres, "aidas_celery", "SELECT status FROM runs")) == ["SUCCESS", "SUCCESS"]
+    materialised = _rows(
+        postgres, "aidas_celery",
+        "SELECT DISTINCT asset_key FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'",
+    )  # fmt: skip
+    assert {'["series_bible"]', '["episode_script"]', '["final_cut"]', '["youtube_video"]'} <= {row[0] for row in materialised}
+    assert not list(home.rglob("*.db"))
+    # The password came from the environment and stayed there.
+    assert postgres.password not in (home / "dagster.yaml").read_text(encoding="utf-8")
