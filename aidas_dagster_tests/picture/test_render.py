@@ -224,12 +224,23 @@ def _seconds(stamp: str) -> float:
     return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
 
 
-def test_thumbnail_is_a_720p_jpeg_under_2mb(episode):
-    cut = episode[5]
+def test_thumbnail_is_a_720p_jpeg_under_2mb_with_the_leads_and_title(episode):
+    _tmp, _script, roster, _track, _plan, cut = episode
     path = Path(cut.thumbnail_path)
     with Image.open(path) as im:
         assert (im.format, im.size) == ("JPEG", (1280, 720))
+        arr = np.asarray(im.convert("RGB"), dtype=np.int16)
     assert path.stat().st_size < 2_000_000
+    from aidas_dagster.picture.avatars import hex_rgb
+
+    def share(rgb, x0, x1) -> float:  # of the lower part of one half, in a lead's outfit colour
+        area = arr[400:, x0:x1]
+        return float(np.all(np.abs(area - np.array(rgb, dtype=np.int16)) <= 30, axis=2).mean())
+
+    jiwoo, taeo = (hex_rgb(c.appearance.outfit) for c in roster.characters[:2])  # the two leads
+    assert share(jiwoo, 0, 640) > 0.05 and share(taeo, 640, 1280) > 0.05  # one on each side
+    assert share(jiwoo, 640, 1280) < 0.01
+    assert np.all(arr[40:150, 200:1080] > 235, axis=2).sum() > 3000  # the series title, in white
 
 
 def _subtitle_white(img: Image.Image) -> int:
