@@ -140,7 +140,8 @@ def test_health_sensor_alerts_each_condition_once(instance, studio, channels_env
     studio.ledger.record(LedgerEntry("openai", "chat", units=1, unit="requests", cost_usd=55.0))
 
     def tick(cursor):
-        return studio_health(dg.build_sensor_context(instance=instance, resources={"studio": studio}, cursor=cursor))
+        with dg.build_sensor_context(instance=instance, resources={"studio": studio}, cursor=cursor) as context:
+            return studio_health(context)
 
     first = tick(None)
     sent = _slack_texts(httpserver)

@@ -47,10 +47,11 @@ def three_series(tmp_path: Path, instance) -> StudioResource:
 
 
 def _tick(instance, studio: StudioResource, when: dt.datetime = MORNING):
-    context = dg.build_schedule_context(
+    # As a context manager, so the instance it enters is left again (else later tests see a dead one).
+    with dg.build_schedule_context(
         instance=instance, scheduled_execution_time=when, resources={"studio": studio, "channel": Channel(publish_hour=19)}
-    )
-    return daily_production(context)
+    ) as context:
+        return daily_production(context)
 
 
 def _by_series(requests) -> dict[str, list[int]]:
