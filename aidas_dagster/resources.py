@@ -145,9 +145,11 @@ class AvatarStudio(dg.ConfigurableResource):
     heygen_include_supporting: bool = Field(default=False, description="also give major supporting roles HeyGen clips")
     heygen_max_wait_seconds: float = Field(default=1800.0, gt=0, description="per job; then the line renders locally")
     heygen_max_concurrent: int = Field(default=10, ge=1, le=10, description="HeyGen jobs at once (account limit ~10)")
+    heygen_poll_seconds: float = Field(default=5.0, gt=0, description="between status polls of a HeyGen job")
     preset: str = Field(default="veryfast", description="libx264 preset for the final cut")
     crf: int = Field(default=23, ge=0, le=51)
     fps: int = 30
+    segment_cache_gb: float = Field(default=4.0, gt=0, description="encoded segments kept for quick re-cuts")
 
     def avatar_provider(self, cache_dir: Path, ledger: CostLedger | None = None, budget: Budget | None = None):
         """HeyGen clips (a `HeyGenAvatars`) when a key is set, else None: every line renders locally."""
@@ -155,7 +157,9 @@ class AvatarStudio(dg.ConfigurableResource):
             return None
         from aidas_dagster.picture.heygen import DEFAULT_BASE_URL, HeyGenAvatars, HeyGenClient
 
-        client = HeyGenClient(self.heygen_api_key, base_url=self.heygen_base_url or DEFAULT_BASE_URL)
+        client = HeyGenClient(
+            self.heygen_api_key, base_url=self.heygen_base_url or DEFAULT_BASE_URL, poll_interval=self.heygen_poll_seconds
+        )
         return HeyGenAvatars(
             client,
             Path(cache_dir),

@@ -14,6 +14,7 @@ from aidas_dagster.core.storage import fingerprint, read_json, write_json
 from aidas_dagster.partitions import episode_partitions
 from aidas_dagster.picture.avatars import contact_sheet, draw_roster_sprites
 from aidas_dagster.picture.clips import PLAN_VERSION, plan_clips
+from aidas_dagster.picture.heygen import LineRequest, wants_provider_clip
 from aidas_dagster.picture.models import ClipPlan, FinalCut
 from aidas_dagster.picture.render import RENDER_VERSION, render_final_cut
 from aidas_dagster.resources import AvatarStudio, StudioResource
@@ -39,6 +40,28 @@ def image_preview_md(path: Path, width: int = 320) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![preview](data:image/jpeg;base64,{base64.b64encode(buf.getvalue()).decode()})")
 
 
+def _with_provider_clips(context, plan: ClipPlan, roster, track, sprites, provider, avatar_studio: AvatarStudio, part):
+    """The plan with HeyGen clips for the lines of characters who get them; the rest stay drawn."""
+    cast = roster.by_id()
+    requests = [
+        LineRequest(
+            cast[line.speaker], Path(line.wav_path), f"{part.series_id}:{part.episode}:{line.index}",
+            part.series_id, part.episode, portrait=Path(sprites[line.speaker][0]) if line.speaker in sprites else None,
+        )  # fmt: skip
+        for line in track.lines
+        if line.speaker in cast and wants_provider_clip(cast[line.speaker], avatar_studio.heygen_include_supporting)
+    ]
+    made = provider.render_lines(requests, max_concurrent=avatar_studio.heygen_max_concurrent)
+    by_line = {int(key.rsplit(":", 1)[1]): str(path) for key, path in made.items() if path is not None}
+    fallbacks = len(requests) - len(by_line)
+    context.log.info(
+        f"{part.series_id} ep {part.episode}: {len(by_line)} of {len(requests)} lead lines as HeyGen clips"
+        + (f"; {fallbacks} rendered locally" if fallbacks else "")
+        + (f" ({provider.disabled_reason})" if provider.disabled_reason else "")
+    )
+    return plan.with_external_clips(by_line), fallbacks
+
+
 @dg.asset(
     partitions_def=episode_partitions,
     deps=[audio_track],
@@ -56,7 +79,11 @@ def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avat
     track = load_track(studio, part.series_id, part.episode)
     sprites = draw_roster_sprites(roster, storage.avatars_dir(part.series_id))
     manifest = storage.clips_manifest_path(part.series_id, part.episode)
-    inputs = fingerprint(PLAN_VERSION, track.fingerprint, script, roster, {k: [p.name for p in v] for k, v in sprites.items()}, avatar_studio.fps)
+    provider = avatar_studio.avatar_provider(storage.cache_dir("heygen"), studio.ledger, studio.budget)
+    inputs = fingerprint(
+        PLAN_VERSION, track.fingerprint, script, roster, {k: [p.name for p in v] for k, v in sprites.items()},
+        avatar_studio.fps, provider is not None,
+    )  # fmt: skip
     if is_fresh(manifest, inputs):
         plan = ClipPlan.model_validate(read_json(manifest))
         context.log.info(f"{part.series_id} ep {part.episode}: clip plan unchanged; reusing {manifest}")
@@ -65,6 +92,12 @@ def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avat
         write_json(manifest, plan)
         mark_fresh(manifest, inputs)
         context.log.info(f"{part.series_id} ep {part.episode}: planned {len(plan.clips)} line clips")
+    heygen_fallbacks = 0
+    if provider is not None:
+        # Asked on every run: cached clips come back at once, lines that fell back get another try,
+        # and jobs still rendering at HeyGen are resumed rather than created again.
+        plan, heygen_fallbacks = _with_provider_clips(context, plan, roster, track, sprites, provider, avatar_studio, part)
+        write_json(manifest, plan)
     speakers = sorted({c.speaker for c in plan.clips})
     sheet = contact_sheet([sprites[s][0] for s in speakers if s in sprites], manifest.with_name("cast.png"))
     by_kind: dict[str, int] = {}
@@ -76,7 +109,8 @@ def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avat
             **{f"clips_{kind}": n for kind, n in sorted(by_kind.items())},
             "reaction_cutaways": sum(1 for clip in plan.clips if clip.cutaway is not None),
             "external_clips": sum(1 for clip in plan.clips if clip.external_clip),
-            "renderer": "heygen" if avatar_studio.heygen_api_key else "offline",
+            "renderer": "heygen + local" if provider is not None else "local",
+            "heygen_fallbacks": heygen_fallbacks,
             "path": dg.MetadataValue.path(str(manifest)),
             "cast": image_preview_md(sheet, 480),
         },
@@ -120,6 +154,7 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
             storage.cache_dir("segments"),
             preset=avatar_studio.preset,
             crf=avatar_studio.crf,
+            cache_budget_bytes=int(avatar_studio.segment_cache_gb * 2**30),
         )
         write_json(manifest, cut)
         mark_fresh(manifest, inputs)
