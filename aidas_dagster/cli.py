@@ -49,8 +49,12 @@ def _instance():
     # in the README rather than on every command.
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    from aidas_dagster.ops.pools import apply_pool_limits
+
     ensure_dagster_home()
-    return dg.DagsterInstance.get()
+    instance = dg.DagsterInstance.get()
+    apply_pool_limits(instance)  # per-provider step limits, so no manual `dagster instance concurrency set`
+    return instance
 
 
 def _run_config() -> dict:

@@ -42,6 +42,9 @@ def build_definitions(**resource_overrides: dg.ConfigurableResource) -> dg.Defin
         schedules=_gathered(dg.ScheduleDefinition, ASSET_MODULES),
         sensors=_gathered(dg.SensorDefinition, ASSET_MODULES),
         resources={**build_resources(), **resource_overrides},
+        # Steps fork from a server that already imported the project (also for sensor, automation
+        # and UI runs), instead of paying a fresh interpreter and every import per step.
+        executor=ops_assets.step_executor,
     )
 
 

@@ -21,6 +21,9 @@ from aidas_dagster.resources import AvatarStudio, StudioResource
 from aidas_dagster.story.assets import load_roster, load_script
 from aidas_dagster.voice.assets import audio_track, load_track
 
+# Rendering fails for transient reasons (a killed ffmpeg, a full disk freed later, a provider hiccup).
+PICTURE_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
 
 def load_plan(studio: StudioResource, series_id: str, episode: int) -> ClipPlan:
     return ClipPlan.model_validate(read_json(studio.storage.clips_manifest_path(series_id, episode)))
@@ -68,6 +71,7 @@ def _with_provider_clips(context, plan: ClipPlan, roster, track, sprites, provid
     group_name="picture",
     kinds={"python", "png"},
     pool="avatar",
+    retry_policy=PICTURE_RETRY,
     automation_condition=dg.AutomationCondition.eager(),
     description="One visual clip per line by the speaker's avatar strategy, with mouth motion from the line audio.",
 )
@@ -124,6 +128,7 @@ def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avat
     group_name="picture",
     kinds={"python", "mp4"},
     pool="render",
+    retry_policy=PICTURE_RETRY,
     automation_condition=dg.AutomationCondition.eager(),
     description="The edited 1080p30 H.264/AAC episode with intro, subtitles, transitions, music and outro; SRT; thumbnail.",
 )
