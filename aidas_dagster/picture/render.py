@@ -42,6 +42,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from aidas_dagster.core.storage import atomic_path, file_digest, fingerprint, write_text
 from aidas_dagster.picture import fonts
+from aidas_dagster.picture.audio_encode import AacEncode, AudioEncodeError
 from aidas_dagster.picture import segment_cache as seg_cache
 from aidas_dagster.picture.avatars import DRAW_VERSION, back_image, bust_image, hex_rgb, shade
 from aidas_dagster.picture.backdrops import BACKDROP_VERSION, Backdrops
@@ -52,7 +53,7 @@ from aidas_dagster.picture.probe import ffmpeg_exe, probe
 from aidas_dagster.story.models import Character, EpisodeScript, Roster, Scene
 from aidas_dagster.voice.models import AudioTrack, TrackLine
 
-RENDER_VERSION = 4
+RENDER_VERSION = 5
 W, H = 1920, 1080
 FRAME_BYTES = W * H * 3 // 2
 GOP = 60
@@ -1402,25 +1403,26 @@ def _render(
     write_text(out_srt, srt_text(timeline.cues, intro))
     draw_thumbnail(series_title, script.episode_number, script.title, timeline.card_backdrop(), _leads(roster, plan), out_thumbnail)
 
-    # Audio first: the AAC encoder is single-threaded (~8 s for 10 minutes), so it runs beside
-    # the video encoders instead of after them; the join then copies both streams.
+    # Audio first: ffmpeg's AAC encoder is single-threaded (~10 s for 10 minutes), so it runs in
+    # parallel chunks beside the video encoders instead of after them; the join copies both streams.
     out_video.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_video.parent, prefix=".render-") as work:
         work_dir = Path(work)
-        mix_wav, aac = work_dir / "mix.wav", work_dir / "audio.m4a"
+        mix_wav, aac = work_dir / "mix.wav", work_dir / "audio.aac"
         mix_audio(track, script, intro, total, mix_wav)
-        audio_cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(mix_wav),
-                     "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-f", "mp4", str(aac)]  # fmt: skip
-        with tempfile.TemporaryFile() as audio_err:
-            audio_proc = subprocess.Popen(audio_cmd, stdout=subprocess.DEVNULL, stderr=audio_err)
-            try:
-                paths, encoded = _encode_segments(segments, segment_cache, preset, crf, fps, x264_params)
-            except BaseException:
-                audio_proc.kill()
-                audio_proc.wait()
-                raise
-            if audio_proc.wait() != 0:
-                raise RenderError(f"ffmpeg failed encoding the audio of {out_video} (exit {audio_proc.returncode}): {_tail(audio_err)}")
+        try:
+            audio = AacEncode(mix_wav, aac, ffmpeg_exe())
+        except AudioEncodeError as exc:
+            raise RenderError(f"{out_video}: {exc}") from exc
+        try:
+            paths, encoded = _encode_segments(segments, segment_cache, preset, crf, fps, x264_params)
+        except BaseException:
+            audio.kill()
+            raise
+        try:
+            audio.finish()
+        except AudioEncodeError as exc:
+            raise RenderError(f"{out_video}: {exc}") from exc
         listing = work_dir / "segments.txt"
         listing.write_text(
             "ffconcat version 1.0\n"
