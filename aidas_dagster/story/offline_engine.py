@@ -1758,12 +1758,13 @@ _OUTFIT_BY_JOB = (
 )
 
 
-def _appearance(series_id: str, cid: str, c: CastSpec) -> Appearance:
+def appearance_for(series_id: str, cid: str, c: CastSpec) -> Appearance:
     """The avatar's look, seeded by the character id so it never drifts."""
     rng = random.Random(f"{series_id}:{cid}:appearance")
     age_band = "senior" if c.age >= 56 else "middle" if c.age >= 40 else "young"
     if c.gender == "male":
-        styles = ["short", "side_part", "curly"] + (["bald"] if c.age >= 55 else [])
+        # The drawn "curly" style is a voluminous bob that reads as a woman's cut on a man.
+        styles = ["short", "side_part"] + (["bald"] if c.age >= 55 else [])
     else:
         styles = ["long", "bob", "ponytail", "curly"]
     outfit_style = next((style for words, style in _OUTFIT_BY_JOB if any(w in c.occupation for w in words)), "casual")
@@ -1788,7 +1789,7 @@ def _appearance(series_id: str, cid: str, c: CastSpec) -> Appearance:
     )
 
 
-_AVATAR = {
+AVATAR_STRATEGY = {
     "main": "full_avatar",
     "major_supporting": "partial_avatar",
     "supporting": "voice_only",
@@ -1820,8 +1821,8 @@ def write_roster(config: SeriesConfig, bible: SeriesBible) -> Roster:
             secrets=list(c.secrets),
             speech_style=c.speech_style,
             voice_profile=profiles[ids[c.key]],
-            appearance=_appearance(config.series_id, ids[c.key], c),
-            avatar_strategy=_AVATAR[c.importance],
+            appearance=appearance_for(config.series_id, ids[c.key], c),
+            avatar_strategy=AVATAR_STRATEGY[c.importance],
             voice=voices[ids[c.key]],
         )
         for c in world.cast

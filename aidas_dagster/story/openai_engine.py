@@ -53,7 +53,7 @@ from aidas_dagster.story.models import (
     Subplot,
     VoiceProfile,
 )
-from aidas_dagster.story.offline_engine import _AVATAR, _appearance, pair_key
+from aidas_dagster.story.offline_engine import AVATAR_STRATEGY, appearance_for, pair_key
 from aidas_dagster.story.validation import (
     MIN_CHARACTERS,
     bible_problems,
@@ -446,8 +446,8 @@ def roster_from_draft(config: SeriesConfig, bible: SeriesBible, draft: RosterDra
             speech_style=c.speech_style,
             voice_profile=profiles[c.id],
             # The look is seeded by series and id from age, gender and occupation, as offline.
-            appearance=_appearance(config.series_id, c.id, c),  # type: ignore[arg-type]
-            avatar_strategy=_AVATAR[c.importance],
+            appearance=appearance_for(config.series_id, c.id, c),  # type: ignore[arg-type]
+            avatar_strategy=AVATAR_STRATEGY[c.importance],
             voice=voices[c.id],
         )
         for c in sorted(draft.characters, key=lambda c: c.id)
