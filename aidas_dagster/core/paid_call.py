@@ -22,6 +22,9 @@ Verdict = Literal["retry", "failover", "fail"]
 class ProviderError(RuntimeError):
     """A provider call failed for good; the message names the provider and what was asked."""
 
+    # Whether running the whole step again could help (e.g. a model asked afresh may answer better).
+    step_may_retry = False
+
 
 class OutOfCredit(ProviderError):
     """The provider's account has no credit or quota left: use the backup, do not retry."""

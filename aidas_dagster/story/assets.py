@@ -65,8 +65,8 @@ def provider_failures() -> Iterator[None]:
     except (OutOfCredit, BudgetExceeded) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     except ProviderError as exc:
-        if type(exc).__name__ == "StoryOutputError":
-            raise  # unusable model output: a new attempt asks the model again
+        if exc.step_may_retry:
+            raise
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
 
 

@@ -105,6 +105,8 @@ CHAR_ID = r"^CHAR\d{3}$"
 class StoryOutputError(ProviderError):
     """The model's output stayed unusable after the allowed repair turns."""
 
+    step_may_retry = True  # a new attempt asks the model again
+
 
 class StoryRefusal(ProviderError):
     """The model refused to write what was asked."""
