@@ -52,15 +52,23 @@ class LedgerEntry:
 
 
 class CostLedger:
-    """Append-only JSONL of paid (and cached) calls."""
+    """Append-only JSONL of paid (and cached) calls, one file per UTC day.
+
+    `path` names the ledger (e.g. `ledger/costs.jsonl`); entries go to `costs-<day>.jsonl` beside
+    it, so a budget check reads one day, not the studio's whole history.
+    """
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
 
+    def day_path(self, day: str) -> Path:
+        return self.path.with_name(f"{self.path.stem}-{day}{self.path.suffix}")
+
     def record(self, entry: LedgerEntry) -> LedgerEntry:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        target = self.day_path(entry.day)
+        target.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(asdict(entry), ensure_ascii=False) + "\n"
-        with self.path.open("a", encoding="utf-8") as fh:
+        with target.open("a", encoding="utf-8") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 fh.write(line)
@@ -71,17 +79,19 @@ class CostLedger:
         return entry
 
     def entries(self, day: str | None = None) -> Iterator[LedgerEntry]:
-        """Recorded entries (of one UTC day if given); a torn or foreign line is skipped."""
-        if not self.path.exists():
-            return
-        with self.path.open(encoding="utf-8") as fh:
-            for raw in fh:
-                try:
-                    entry = LedgerEntry(**json.loads(raw))
-                except (ValueError, TypeError):
-                    continue
-                if day is None or entry.day == day:
-                    yield entry
+        """Recorded entries (of one UTC day if given), oldest day first; a torn or foreign line is skipped."""
+        files = [self.day_path(day)] if day else sorted(self.path.parent.glob(f"{self.path.stem}-*{self.path.suffix}"))
+        for file in files:
+            if not file.exists():
+                continue
+            with file.open(encoding="utf-8") as fh:
+                for raw in fh:
+                    try:
+                        entry = LedgerEntry(**json.loads(raw))
+                    except (ValueError, TypeError):
+                        continue
+                    if day is None or entry.day == day:
+                        yield entry
 
     def spent(self, day: str | None = None, provider: str | None = None) -> float:
         day = day or today()

@@ -41,10 +41,13 @@ def test_ledger_skips_a_torn_line_and_counts_only_the_day_asked(tmp_path: Path):
     ledger = CostLedger(tmp_path / "costs.jsonl")
     _spend(ledger, "openai", 1.5)
     _spend(ledger, "openai", 7.0, day="2026-03-01")
-    with ledger.path.open("a", encoding="utf-8") as fh:
+    with ledger.day_path(DAY).open("a", encoding="utf-8") as fh:
         fh.write('{"provider": "openai", "oper')  # a writer killed mid-line
     assert ledger.spent(DAY) == pytest.approx(1.5)
     assert ledger.spent("2026-03-01", "openai") == pytest.approx(7.0)
+    # One file per day: a budget check reads today's file only.
+    assert sorted(p.name for p in tmp_path.glob("costs-*.jsonl")) == ["costs-2026-03-01.jsonl", f"costs-{DAY}.jsonl"]
+    assert [e.day for e in ledger.entries()] == ["2026-03-01", DAY]
 
 
 def test_cheaper_mode_at_80_percent_and_paid_work_refused_at_the_daily_limit(tmp_path: Path):
