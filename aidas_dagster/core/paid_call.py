@@ -8,6 +8,7 @@ server's Retry-After), fail over to the backup (out of credit: retrying cannot h
 
 from __future__ import annotations
 
+import email.utils
 import random
 import time
 from collections.abc import Callable
@@ -28,6 +29,21 @@ class ProviderError(RuntimeError):
 
 class OutOfCredit(ProviderError):
     """The provider's account has no credit or quota left: use the backup, do not retry."""
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header's wait: delta-seconds or an HTTP date (RFC 9110), never negative;
+    None when absent or unreadable (then our own backoff decides)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
 
 
 @dataclass(frozen=True)

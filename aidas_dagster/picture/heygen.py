@@ -63,7 +63,14 @@ from typing import Any
 import requests
 
 from aidas_dagster.core.ledger import Budget, BudgetExceeded, CostLedger, LedgerEntry
-from aidas_dagster.core.paid_call import Decision, OutOfCredit, ProviderError, RetryPolicy, call_with_retry
+from aidas_dagster.core.paid_call import (
+    Decision,
+    OutOfCredit,
+    ProviderError,
+    RetryPolicy,
+    call_with_retry,
+    retry_after_seconds,
+)
 from aidas_dagster.core.storage import atomic_path, file_digest, fingerprint, write_json
 from aidas_dagster.story.models import Character
 
@@ -106,15 +113,6 @@ class HeyGenHTTPError(RuntimeError):
         self.status = status
         self.code = code
         self.retry_after = retry_after
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
 
 
 def classify_heygen_error(exc: BaseException) -> Decision:
@@ -178,7 +176,7 @@ class HeyGenClient:
         except (ValueError, AttributeError):
             message = resp.text[:200]
         raise HeyGenHTTPError(
-            resp.status_code, self._redact(code), self._redact(message), _retry_after(resp.headers.get("Retry-After"))
+            resp.status_code, self._redact(code), self._redact(message), retry_after_seconds(resp.headers.get("Retry-After"))
         )
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
@@ -287,7 +285,7 @@ class HeyGenClient:
                         resp.status_code,
                         "",
                         "download of the result failed",
-                        _retry_after(resp.headers.get("Retry-After")),
+                        retry_after_seconds(resp.headers.get("Retry-After")),
                     )
                 with atomic_path(target) as tmp:
                     with tmp.open("wb") as fh:

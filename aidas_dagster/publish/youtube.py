@@ -39,7 +39,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from aidas_dagster.core.ledger import CostLedger, LedgerEntry
-from aidas_dagster.core.paid_call import Decision, OutOfCredit, ProviderError, RetryPolicy, call_with_retry
+from aidas_dagster.core.paid_call import (
+    Decision,
+    OutOfCredit,
+    ProviderError,
+    RetryPolicy,
+    call_with_retry,
+    retry_after_seconds,
+)
 from aidas_dagster.core.storage import file_digest, fingerprint, read_json, write_json
 from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_api_items, statistics_from_api
 from aidas_dagster.publish.local_channel import PublishedVideo
@@ -109,10 +116,7 @@ def _error_reason(exc: BaseException) -> str:
 
 def _retry_after(exc: BaseException) -> float | None:
     resp = getattr(exc, "resp", None)
-    try:
-        return float(resp.get("retry-after")) if resp is not None and resp.get("retry-after") else None
-    except (TypeError, ValueError):
-        return None
+    return retry_after_seconds(resp.get("retry-after")) if resp is not None else None
 
 
 def classify_youtube_error(exc: BaseException) -> Decision:

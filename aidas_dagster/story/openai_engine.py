@@ -14,7 +14,6 @@ ledger, and a content cache answers repeated identical requests without paying a
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import logging
@@ -30,7 +29,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.core.ledger import Budget, CostLedger, LedgerEntry
-from aidas_dagster.core.paid_call import Decision, OutOfCredit, ProviderError, RetryPolicy, call_with_retry
+from aidas_dagster.core.paid_call import (
+    Decision,
+    OutOfCredit,
+    ProviderError,
+    RetryPolicy,
+    call_with_retry,
+    retry_after_seconds,
+)
 from aidas_dagster.core.storage import write_json
 from aidas_dagster.story import prompts
 from aidas_dagster.story.genres import arc_episodes, place_beats, template_for
@@ -701,17 +707,7 @@ def _retry_after(response: Any) -> float | None:
             return max(0.0, float(raw_ms) / 1000)
         except ValueError:
             pass
-    raw = headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, when.timestamp() - time.time())
+    return retry_after_seconds(headers.get("retry-after"))
 
 
 def _error_code(exc: openai.APIStatusError) -> str:

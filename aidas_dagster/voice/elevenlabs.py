@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from aidas_dagster.core.paid_call import Decision, RetryPolicy, call_with_retry
+from aidas_dagster.core.paid_call import Decision, RetryPolicy, call_with_retry, retry_after_seconds
 from aidas_dagster.story.models import VoiceCasting
 from aidas_dagster.voice.delivery import clamp, delivery
 from aidas_dagster.voice.line_cache import SpeechError
@@ -52,10 +52,7 @@ def _retry_after(exc: BaseException) -> float | None:
     headers = getattr(exc, "headers", None) or {}
     for name, value in dict(headers).items():
         if name.lower() == "retry-after":
-            try:
-                return float(value)
-            except ValueError:
-                return None
+            return retry_after_seconds(value)
     return None
 
 
