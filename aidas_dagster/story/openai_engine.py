@@ -843,15 +843,7 @@ class OpenAIStoryEngine:
         self._check_episode(bible, previous, episode)
         line_range, min_scenes = self._size(bible.config)
         messages = prompts.script_messages(bible, roster, previous, episode, line_range, min_scenes)
-        return self._exchange(
-            "write_script",
-            messages,
-            ScriptDraft,
-            lambda draft: script_from_draft(bible, roster, previous, episode, draft, self.name),
-            series_id=bible.series_id,
-            episode=episode,
-            output_tokens=80 * line_range[1] + 1500,
-        )
+        return self._script_exchange("write_script", messages, bible, roster, previous, episode, line_range)
 
     def revise_script(
         self, bible: SeriesBible, roster: Roster, previous: StoryState, script: EpisodeScript, problems: list[str]
@@ -862,14 +854,21 @@ class OpenAIStoryEngine:
         line_range, min_scenes = self._size(bible.config)
         current = script_to_draft(script, previous).model_dump()
         messages = prompts.revise_messages(bible, roster, previous, episode, current, problems, line_range, min_scenes)
+        return self._script_exchange("revise_script", messages, bible, roster, previous, episode, line_range)
+
+    def _script_exchange(
+        self, operation: str, messages: list, bible: SeriesBible, roster: Roster, previous: StoryState,
+        episode: int, line_range: tuple[int, int],
+    ) -> EpisodeScript:  # fmt: skip
+        """Ask for a whole script (written or revised) and convert the draft."""
         return self._exchange(
-            "revise_script",
+            operation,
             messages,
             ScriptDraft,
             lambda draft: script_from_draft(bible, roster, previous, episode, draft, self.name),
             series_id=bible.series_id,
             episode=episode,
-            output_tokens=80 * line_range[1] + 1500,
+            output_tokens=80 * line_range[1] + 1500,  # room for the longest allowed script
         )
 
     # -- helpers -----------------------------------------------------------------------------
