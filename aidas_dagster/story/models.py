@@ -146,6 +146,35 @@ class CastPlanEntry(_Model):
     importance: Importance
 
 
+class Location(_Model):
+    """A place of the series: `name` as scenes write it, `said` as characters say it in dialogue,
+    `kind` the kind of place the picture stage draws (one of picture.backdrop_kinds.BACKDROP_KINDS)."""
+
+    name: str
+    said: str
+    kind: str
+
+
+class PremiseMatch(_Model):
+    """One conclusion of the premise analysis and the config words that led to it."""
+
+    value: str
+    words: list[str] = Field(default_factory=list, description="config words that matched")
+
+
+class Premise(_Model):
+    """What the offline premise analysis read from the config, and why (the matched words)."""
+
+    settings: list[PremiseMatch] = Field(description="setting keys, best first; empty when nothing matched")
+    genre: PremiseMatch = Field(description="genre key of the pacing template")
+    roles: list[PremiseMatch] = Field(default_factory=list, description="the protagonists' roles (occupations)")
+    conflict: str = Field(default="", description="the central conflict in the config's words")
+    tone: str = ""
+    nouns: list[str] = Field(default_factory=list, description="the config's own content words")
+    composed_from_config: bool = Field(default=False, description="no setting matched: composed from the config's words")
+    notes: list[str] = Field(default_factory=list, description="what the analysis decided, for the log")
+
+
 class SeriesBible(_Model):
     series_id: str
     config: SeriesConfig
@@ -159,6 +188,9 @@ class SeriesBible(_Model):
     genre_beats: list[GenreBeat]
     outlines: list[EpisodeOutline]
     cast_plan: list[CastPlanEntry] = Field(default_factory=list, description="filled by writers that plan the cast in the bible")
+    premise: Premise | None = Field(default=None, description="the premise analysis the bible was written from")
+    setting: str = Field(default="", description="setting key of the story library, or '' (built-in world / composed)")
+    locations: list[Location] = Field(default_factory=list, description="every place of the series with its kind")
 
     def outline(self, episode: int) -> EpisodeOutline:
         for o in self.outlines:
