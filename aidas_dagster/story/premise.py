@@ -51,6 +51,7 @@ class PremiseWords(BaseModel):
     generic: list[str] = Field(min_length=1)
     role_words: list[str] = Field(min_length=1)
     role_modifiers: list[str] = Field(default_factory=list)
+    role_suffixes: list[str] = Field(default_factory=list, description="endings that make a word a job: 지기, 꾼")
     tones: dict[str, str] = Field(default_factory=dict)
     places: dict[str, str] = Field(default_factory=dict, description="place word -> backdrop kind")
 
@@ -369,6 +370,8 @@ def _roles(
             head_tokens = [t, tokens[i + 1]]
         elif t.stem in heads and t.stem not in words.role_modifiers:
             head_tokens = [t]
+        elif len(t.stem) >= 3 and t.stem.endswith(tuple(words.role_suffixes)):
+            head_tokens = [t]  # 등대지기, 사냥꾼: a job the library does not list
         elif t.stem in heads and (i + 1 >= len(tokens) or t.particle or tokens[i + 1].stem not in heads):
             head_tokens = [t]  # a modifier word used alone as the role ("신입들의")
         else:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import yaml
+
+from aidas_dagster.story.library import STORY_DATA_DIR
 
 _ROLE_KEYS = [
     ("lead_m", "main", "male", None),
@@ -102,6 +105,8 @@ def write_library(root: Path, settings: dict[str, dict]) -> Path:
         (root / "settings" / f"{key}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     for key, words in GENRES.items():
         (root / "genres" / f"{key}.yaml").write_text(yaml.safe_dump(genre_dict(key, words), allow_unicode=True), encoding="utf-8")
+    for name in ("premise.yaml", "names.yaml", "composed.yaml"):  # the composer's own data, as shipped
+        shutil.copy(STORY_DATA_DIR / name, root / name)
     return root
 
 

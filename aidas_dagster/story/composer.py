@@ -1,0 +1,621 @@
+"""The composer: the story world of one series, put together from the premise.
+
+A setting of the library (or a built-in world, or — when the premise matches no setting — the
+config's own words) × a genre × the config's nouns give the `StoryWorld` the offline writer writes
+from: a named cast with occupations, homes, speech and work; addresses and relations; the main
+conflict built around the config's theme; the threads, subplots and titles in a series-specific
+subset and order; the places with the kinds the picture stage draws; props and atmospheres; and the
+setting's own lines merged into the writer's line library.
+
+Every choice is seeded by series id and title, so the same config always composes the same world
+(the bible, the roster and every script recompute it from `bible.config` instead of storing it:
+the bible stays the contract it is for the OpenAI writer and the later stages, and a world is a
+few milliseconds to compose) and two configs in one setting get different stories. A built-in
+world (`config.world`) goes through the same builder, but keeps its fixed names and takes its first
+alternative everywhere, so the sample series keep their story.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aidas_dagster.core.config import SeriesConfig
+from aidas_dagster.story import library, premise as premise_mod
+from aidas_dagster.story.genres import TEMPLATES, ArcSpec, BeatSpec, GenreTemplate
+from aidas_dagster.story.korean import josa
+from aidas_dagster.story.library import GenreData, LocationData, SettingData, StoryDataError
+from aidas_dagster.story.lines import LINES
+from aidas_dagster.story.models import AgeGroup, Location, Premise, SeriesBible
+from aidas_dagster.story.moves import PAIRED
+from aidas_dagster.story.world import (
+    AddressSpec,
+    CastSpec,
+    ConflictSpec,
+    RelationSpec,
+    StoryWorld,
+    SubplotSpec,
+)
+
+log = logging.getLogger(__name__)
+
+COMPOSED = "composed"  # StoryWorld.key of a world composed from the config's own words
+DEFAULT_CLIFFHANGERS = ("위기 발생", "비밀 발각", "선택의 기로", "예상치 못한 등장")
+HISTORICAL_SETTINGS = ("palace",)  # settings whose people have 사극-era names
+TIERS = ("main", "major_supporting", "supporting", "minor")
+# Episode threads a composed series keeps (of the setting's 12-16): enough to never run dry.
+MIN_THREADS, MAX_THREADS = 9, 12
+NOUN_TITLES = 2  # episode titles built from the config's own words
+
+
+# ---------------------------------------------------------------------------------------------
+# Data: names and the material of a premise outside the library
+# ---------------------------------------------------------------------------------------------
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _GenderNames(_Data):
+    male: list[str] = Field(min_length=10)
+    female: list[str] = Field(min_length=10)
+
+
+class _ModernNames(_GenderNames):
+    older_male: list[str] = Field(min_length=5)
+    older_female: list[str] = Field(min_length=5)
+
+
+class NamesData(_Data):
+    """assets_data/story/names.yaml."""
+
+    surnames: list[str] = Field(min_length=10)
+    modern: _ModernNames
+    historical: _GenderNames
+
+
+class _Workplace(_Data):
+    name: str
+    said: str
+    kind: str
+
+
+class ComposedData(_Data):
+    """assets_data/story/composed.yaml: a SettingData template with <w> <n1> ... slots."""
+
+    workplaces: list[_Workplace] = Field(min_length=1)
+    noun_titles: list[str] = Field(min_length=NOUN_TITLES)
+    setting: dict
+
+
+def _load(path: Path, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(library.read_yaml(path))
+    except ValidationError as exc:
+        raise StoryDataError(path, library._problems(exc)) from exc
+
+
+@functools.cache
+def names_data(root: Path = library.STORY_DATA_DIR) -> NamesData:
+    return _load(root / "names.yaml", NamesData)  # type: ignore[return-value]
+
+
+@functools.cache
+def composed_data(root: Path = library.STORY_DATA_DIR) -> ComposedData:
+    return _load(root / "composed.yaml", ComposedData)  # type: ignore[return-value]
+
+
+def load_world(key: str, root: Path = library.STORY_DATA_DIR) -> SettingData:
+    """A built-in world of worlds/<key>.yaml (SettingData with fixed names)."""
+    path = root / "worlds" / f"{key}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in (root / "worlds").glob("*.yaml"))
+        raise StoryDataError(path, [f"world: no built-in world {key!r}; known: {', '.join(known) or '(none)'}"])
+    return library.load_setting(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Korean text
+# ---------------------------------------------------------------------------------------------
+
+_BRACE = re.compile(r"\{(\w+)(?:\|([^}]*))?\}")
+_ANGLE = re.compile(r"<(\w+)(?:\|([^>]*))?>")
+
+
+def fill_known(text: str, values: Mapping[str, str], pattern: re.Pattern[str] = _BRACE) -> str:
+    """Replace the placeholders whose key is in `values` (particle after a bar chosen for the word);
+    leave the others for the writer (role keys it fills with names at writing time)."""
+
+    def sub(m: re.Match[str]) -> str:
+        key, forms = m.group(1), m.group(2)
+        if key not in values:
+            return m.group(0)
+        return josa(values[key], forms) if forms else values[key]
+
+    return pattern.sub(sub, text)
+
+
+def theme_phrase(theme: str) -> str:
+    """The theme as a noun phrase a particle can follow: a question or a sentence is quoted
+    ("우리는 다시 사랑할 수 있을까" → "'우리는 다시 사랑할 수 있을까'라는 물음")."""
+    t = theme.strip().rstrip(".")
+    if t.endswith("?") or re.search(r"(까|다|요|죠|네)$", t):
+        return f"'{t.rstrip('?')}'라는 물음" if t.endswith(("?", "까")) else f"'{t}'라는 이야기"
+    return t
+
+
+def _age_group(age: int) -> AgeGroup:
+    if age < 20:
+        return "young"
+    if age < 30:
+        return "young_adult"
+    if age < 46:
+        return "adult"
+    if age < 61:
+        return "middle_age"
+    return "senior"
+
+
+# ---------------------------------------------------------------------------------------------
+# The composition
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Everything the offline writer needs that the config's premise decides."""
+
+    world: StoryWorld
+    template: GenreTemplate
+    premise: Premise
+    setting: str  # library setting key; '' for a built-in world or a composed premise
+    locations: tuple[Location, ...]
+    lines: dict[str, tuple[str, tuple[str, ...]]]  # the writer's line library for this series
+    atmospheres: tuple[str, ...]
+    genre_label: str
+    notes: tuple[str, ...]
+
+
+def template_from_data(data: GenreData) -> GenreTemplate:
+    """A genre file as the writer's GenreTemplate (used when genres.TEMPLATES lacks the key)."""
+    beats = tuple(BeatSpec(b.name, b.progress, b.description, b.title) for b in data.beats)
+    arc = tuple(ArcSpec(a.name, a.end, a.description) for a in data.arc)
+    return GenreTemplate(
+        key=data.key,
+        label=data.label,
+        structure=tuple(tuple(s) for s in data.structure),  # type: ignore[misc]
+        required_elements=tuple(b.name for b in beats),
+        pacing=tuple(data.pacing.items()),
+        min_characters=data.min_characters,
+        character_roles=tuple(data.character_roles),
+        beats=beats,
+        arc=arc,  # type: ignore[arg-type]
+        tone=data.tone,
+        themes=tuple(data.themes),
+        world="",
+        flavors=tuple(data.flavors),
+        comedy_beats_per_episode=data.comedy_beats_per_episode,
+    )
+
+
+def _template(key: str, genres: Mapping[str, GenreData]) -> GenreTemplate:
+    if key in TEMPLATES:
+        return TEMPLATES[key]
+    if key in genres:
+        return template_from_data(genres[key])
+    return TEMPLATES["drama"]
+
+
+class _Names:
+    """Draws full names: unique given names, a family's surname, era-appropriate pools."""
+
+    def __init__(self, data: NamesData, rng: random.Random, historical: bool, taken: set[str]):
+        self.data, self.rng, self.historical = data, rng, historical
+        self.given_taken = set(taken)
+
+    def surname(self) -> str:
+        s = self.data.surnames
+        return s[int(len(s) * self.rng.random() ** 2)]  # common surnames more often
+
+    def given(self, gender: str, age: int) -> str:
+        if self.historical:
+            pool = self.data.historical.male if gender == "male" else self.data.historical.female
+        elif age >= 50:
+            pool = self.data.modern.older_male if gender == "male" else self.data.modern.older_female
+        else:
+            pool = self.data.modern.male if gender == "male" else self.data.modern.female
+        fresh = [g for g in pool if g not in self.given_taken]
+        if not fresh:  # every name of the pool is in use: fall back to the whole modern pool
+            fresh = [g for g in self.data.modern.male + self.data.modern.female if g not in self.given_taken]
+        name = self.rng.choice(fresh)
+        self.given_taken.add(name)
+        return name
+
+
+def _pick(rng: random.Random, items: list, fixed: bool):
+    return items[0] if fixed else rng.choice(items)
+
+
+def _sample(rng: random.Random, items: list, k: int, fixed: bool) -> list:
+    k = min(k, len(items))
+    return list(items[:k]) if fixed else rng.sample(items, k)
+
+
+def _overlap(text: str, nouns: list[str]) -> int:
+    return sum(1 for n in nouns if len(n) >= 2 and n in text)
+
+
+class _Builder:
+    def __init__(
+        self,
+        config: SeriesConfig,
+        premise: Premise,
+        setting: SettingData,
+        genre: GenreData | None,
+        names: NamesData,
+        fixed: bool,
+        words: premise_mod.PremiseWords,
+    ):
+        self.config, self.premise, self.setting, self.genre = config, premise, setting, genre
+        self.fixed = fixed
+        self.rng = random.Random(f"{config.series_id}:{config.title}:compose")
+        self.words = words
+        self.notes: list[str] = []
+        self.historical = setting.key in HISTORICAL_SETTINGS or premise.genre.value == "historical"
+        self.names = names
+        self.given: dict[str, str] = {}
+        generic = set(words.generic) | set(words.stopwords)
+        role_words = {w for m in premise.roles for w in m.value.split()}
+        self.specific = [n for n in premise.nouns if n not in generic and n not in role_words] or list(premise.nouns)
+
+    # -- people -------------------------------------------------------------------------------
+
+    def _lead_jobs(self) -> dict[str, str]:
+        """Lead key -> the occupation the config gives them ("신참 변호사")."""
+        leads = [r for r in self.setting.roles if r.importance == "main"]
+        jobs: dict[str, str] = {}
+        for phrase, plural in premise_mod.role_details(self.premise):
+            head = phrase.split()[-1]
+            matching = [r.key for r in leads if any(head in o for o in r.occupations)]
+            if plural:
+                targets = [r.key for r in leads]
+            else:
+                free = [k for k in matching if k not in jobs] or [
+                    k for k in ("lead_f", "lead_m") if k not in jobs and k in {r.key for r in leads}
+                ]
+                targets = free[:1]
+            for key in targets:
+                if key not in jobs:
+                    jobs[key] = phrase
+        for key, job in jobs.items():
+            self.notes.append(f"{key} is {job} (the config's own words)")
+        return jobs
+
+    def cast(self) -> tuple[CastSpec, ...]:
+        roles = list(self.setting.roles)
+        if not self.fixed:
+            roles.sort(key=lambda r: TIERS.index(r.importance))
+        ages = {r.key: (r.age[0] if self.fixed else self.rng.randint(*r.age)) for r in roles}
+        taken = {r.given or r.name[1:] for r in roles if r.name}
+        drawer = _Names(self.names, self.rng, self.historical, taken)
+        # A family shares the surname of its oldest man; a woman of his generation keeps her own.
+        family_surname: dict[str, str] = {}
+        full: dict[str, tuple[str, str]] = {}
+        for r in sorted(roles, key=lambda r: -ages[r.key]):
+            if r.name:
+                full[r.key] = (r.name, r.given or r.name[1:])
+                continue
+            given = drawer.given(r.gender, ages[r.key])
+            fam = r.family
+            if fam and fam in family_surname and not (
+                r.gender == "female" and self._spouse_generation(r.key, fam, roles, ages)
+            ):
+                surname = family_surname[fam]
+            else:
+                surname = drawer.surname()
+                if fam and fam not in family_surname and r.gender == "male":
+                    family_surname[fam] = surname
+            full[r.key] = (surname + given, given)
+        self.given = {k: g for k, (_n, g) in full.items()}
+        jobs = {} if self.fixed else self._lead_jobs()
+        cast = []
+        for r in roles:
+            name, given = full[r.key]
+            age = ages[r.key]
+            occupation = jobs.get(r.key) or _pick(self.rng, r.occupations, self.fixed)
+            home = self.place(r.home)
+            cast.append(
+                CastSpec(
+                    key=r.key,
+                    name=name,
+                    given=given,
+                    role=self.text(r.role),
+                    importance=r.importance,
+                    gender=r.gender,
+                    age=age,
+                    occupation=occupation,
+                    personality=tuple(_sample(self.rng, r.personality, 3, self.fixed)),
+                    background=self.text(_pick(self.rng, r.backgrounds, self.fixed), names=True),
+                    goals=tuple(self.text(g, names=True) for g in _sample(self.rng, r.goals, 2, self.fixed)),
+                    secrets=tuple(self.text(s, names=True) for s in (r.secrets if self.fixed else r.secrets[:1])),
+                    speech_style=r.speech_style,
+                    age_group=_age_group(age),
+                    tone=r.voice_tone,
+                    speaking_style=r.speaking_style,
+                    home=home.name,
+                    home_short=home.said,
+                    work=self.text(_pick(self.rng, r.work, self.fixed)),
+                    title=self.text(r.title, names=True),
+                    family=r.family,
+                    tics=tuple(r.tics),
+                    detective=r.detective,
+                )
+            )
+        return tuple(cast)
+
+    @staticmethod
+    def _spouse_generation(key: str, fam: str, roles: list, ages: dict[str, int]) -> bool:
+        """A woman of the family's parent generation: someone in the family is 18+ years younger."""
+        members = [r.key for r in roles if r.family == fam]
+        return any(ages[key] - ages[m] >= 18 for m in members)
+
+    # -- text ---------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def institution(self) -> str:
+        return _pick(self.rng, self.setting.institutions, self.fixed)
+
+    @functools.cached_property
+    def text_values(self) -> dict[str, str]:
+        c = self.config
+        label = self.genre.label if self.genre is not None else c.genre
+        return {
+            "title": c.title,
+            "theme": theme_phrase(c.main_theme),
+            "episodes": str(c.total_episodes),
+            "genre": label,
+            "institution": self.institution,
+            "audience": c.target_audience,
+        }
+
+    def text(self, text: str, names: bool = False) -> str:
+        """Fill the series' text placeholders; with `names`, the cast's given names too."""
+        values = dict(self.text_values)
+        if names:
+            values.update(self.given)
+        return fill_known(text, values)
+
+    def place(self, loc: LocationData) -> Location:
+        return Location(name=self.text(loc.name, names=True), said=self.text(loc.said, names=True), kind=loc.kind)
+
+    # -- story --------------------------------------------------------------------------------
+
+    def _conflict(self, c) -> ConflictSpec:
+        return ConflictSpec(c.keyword, self.text(c.description), tuple(c.chars), self.text(c.resolution))
+
+    def main_conflict(self) -> ConflictSpec:
+        alts = list(self.setting.main_conflicts)
+        if self.fixed:
+            return self._conflict(alts[0])
+        scored = sorted(
+            alts, key=lambda c: -_overlap(c.keyword + c.description, self.premise.nouns + [self.config.main_theme])
+        )
+        best = scored[0] if _overlap(scored[0].keyword + scored[0].description, self.premise.nouns) else None
+        alt = best or self.rng.choice(alts)
+        spec = self._conflict(alt)
+        keyword = self.premise.conflict or spec.keyword
+        if keyword != spec.keyword:
+            self.notes.append(f"main conflict {keyword!r} (the theme's words) on the setting's spine {alt.keyword!r}")
+        description = spec.description.rstrip(".")
+        if keyword != spec.keyword:
+            stake = fill_known("{theme|이/가} 여기에 달려 있다", {"theme": theme_phrase(self.config.main_theme)})
+            description = f"{description}. {stake}"
+        return ConflictSpec(keyword, description, spec.chars, spec.resolution)
+
+    def conflicts(self, main: ConflictSpec) -> tuple[ConflictSpec, ...]:
+        pool = [c for c in self.setting.conflicts if c.keyword != main.keyword]
+        if self.fixed:
+            return tuple(self._conflict(c) for c in pool)
+        k = min(len(pool), self.rng.randint(MIN_THREADS, MAX_THREADS))
+        chosen = self.rng.sample(pool, k)
+        # Threads that share the config's words come first: the series opens on its premise.
+        chosen.sort(key=lambda c: -_overlap(c.keyword + c.description, self.specific))
+        return tuple(self._conflict(c) for c in chosen)
+
+    def subplots(self) -> tuple[SubplotSpec, ...]:
+        chosen = _sample(self.rng, list(self.setting.subplots), 3, self.fixed)
+        return tuple(SubplotSpec(self.text(s.title, names=True), tuple(s.chars), self.text(s.description)) for s in chosen)
+
+    def titles(self, noun_titles: list[str]) -> tuple[str, ...]:
+        titles = list(self.setting.titles)
+        if self.fixed:
+            return tuple(titles)
+        self.rng.shuffle(titles)
+        nouns = self.specific[:2] or list(self.premise.nouns[:2])
+        if nouns and noun_titles:
+            values = {"n1": nouns[0], "n2": nouns[-1], "w": nouns[0]}
+            own = [fill_known(t, values, _ANGLE) for t in self.rng.sample(noun_titles, min(NOUN_TITLES, len(noun_titles)))]
+            own = [t for t in own if t not in titles and "<" not in t]
+            for i, t in enumerate(own):
+                titles.insert(min(len(titles), i * 6), t)  # episode 1, 7, ...
+        return tuple(titles)
+
+    def logline(self) -> str:
+        text = _pick(self.rng, list(self.setting.loglines), self.fixed)
+        return self.text(text, names=True)
+
+    def addresses(self) -> tuple[AddressSpec, ...]:
+        out = []
+        for a in self.setting.addresses:
+            out.append(
+                AddressSpec(
+                    a.speaker,
+                    a.listener,
+                    self.text(a.vocative, names=True),
+                    self.text(a.reference, names=True),
+                    a.banmal,
+                    a.close_at,
+                    self.text(a.close_vocative, names=True),
+                    self.text(a.close_reference, names=True),
+                    a.close_banmal,
+                )
+            )
+        return tuple(out)
+
+    def relations(self) -> tuple[RelationSpec, ...]:
+        return tuple(RelationSpec(r.a, r.b, r.type, r.intimacy, self.text(r.arc, names=True)) for r in self.setting.relations)
+
+    def lines(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The general line library with the setting's lines in front; a paired move's openers and
+        replies are put in front together, so the i-th reply still answers the i-th opener."""
+        merged = dict(LINES)
+        for move, texts in self.setting.lines.items():
+            if move in merged:
+                emotion, general = merged[move]
+                merged[move] = (emotion, tuple(texts) + tuple(t for t in general if t not in texts))
+        for move, pairs in self.setting.exchanges.items():
+            reply = PAIRED.get(move)
+            if move not in merged or reply not in merged:
+                continue
+            (oe, openers), (re_, replies) = merged[move], merged[reply]
+            merged[move] = (oe, tuple(p[0] for p in pairs) + openers)
+            merged[reply] = (re_, tuple(p[1] for p in pairs) + replies)
+        return merged
+
+
+def _composed_setting(config: SeriesConfig, premise: Premise, root: Path, words: premise_mod.PremiseWords) -> tuple[SettingData, list[str]]:
+    """The composed.yaml template filled with the config's own words, validated as a setting."""
+    data = composed_data(root)
+    generic = set(words.generic) | set(words.stopwords)
+    role_words = {w for m in premise.roles for w in m.value.split()}
+    nouns = [n for n in premise.nouns if n not in generic and n not in role_words and len(n) >= 1]
+    places = [n for n in premise.nouns if n in words.places]
+    rng = random.Random(f"{config.series_id}:{config.title}:composed")
+    n1 = nouns[0] if nouns else (premise.nouns[0] if premise.nouns else config.title.split()[0])
+    n2 = nouns[1] if len(nouns) > 1 else n1
+    if places:
+        w, w_kind = places[0], words.places[places[0]]
+        # a place named after a person's job: "등대" for "등대지기" is better than "섬"
+        for p in places:
+            if any(n.startswith(p) and n != p for n in premise.nouns):
+                w, w_kind = p, words.places[p]
+                break
+    else:
+        wp = rng.choice(data.workplaces)
+        w, w_kind = fill_known(wp.name, {"n": n1}, _ANGLE), wp.kind
+    other = [p for p in places if p != w]
+    place, place_kind = (other[0], words.places[other[0]]) if other else (f"{w} 앞 골목", "alley")
+    job = premise.roles[0].value if premise.roles else f"{w} 직원"
+    values = {"w": w, "place": place, "n1": n1, "n2": n2, "job": job, "w_kind": w_kind, "place_kind": place_kind}
+
+    def fill_all(node):
+        if isinstance(node, str):
+            return fill_known(node, values, _ANGLE)
+        if isinstance(node, list):
+            return [fill_all(x) for x in node]
+        if isinstance(node, dict):
+            return {k: fill_all(v) for k, v in node.items()}
+        return node
+
+    filled = fill_all(data.setting)
+    # The second place is the workplace itself when the config names only one: keep places unique.
+    seen: set[str] = set()
+    filled["locations"] = [loc for loc in filled["locations"] if not (loc["name"] in seen or seen.add(loc["name"]))]
+    try:
+        setting = SettingData.model_validate(filled)
+    except ValidationError as exc:
+        raise StoryDataError(root / "composed.yaml", library._problems(exc)) from exc
+    notes = [f"composed from the config's own words: workplace {w!r} ({w_kind}), words {', '.join(nouns) or n1}, leads: {job}"]
+    return setting, notes
+
+
+@functools.lru_cache(maxsize=64)
+def _compose_cached(config_json: str, premise_json: str, root: str) -> Composition:
+    config = SeriesConfig.model_validate_json(config_json)
+    premise = Premise.model_validate_json(premise_json)
+    return _compose(config, premise, Path(root))
+
+
+def compose(config: SeriesConfig, premise: Premise | None = None, root: Path = library.STORY_DATA_DIR) -> Composition:
+    """The composition of a config (deterministic; cached per config and premise)."""
+    if premise is None:
+        premise = analyse(config, root)
+    return _compose_cached(config.model_dump_json(), premise.model_dump_json(), str(root))
+
+
+def analyse(config: SeriesConfig, root: Path = library.STORY_DATA_DIR) -> Premise:
+    return premise_mod.analyse_premise(
+        config, library.settings(root), library.genres(root), premise_mod.premise_words(root)
+    )
+
+
+def _compose(config: SeriesConfig, premise: Premise, root: Path) -> Composition:
+    genres = library.genres(root)
+    words = premise_mod.premise_words(root)
+    genre = genres.get(premise.genre.value)
+    notes: list[str] = []
+    if config.world:
+        setting, fixed, setting_key = load_world(config.world, root), True, ""
+        notes.append(f"built-in world {config.world} (config.world), with its fixed cast")
+    elif premise.settings:
+        setting, fixed, setting_key = library.settings(root)[premise.settings[0].value], False, premise.settings[0].value
+        notes.append(f"composed in setting {setting.key} ({setting.label})")
+    else:
+        setting, composed_notes = _composed_setting(config, premise, root, words)
+        fixed, setting_key = False, ""
+        notes += composed_notes
+    b = _Builder(config, premise, setting, genre, names_data(root), fixed, words)
+    cast = b.cast()
+    main = b.main_conflict()
+    world = StoryWorld(
+        key=config.world or setting_key or COMPOSED,
+        logline=b.logline(),
+        main_conflict=main,
+        cast=cast,
+        addresses=b.addresses(),
+        relations=b.relations(),
+        conflicts=b.conflicts(main),
+        subplots=b.subplots(),
+        titles=b.titles(composed_data(root).noun_titles if not fixed else []),
+        places=tuple((b.place(loc).name, b.place(loc).said) for loc in setting.locations),
+        objects=tuple(setting.props),
+        cliffhangers=tuple(setting.cliffhangers or (genre.cliffhangers if genre else DEFAULT_CLIFFHANGERS)),
+        lead_pair_type=setting.lead_pair_type,
+    )
+    locations: dict[str, Location] = {}
+    for loc in setting.locations:
+        placed = b.place(loc)
+        locations.setdefault(placed.name, placed)
+    for r in setting.roles:
+        placed = b.place(r.home)
+        locations.setdefault(placed.name, placed)
+    notes += b.notes
+    return Composition(
+        world=world,
+        template=_template(premise.genre.value, genres),
+        premise=premise,
+        setting=setting_key,
+        locations=tuple(locations.values()),
+        lines=b.lines(),
+        atmospheres=tuple(setting.atmospheres),
+        genre_label=genre.label if genre else config.genre,
+        notes=tuple(notes),
+    )
+
+
+def composition_of(bible: SeriesBible) -> Composition:
+    """The composition a bible was written from, recomputed from its config and premise."""
+    return compose(bible.config, bible.premise)
+
+
+def world_of(bible: SeriesBible) -> tuple[GenreTemplate, StoryWorld]:
+    comp = composition_of(bible)
+    return comp.template, comp.world
