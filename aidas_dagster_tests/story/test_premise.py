@@ -108,7 +108,7 @@ def test_a_word_several_settings_share_counts_less(tmp_path):
     other = setting_dict("b", ["공통어", "비밀요원", "도청기", "은신처", "작전명"], {}, "곳", "office")
     root = write_library(tmp_path, {"a": shared, "b": other})
     settings = library.settings(root)
-    one = pm.score_settings(config("에이전트", "드라마", "하루"), settings, frozenset())[0]
+    one = pm.score_settings(config("첩보원", "드라마", "하루"), settings, frozenset())[0]
     both = pm.score_settings(config("공통어", "드라마", "하루"), settings, frozenset())[0]
     assert both.score == pytest.approx(one.score / 2)
 
