@@ -84,7 +84,8 @@ def write_bible(config: SeriesConfig) -> SeriesBible:
         phase_index, phase_name = phase_of[e]
         new = _conflict_for_episode(world, e)
         resolving = world.conflicts[(e - 1) % len(world.conflicts)]
-        title = next((b.title for b in beats if b.title and b.title not in used_titles), "")
+        # composer: a composed series titles its episodes from its own pool; built-in worlds keep beat titles
+        title = next((b.title for b in beats if b.title and b.title not in used_titles), "") if config.world else ""
         if not title:
             pool = [t for t in world.titles if t not in used_titles]
             title = pool[(e - 1) % len(pool)] if pool else f"{new.keyword} ({e}화)"

@@ -249,6 +249,18 @@ def _sample(rng: random.Random, items: list, k: int, fixed: bool) -> list:
     return list(items[:k]) if fixed else rng.sample(items, k)
 
 
+def _keys(text: str) -> set[str]:
+    return {key for key, _forms in _BRACE.findall(text)}
+
+
+def _fits(line: str, general: tuple[str, ...]) -> bool:
+    """`line` holds every placeholder that all `general` lines of its move hold."""
+    if not general:
+        return True
+    needed = set.intersection(*(_keys(t) for t in general))
+    return needed <= _keys(line)
+
+
 def _overlap(text: str, nouns: list[str]) -> int:
     return sum(1 for n in nouns if len(n) >= 2 and n in text)
 
@@ -475,19 +487,29 @@ class _Builder:
 
     def lines(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         """The general line library with the setting's lines in front; a paired move's openers and
-        replies are put in front together, so the i-th reply still answers the i-th opener."""
+        replies are put in front together, so the i-th reply still answers the i-th opener.
+
+        A setting line joins a move only if it holds every placeholder all the move's general lines
+        hold: the writer relies on them (a thread is kept alive by a `recall` that says {K})."""
         merged = dict(LINES)
+        dropped = 0
         for move, texts in self.setting.lines.items():
             if move in merged:
                 emotion, general = merged[move]
-                merged[move] = (emotion, tuple(texts) + tuple(t for t in general if t not in texts))
+                fit = tuple(t for t in texts if _fits(t, general))
+                dropped += len(texts) - len(fit)
+                merged[move] = (emotion, fit + tuple(t for t in general if t not in fit))
         for move, pairs in self.setting.exchanges.items():
             reply = PAIRED.get(move)
             if move not in merged or reply not in merged:
                 continue
             (oe, openers), (re_, replies) = merged[move], merged[reply]
-            merged[move] = (oe, tuple(p[0] for p in pairs) + openers)
-            merged[reply] = (re_, tuple(p[1] for p in pairs) + replies)
+            fit = [(o, r) for o, r in pairs if _fits(o, openers) and _fits(r, replies)]
+            dropped += len(pairs) - len(fit)
+            merged[move] = (oe, tuple(o for o, _r in fit) + openers)
+            merged[reply] = (re_, tuple(r for _o, r in fit) + replies)
+        if dropped:
+            self.notes.append(f"{dropped} line(s) of setting {self.setting.key} left out: they lack a placeholder the move needs")
         return merged
 
 

@@ -36,6 +36,8 @@ INSIDE_WORD = 0.5
 OCCUPATION_WEIGHT = 0.6
 # A setting is chosen only from a hit in the title, theme or genre, never from the audience alone.
 CHOSEN_FIELDS = ("title", "theme", "genre")
+# Below this a setting's hits are too thin to write a series in (one job word three settings share).
+MIN_SCORE = 1.5
 # The most settings a premise lists (best first).
 MAX_SETTINGS = 3
 # A genre that every config could be: loses to any other genre found in the same words.
@@ -89,9 +91,15 @@ _SUFFIXES: tuple[tuple[str, str, int, int], ...] = (
     ("도", "any", 1, 3), ("만", "any", 1, 3), ("들", "any", 1, 1), ("적", "any", 2, 2),
     ("한", "any", 2, 2), ("된", "any", 2, 2),
 )  # fmt: skip
-_ENDINGS = ("스러운", "적인", "하는", "하던", "되는", "다운", "적", "한", "된")
+_ENDINGS = ("스러운", "적인", "하는", "하던", "되는", "다운", "적", "한", "된", "기")
+# Auxiliary verbs after a verb's connective form (밝혀 가는, 버텨 내는).
+_AUXILIARIES = {"가는", "가며", "간", "갈", "가다", "내는", "낸", "내며", "주는", "준", "보는", "본", "오는", "온",
+                "나가는", "버린", "버리는", "두는", "가요", "냈다", "간다", "낸다"}  # fmt: skip
 # Final syllables of words that describe or do (verbs, adjectives), not name: 앞둔, 외딴, 떠나고.
-_VERBISH_END = re.compile(r"(는|은|던|운|둔|된|한|른|온|딴|낸|킨|린|쁜|픈|다|요|까|게|며|면|고|서|듯|도록|니|자)$")
+_VERBISH_END = re.compile(
+    r"(는|은|던|운|둔|된|한|른|온|딴|낸|킨|린|쁜|픈|다|요|까|게|며|면|고|서|듯|도록|니|[려러져쳐겨]와"
+    r"|[어아나여와워]간|[꺼라너어러]진|떠난|잃은|잊은|남은)$"
+)
 
 
 def _hangul(ch: str) -> bool:
@@ -103,9 +111,11 @@ def _final(ch: str) -> int:
     return (ord(ch) - 0xAC00) % 28 if _hangul(ch) else 0
 
 
-def _allowed(before: str, condition: str) -> bool:
+def _allowed(before: str, condition: str, suffix: str = "") -> bool:
     if not _hangul(before):
         return condition == "any"
+    if suffix == "와" and before in "려러져쳐겨혀":
+        return False  # 내려와, 찾아와: a verb, not "and"
     final = _final(before)
     if condition == "final":
         return final != 0
@@ -153,7 +163,7 @@ def strip_word(word: str, known: frozenset[str] = frozenset()) -> tuple[str, tup
             rest = current[: -len(suffix)]
             if not _hangul(rest[-1]) and condition != "any":
                 continue
-            if _allowed(rest[-1], condition):
+            if _allowed(rest[-1], condition, suffix):
                 current = rest
                 forms.append(rest)
                 stripped.append(suffix)
@@ -175,6 +185,11 @@ def tokenize(text: str, known: frozenset[str] = frozenset(), field_name: str = "
             nxt = words[i + 1] if i + 1 < len(words) else ""
             if nxt and stem not in known and not _VERBISH_END.search(strip_word(nxt, known)[0]):
                 stem, forms, stripped = word, (word,), ()
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if word.endswith("기") and nxt in ("위해", "위한", "위해서"):
+            stem, forms, stripped = word, (word,), ("기",)  # 들기 위해: a verb made noun, not a thing
+        elif nxt in _AUXILIARIES and stem not in known:
+            stem, forms, stripped = word, (word,), ("기",)  # 밝혀 가는, 버텨 내는: a verb
         tokens.append(Token(word, stem, forms, stripped, field_name, i))
     return tokens
 
@@ -193,7 +208,9 @@ def is_noun(token: Token, known: frozenset[str], words: PremiseWords) -> bool:
         return True
     if not any(_hangul(c) for c in stem):
         return len(stem) >= 3 and stem.isalpha()
-    if token.particle and not any(s in _ENDINGS for s in token.stripped):
+    if any(s in _ENDINGS for s in token.stripped):
+        return False  # 깐깐한, 현실적인: describes a noun, is none
+    if token.particle:
         return len(stem) >= 1
     return len(stem) >= 2 and not _VERBISH_END.search(stem)
 
@@ -297,7 +314,7 @@ def score_settings(config: SeriesConfig, settings: Mapping[str, SettingData], kn
                 best[k] = h
         sc.hits = sorted(best.values(), key=lambda h: -h.weight)
         sc.score = round(sum(h.weight for h in sc.hits), 3)
-        if any(h.field in CHOSEN_FIELDS for h in sc.hits):
+        if any(h.field in CHOSEN_FIELDS for h in sc.hits) and sc.score >= MIN_SCORE:
             scores.append(sc)
     return sorted(scores, key=lambda s: (-s.score, s.key))
 
@@ -341,7 +358,7 @@ def _lexicon(settings: Mapping[str, SettingData], genres: Mapping[str, GenreData
         known |= set(s.keywords)
         for role in s.roles:
             for occupation in role.occupations:
-                known |= set(occupation.split())
+                known |= {strip_word(w)[0] for w in occupation.split()}  # "세자의 호위무사" → 세자, 호위무사
     for g in genres.values():
         known |= {w for w in g.words if " " not in w}
     return frozenset(k for k in known if k)
@@ -365,20 +382,34 @@ def _roles(
     while i < len(tokens):
         t = tokens[i]
         # a two-word role word ("아이돌 연습생") or a one-word one
-        two = f"{t.stem} {tokens[i + 1].stem}" if i + 1 < len(tokens) and not t.particle else ""
+        two = (
+            f"{t.stem} {tokens[i + 1].stem}"
+            if i + 1 < len(tokens) and not t.particle and tokens[i + 1].field == t.field
+            else ""
+        )
         if two and two in heads:
             head_tokens = [t, tokens[i + 1]]
         elif t.stem in heads and t.stem not in words.role_modifiers:
             head_tokens = [t]
         elif len(t.stem) >= 3 and t.stem.endswith(tuple(words.role_suffixes)):
             head_tokens = [t]  # 등대지기, 사냥꾼: a job the library does not list
-        elif t.stem in heads and (i + 1 >= len(tokens) or t.particle or tokens[i + 1].stem not in heads):
+        elif t.stem in heads and (
+            i + 1 >= len(tokens)
+            or t.particle
+            or tokens[i + 1].field != t.field
+            or (tokens[i + 1].stem not in heads and tokens[i + 1].stem not in words.role_modifiers)
+        ):
             head_tokens = [t]  # a modifier word used alone as the role ("신입들의")
         else:
             i += 1
             continue
         start = i
-        while start > 0 and not tokens[start - 1].particle and tokens[start - 1].stem in words.role_modifiers:
+        while (
+            start > 0
+            and not tokens[start - 1].particle
+            and tokens[start - 1].stem in words.role_modifiers
+            and tokens[start - 1].field == t.field
+        ):
             start -= 1
         run = tokens[start:i] + head_tokens
         phrase = " ".join(x.stem for x in run)
@@ -401,7 +432,7 @@ def _chunks(tokens: list[Token], known: frozenset[str], words: PremiseWords) -> 
             run = []
             continue
         run.append(t)
-        if t.particle:
+        if t.particle and not (t.stripped == ("의",) and len(run) < 3):  # 역모의 진실: one phrase
             chunks.append(run)
             run = []
     if run:
@@ -410,20 +441,28 @@ def _chunks(tokens: list[Token], known: frozenset[str], words: PremiseWords) -> 
 
 
 def central_conflict(
-    theme_tokens: list[Token], role_words: set[str], known: frozenset[str], words: PremiseWords
+    theme_tokens: list[Token],
+    role_words: set[str],
+    known: frozenset[str],
+    words: PremiseWords,
+    places: frozenset[str] = frozenset(),
 ) -> tuple[str, list[str]]:
     """The thread the series turns on, in the theme's words: its first noun phrase that is not a role
     or a word every story has ("첫 재판을 앞둔 신참 변호사들의 성장" → "첫 재판")."""
     generic = set(words.generic) | set(words.stopwords)
     for chunk in _chunks(theme_tokens, known, words):
+        while chunk and (chunk[0].stem in role_words or chunk[0].stem in words.role_modifiers):
+            chunk = chunk[1:]  # "팀장의 좌충우돌 회사 생활": the role is not the conflict
+        if not chunk or any(t.stem in role_words for t in chunk):
+            continue
         stems = [t.stem for t in chunk]
-        if any(s in role_words for s in stems):
-            continue
+        if stems[-1] in places or stems[-1] in words.places:
+            continue  # 궁궐에 들어온: where the story is, not what it turns on
         content = [s for s in stems if s not in generic and s not in ("첫", "새", "마지막", "두", "세", "옛")]
-        if not content:
+        if not content or sum(_hangul(c) for c in "".join(content)) < 2:
             continue
-        stems = stems[-2:] if len(stems) > 2 else stems
-        phrase = " ".join(stems)
+        chunk = chunk[-2:] if len(chunk) > 2 else chunk
+        phrase = " ".join([t.surface if t.stripped == ("의",) else t.stem for t in chunk[:-1]] + [chunk[-1].stem])
         if sum(_hangul(c) for c in phrase) > 10:
             continue
         return phrase, [t.surface for t in chunk]
@@ -481,7 +520,10 @@ def analyse_premise(
         notes.append(f"role: {match.value} from {' '.join(match.words)!r}" + (" (plural: both leads)" if plural else ""))
     role_stems = {w for m, _p, _h in roles for w in m.value.split()}
 
-    conflict, conflict_words = central_conflict(fields["theme"], role_stems, known, words)
+    places = frozenset(
+        w for s in settings.values() for loc in s.locations for w in (loc.said, loc.said.split()[-1])
+    )
+    conflict, conflict_words = central_conflict(fields["theme"], role_stems, known, words, places)
     if conflict:
         notes.append(f"central conflict: {conflict!r} from the theme words {' '.join(conflict_words)!r}")
     else:

@@ -148,7 +148,7 @@ def test_a_premise_outside_the_library_is_composed_from_its_own_words(lib):
     assert p.composed_from_config and p.settings == []
     assert {"등대지기", "섬", "등대"} <= set(p.nouns)
     assert [r.value for r in p.roles] == ["등대지기"]  # a job by its ending, not from a list
-    assert p.conflict == "섬 등대"
+    assert p.conflict == ""  # 섬, 등대 are places: where the story is, not what it turns on
     assert any(n.startswith("composed from the config's own words: 등대지기") for n in p.notes)
 
 
@@ -156,6 +156,14 @@ def test_roles_keep_the_configs_own_modifiers_and_two_word_jobs(lib):
     p = analyse(lib, "데뷔 전야", "드라마", "아이돌 연습생과 회사 신입사원의 동거")
     assert [r.value for r in p.roles] == ["아이돌 연습생", "신입사원"]
     assert pm.role_details(p) == [("아이돌 연습생", False), ("신입사원", False)]
+
+
+def test_the_central_conflict_skips_places_roles_and_words_every_story_has(lib):
+    assert analyse(lib, "세자의 봄", "사극", "궁궐에 들어온 궁녀와 왕세자가 역모의 진실을 밝혀 가는 이야기").conflict == "역모의 진실"
+    assert analyse(lib, "판교의 밤", "드라마", "투자 유치에 사활을 건 창업자들").conflict == "투자 유치"
+    assert analyse(lib, "열여덟", "드라마", "전학생과 반장이 함께 준비하는 고3 마지막 축제").conflict == "마지막 축제"
+    assert analyse(lib, "봄", "드라마", "깐깐한 팀장의 좌충우돌 회사 생활").conflict == "회사 생활"
+    assert analyse(lib, "봄", "드라마", "아이돌 연습생들의 성장").conflict == ""
 
 
 def test_tone_words_of_the_config_colour_the_tone(lib):
