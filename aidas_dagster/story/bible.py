@@ -75,7 +75,8 @@ def write_bible(config: SeriesConfig) -> SeriesBible:
         for i, sp in enumerate(world.subplots)
     ]
     confession_ep = next((e for b, e in placed if b.name == "confession"), 0)
-    cliff_offset = rng.randrange(len(world.cliffhangers))
+    cliffhangers = world.cliffhangers or template.cliffhangers
+    cliff_offset = rng.randrange(len(cliffhangers))
     flavor = template.flavors[0]
     used_titles: set[str] = set()
     outlines = []
@@ -109,7 +110,7 @@ def write_bible(config: SeriesConfig) -> SeriesBible:
         elif "romance" in template.flavors and e == confession_ep - 1:
             cliff = "고백 직전"
         else:
-            cliff = world.cliffhangers[(e + cliff_offset) % len(world.cliffhangers)]
+            cliff = cliffhangers[(e + cliff_offset) % len(cliffhangers)]
         outlines.append(
             EpisodeOutline(
                 episode_number=e,
