@@ -17,6 +17,7 @@ alternative everywhere, so the sample series keep their story.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import random
@@ -29,14 +30,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.story import library, premise as premise_mod
-from aidas_dagster.story.genres import TEMPLATES, ArcSpec, BeatSpec, GenreTemplate
+from aidas_dagster.story.genres import TEMPLATES, GenreTemplate, template_from_data
 from aidas_dagster.story.korean import josa
 from aidas_dagster.story.library import GenreData, LocationData, SettingData, StoryDataError
 from aidas_dagster.story.lines import LINES
-from aidas_dagster.story.models import AgeGroup, Location, Premise, SeriesBible
+from aidas_dagster.story.models import Location, Premise, SeriesBible
 from aidas_dagster.story.moves import PAIRED
 from aidas_dagster.story.world import (
     AddressSpec,
+    age_group,
     CastSpec,
     ConflictSpec,
     RelationSpec,
@@ -113,15 +115,6 @@ def composed_data(root: Path = library.STORY_DATA_DIR) -> ComposedData:
     return _load(root / "composed.yaml", ComposedData)  # type: ignore[return-value]
 
 
-def load_world(key: str, root: Path = library.STORY_DATA_DIR) -> SettingData:
-    """A built-in world of worlds/<key>.yaml (SettingData with fixed names)."""
-    path = root / "worlds" / f"{key}.yaml"
-    if not path.exists():
-        known = sorted(p.stem for p in (root / "worlds").glob("*.yaml"))
-        raise StoryDataError(path, [f"world: no built-in world {key!r}; known: {', '.join(known) or '(none)'}"])
-    return library.load_setting(path)
-
-
 # ---------------------------------------------------------------------------------------------
 # Korean text
 # ---------------------------------------------------------------------------------------------
@@ -152,18 +145,6 @@ def theme_phrase(theme: str) -> str:
     return t
 
 
-def _age_group(age: int) -> AgeGroup:
-    if age < 20:
-        return "young"
-    if age < 30:
-        return "young_adult"
-    if age < 46:
-        return "adult"
-    if age < 61:
-        return "middle_age"
-    return "senior"
-
-
 # ---------------------------------------------------------------------------------------------
 # The composition
 # ---------------------------------------------------------------------------------------------
@@ -182,28 +163,6 @@ class Composition:
     atmospheres: tuple[str, ...]
     genre_label: str
     notes: tuple[str, ...]
-
-
-def template_from_data(data: GenreData) -> GenreTemplate:
-    """A genre file as the writer's GenreTemplate (used when genres.TEMPLATES lacks the key)."""
-    beats = tuple(BeatSpec(b.name, b.progress, b.description, b.title) for b in data.beats)
-    arc = tuple(ArcSpec(a.name, a.end, a.description) for a in data.arc)
-    return GenreTemplate(
-        key=data.key,
-        label=data.label,
-        structure=tuple(tuple(s) for s in data.structure),  # type: ignore[misc]
-        required_elements=tuple(b.name for b in beats),
-        pacing=tuple(data.pacing.items()),
-        min_characters=data.min_characters,
-        character_roles=tuple(data.character_roles),
-        beats=beats,
-        arc=arc,  # type: ignore[arg-type]
-        tone=data.tone,
-        themes=tuple(data.themes),
-        world="",
-        flavors=tuple(data.flavors),
-        comedy_beats_per_episode=data.comedy_beats_per_episode,
-    )
 
 
 def _template(key: str, genres: Mapping[str, GenreData]) -> GenreTemplate:
@@ -359,7 +318,7 @@ class _Builder:
                     goals=tuple(self.text(g, names=True) for g in _sample(self.rng, r.goals, 2, self.fixed)),
                     secrets=tuple(self.text(s, names=True) for s in (r.secrets if self.fixed else r.secrets[:1])),
                     speech_style=r.speech_style,
-                    age_group=_age_group(age),
+                    age_group=r.age_group or age_group(age),
                     tone=r.voice_tone,
                     speaking_style=r.speaking_style,
                     home=home.name,
@@ -585,7 +544,7 @@ def _compose(config: SeriesConfig, premise: Premise, root: Path) -> Composition:
     genre = genres.get(premise.genre.value)
     notes: list[str] = []
     if config.world:
-        setting, fixed, setting_key = load_world(config.world, root), True, ""
+        setting, fixed, setting_key = library.world_data(config.world, root), True, ""
         notes.append(f"built-in world {config.world} (config.world), with its fixed cast")
     elif premise.settings:
         setting, fixed, setting_key = library.settings(root)[premise.settings[0].value], False, premise.settings[0].value
@@ -611,6 +570,7 @@ def _compose(config: SeriesConfig, premise: Premise, root: Path) -> Composition:
         objects=tuple(setting.props),
         cliffhangers=tuple(setting.cliffhangers or (genre.cliffhangers if genre else DEFAULT_CLIFFHANGERS)),
         lead_pair_type=setting.lead_pair_type,
+        place_kinds={},
     )
     locations: dict[str, Location] = {}
     for loc in setting.locations:
@@ -620,6 +580,7 @@ def _compose(config: SeriesConfig, premise: Premise, root: Path) -> Composition:
         placed = b.place(r.home)
         locations.setdefault(placed.name, placed)
     notes += b.notes
+    world = dataclasses.replace(world, place_kinds={loc.name: loc.kind for loc in locations.values()})
     return Composition(
         world=world,
         template=_template(premise.genre.value, genres),

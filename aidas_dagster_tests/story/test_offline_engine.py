@@ -55,6 +55,7 @@ def thriller() -> SeriesConfig:
         episode_duration=10,
         main_theme="진실의 대가",
         target_audience="20-40대",
+        world="gallery_case",  # the built-in world; without it the premise is composed (test_composition.py)
     )
 
 
@@ -72,7 +73,7 @@ def produce(config: SeriesConfig, episodes: int | None = None) -> tuple[SeriesBi
 
 @pytest.fixture(scope="module")
 def first_love():
-    return produce(romcom())
+    return produce(romcom(world="first_love"))
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +102,8 @@ def series(request):
         ("로맨스", "romance"),
         ("romance", "romance"),
         ("가족 드라마", "drama"),
-        ("역사극", "drama"),
+        ("역사극", "historical"),
+        ("휴먼 드라마", "drama"),
     ],
 )
 def test_free_text_genres_map_to_templates(text, key):
