@@ -15,6 +15,7 @@ analysis between versions, which would change every offline series.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -458,9 +459,13 @@ def central_conflict(
         stems = [t.stem for t in chunk]
         if stems[-1] in places or stems[-1] in words.places:
             continue  # 궁궐에 들어온: where the story is, not what it turns on
-        content = [s for s in stems if s not in generic and s not in ("첫", "새", "마지막", "두", "세", "옛")]
-        if not content or sum(_hangul(c) for c in "".join(content)) < 2:
-            continue
+        content = [s for s in stems if s not in generic and sum(_hangul(c) for c in s) >= 2]
+        if not content:
+            continue  # 천 년, 첫 사랑: no word of its own
+        genitive = [i for i, t in enumerate(chunk) if t.stripped == ("의",)]
+        if len(chunk) > 2 and genitive and genitive[0] > 0:
+            chunk = chunk[: genitive[0] + 1]  # 해체 위기의 여자 배구팀 → 해체 위기
+            chunk[-1] = dataclasses.replace(chunk[-1], stripped=())
         chunk = chunk[-2:] if len(chunk) > 2 else chunk
         phrase = " ".join([t.surface if t.stripped == ("의",) else t.stem for t in chunk[:-1]] + [chunk[-1].stem])
         if sum(_hangul(c) for c in phrase) > 10:
