@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.story import library, premise as premise_mod
 from aidas_dagster.story.genres import TEMPLATES, GenreTemplate, template_from_data
-from aidas_dagster.story.korean import josa
+from aidas_dagster.story.korean import josa, speech_only
 from aidas_dagster.story.library import GenreData, LocationData, SettingData, StoryDataError
 from aidas_dagster.story.lines import LINES
 from aidas_dagster.story.models import Location, Premise, SeriesBible
@@ -317,7 +317,7 @@ class _Builder:
                     background=self.text(_pick(self.rng, r.backgrounds, self.fixed), names=True),
                     goals=tuple(self.text(g, names=True) for g in _sample(self.rng, r.goals, 2, self.fixed)),
                     secrets=tuple(self.text(s, names=True) for s in (r.secrets if self.fixed else r.secrets[:1])),
-                    speech_style=r.speech_style,
+                    speech_style=self._speech(r),
                     age_group=r.age_group or age_group(age),
                     tone=r.voice_tone,
                     speaking_style=r.speaking_style,
@@ -331,6 +331,25 @@ class _Builder:
                 )
             )
         return tuple(cast)
+
+    def _speech(self, role) -> str:
+        """The role's speech style, with the exceptions its addresses make ("준서에게는 반말"): a style
+        that names one level for everyone would contradict an address written in the other."""
+        only = speech_only(role.speech_style)
+        if only is None:
+            return role.speech_style
+        other = []
+        for a in self.setting.addresses:
+            if a.speaker != role.key or a.listener not in self.given:
+                continue
+            levels = {a.banmal} | ({a.close_banmal} if a.close_at <= 100 else set())
+            if (only == "polite" and True in levels) or (only == "banmal" and False in levels):
+                other.append(self.given[a.listener])
+        if not other:
+            return role.speech_style
+        level = "반말" if only == "polite" else "존댓말"
+        self.notes.append(f"{role.key}: speaks {level} to {', '.join(other)} as its addresses say")
+        return f"{role.speech_style}, {'·'.join(other)}에게는 {level}"
 
     @staticmethod
     def _spouse_generation(key: str, fam: str, roles: list, ages: dict[str, int]) -> bool:
