@@ -208,6 +208,11 @@ def _sample(rng: random.Random, items: list, k: int, fixed: bool) -> list:
     return list(items[:k]) if fixed else rng.sample(items, k)
 
 
+def _ages_meet(a: tuple[int, int], b: tuple[int, int], slack: int = 3) -> bool:
+    """Two age ranges overlap, give or take `slack` years."""
+    return a[0] - slack <= b[1] and b[0] - slack <= a[1]
+
+
 def _keys(text: str) -> set[str]:
     return {key for key, _forms in _BRACE.findall(text)}
 
@@ -250,22 +255,29 @@ class _Builder:
     # -- people -------------------------------------------------------------------------------
 
     def _lead_jobs(self) -> dict[str, str]:
-        """Lead key -> the occupation the config gives them ("신참 변호사")."""
-        leads = [r for r in self.setting.roles if r.importance == "main"]
+        """Role key -> the occupation the config gives it ("신참 변호사"). The config's roles are its
+        protagonists: each goes to a lead who can hold it, else to a free lead, unless only a
+        supporting role of another age holds that job in the setting ("새 감독" is the team's coach,
+        not a 26-year-old lead); then that role takes the config's words."""
+        roles = {r.key: r for r in self.setting.roles}
+        leads = [r.key for r in self.setting.roles if r.importance == "main"]
         jobs: dict[str, str] = {}
         for phrase, plural in premise_mod.role_details(self.premise):
             head = phrase.split()[-1]
-            matching = [r.key for r in leads if any(head in o for o in r.occupations)]
-            if plural:
-                targets = [r.key for r in leads]
+            able = [k for k, r in roles.items() if any(head in o for o in r.occupations)]
+            able_leads = [k for k in leads if k in able]
+            free = [k for k in ("lead_f", "lead_m") if k in leads and k not in jobs]
+            others = [k for k in able if k not in leads and k not in jobs]
+            if plural:  # 레지던트들: every lead who can be one (both when neither is written as one)
+                targets = able_leads or leads
+            elif able_leads:
+                targets = [k for k in able_leads if k not in jobs][:1] or free[:1]
+            elif others and free and not _ages_meet(roles[others[0]].age, roles[free[0]].age):
+                targets = others[:1]
             else:
-                free = [k for k in matching if k not in jobs] or [
-                    k for k in ("lead_f", "lead_m") if k not in jobs and k in {r.key for r in leads}
-                ]
-                targets = free[:1]
+                targets = free[:1] or others[:1]
             for key in targets:
-                if key not in jobs:
-                    jobs[key] = phrase
+                jobs.setdefault(key, phrase)
         for key, job in jobs.items():
             self.notes.append(f"{key} is {job} (the config's own words)")
         return jobs

@@ -101,7 +101,7 @@ def series(request):
         ("멜로", "romance"),
         ("로맨스", "romance"),
         ("romance", "romance"),
-        ("가족 드라마", "drama"),
+        ("가족 드라마", "family"),
         ("역사극", "historical"),
         ("휴먼 드라마", "drama"),
     ],
