@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import logging
 import random
 import re
 from collections.abc import Mapping
@@ -45,8 +44,6 @@ from aidas_dagster.story.world import (
     StoryWorld,
     SubplotSpec,
 )
-
-log = logging.getLogger(__name__)
 
 COMPOSED = "composed"  # StoryWorld.key of a world composed from the config's own words
 DEFAULT_CLIFFHANGERS = ("위기 발생", "비밀 발각", "선택의 기로", "예상치 못한 등장")

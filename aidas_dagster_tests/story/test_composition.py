@@ -243,3 +243,15 @@ def test_verbatim_line_reuse_across_a_16_episode_series_is_bounded(key):
         total += len(texts)
         seen |= set(texts)
     assert reused / total < 0.25, f"{key}: {reused}/{total} lines repeat an earlier episode"
+
+
+@pytest.mark.parametrize("genre", sorted(library.genres()))
+def test_every_genre_file_paces_a_composed_series(genre):
+    """Each genre template (its first word as the config's genre) writes a series that passes the gate."""
+    word = library.genres()[genre].words[0]
+    config = config_for("restaurant", series_id=f"genre-{genre}".replace("_", "-"), genre=word, episode_duration=1)
+    bible, roster, scripts = produce(config)
+    assert bible.genre_key == genre and bible.setting == "restaurant"
+    placed = {b.beat for b in bible.genre_beats}
+    assert placed == {b.name for b in library.genres()[genre].beats}
+    assert_passes_the_gate(config, bible, roster, scripts)
