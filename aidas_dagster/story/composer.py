@@ -325,7 +325,9 @@ class _Builder:
                     personality=tuple(_sample(self.rng, r.personality, 3, self.fixed)),
                     background=self.text(_pick(self.rng, r.backgrounds, self.fixed), names=True),
                     goals=tuple(self.text(g, names=True) for g in _sample(self.rng, r.goals, 2, self.fixed)),
-                    secrets=tuple(self.text(s, names=True) for s in (r.secrets if self.fixed else r.secrets[:1])),
+                    secrets=tuple(
+                        self.text(s, names=True) for s in (r.secrets if self.fixed else _sample(self.rng, r.secrets, 1, False))
+                    ),
                     speech_style=self._speech(r),
                     age_group=r.age_group or age_group(age),
                     tone=r.voice_tone,

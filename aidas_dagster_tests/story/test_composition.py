@@ -255,3 +255,29 @@ def test_every_genre_file_paces_a_composed_series(genre):
     placed = {b.beat for b in bible.genre_beats}
     assert placed == {b.name for b in library.genres()[genre].beats}
     assert_passes_the_gate(config, bible, roster, scripts)
+
+
+def test_bad_composer_data_fails_naming_file_and_field(tmp_path):
+    (tmp_path / "names.yaml").write_text("surnames: [김]\nmodern: {}\nhistorical: {}\n", encoding="utf-8")
+    with pytest.raises(library.StoryDataError, match=r"names.yaml.*\n.*surnames"):
+        composer.names_data(tmp_path)
+    (tmp_path / "composed.yaml").write_text("workplaces: [\n", encoding="utf-8")
+    with pytest.raises(library.StoryDataError, match=r"composed.yaml: invalid story data:\n.*YAML syntax error at line 2"):
+        composer.composed_data(tmp_path)
+
+
+def test_names_are_unique_and_families_share_a_surname():
+    for key in PRESENT:
+        comp = composer.compose(config_for(key))
+        givens = [c.given for c in comp.world.cast]
+        assert len(set(givens)) == len(givens), key
+        fathers = {}
+        for c in comp.world.cast:
+            if c.family and c.gender == "male" and c.age >= 45:
+                fathers.setdefault(c.family, c.name[0])
+        for c in comp.world.cast:
+            if c.family in fathers and c.age < 40:
+                assert c.name[0] == fathers[c.family], (key, c.name)
+    palace = composer.compose(config_for("palace"))
+    modern = set(composer.names_data().modern.male + composer.names_data().modern.female)
+    assert sum(c.given not in modern for c in palace.world.cast if not c.given.endswith("이")) >= 6  # 사극 names
