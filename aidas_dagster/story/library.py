@@ -441,6 +441,10 @@ def _problems(exc: ValidationError) -> list[str]:
     problems = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "(file)"
+        if err["type"] == "value_error" and not err["loc"]:
+            # A whole-file check already names its fields ("roles: ...; lines.greet[2]: ..."): one problem each.
+            problems += err["msg"].removeprefix("Value error, ").split("; ")
+            continue
         got = "" if err["type"] in ("missing", "value_error") else f" (got {err.get('input')!r:.60})"
         problems.append(f"{field}: {err['msg']}{got}")
     return problems
