@@ -290,6 +290,8 @@ class GenreData(_Data):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="the file's stem")
     label: str
     words: list[str] = Field(min_length=2, description="free-text genre words that mean this genre")
+    # The broad genres (romance, comedy, thriller, drama) sit below 0, so a specific genre sharing one
+    # of their words (호러, 멜로, 가족) wins over them.
     priority: int = Field(
         default=0, description="when words of several genres match, the highest priority wins (then the longest word)"
     )

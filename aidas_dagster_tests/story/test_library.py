@@ -159,6 +159,17 @@ def test_genre_words_and_priorities_pick_the_template(text, key, word):
     assert TEMPLATES[found].key == key
 
 
+def test_a_specific_genre_wins_over_a_broad_one_sharing_its_word():
+    horror = library.genres()["thriller"].model_copy(
+        update={"key": "horror", "words": ["호러", "공포"], "priority": 0}
+    )
+    with_horror = {**library.genres(), "horror": horror}
+    assert genre_match("공포 스릴러", with_horror) == ("horror", ["공포"])
+    assert genre_match("호러", with_horror)[0] == "horror"
+    assert genre_match("호러")[0] == "thriller"  # without a horror genre, the thriller keeps its words
+    assert genre_match("범죄 스릴러", with_horror)[0] == "thriller"
+
+
 # --- worlds as data still write their stories -------------------------------------------------------
 
 
