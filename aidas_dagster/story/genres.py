@@ -99,14 +99,15 @@ def _compact(text: str) -> str:
     return re.sub(r"[\s\-_/·,.&+()]", "", text.lower())
 
 
-def genre_match(genre: str) -> tuple[str, list[str]]:
+def genre_match(genre: str, library_genres: Mapping[str, GenreData] | None = None) -> tuple[str, list[str]]:
     """The genre key a free-text genre (Korean or English) names, and the library words that matched.
 
     A genre matches when one of its `words` occurs in the text, or when every genre it `blend`s matches
     (로맨스 + 코미디 → romantic comedy). Of several, the highest `priority` wins, then the longest word.
-    Text no genre's words match is the fallback genre (drama), with no words."""
+    Text no genre's words match is the fallback genre (drama), with no words. `library_genres`: the
+    genres to choose from (default: the library's)."""
     text = _compact(genre)
-    data = library.genres()
+    data = library.genres() if library_genres is None else library_genres
     found = {key: [w for w in g.words if _compact(w) and _compact(w) in text] for key, g in data.items()}
     ranked: list[tuple[int, int, str, list[str]]] = []
     for key, g in data.items():

@@ -290,6 +290,8 @@ class GenreData(_Data):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="the file's stem")
     label: str
     words: list[str] = Field(min_length=2, description="free-text genre words that mean this genre")
+    # The broad genres (romance, comedy, thriller, drama) sit below 0, so a specific genre sharing one
+    # of their words (호러, 멜로, 가족) wins over them.
     priority: int = Field(
         default=0, description="when words of several genres match, the highest priority wins (then the longest word)"
     )
@@ -441,6 +443,10 @@ def _problems(exc: ValidationError) -> list[str]:
     problems = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "(file)"
+        if err["type"] == "value_error" and not err["loc"]:
+            # A whole-file check already names its fields ("roles: ...; lines.greet[2]: ..."): one problem each.
+            problems += err["msg"].removeprefix("Value error, ").split("; ")
+            continue
         got = "" if err["type"] in ("missing", "value_error") else f" (got {err.get('input')!r:.60})"
         problems.append(f"{field}: {err['msg']}{got}")
     return problems

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.story import library
-from aidas_dagster.story.genres import FALLBACK_GENRE, TEMPLATES, GenreTemplate, genre_key, template_for
+from aidas_dagster.story.genres import FALLBACK_GENRE, TEMPLATES, GenreTemplate, genre_key
 from aidas_dagster.story.korean import fill, josa
 from aidas_dagster.story.library import ConflictData, SettingData
 from aidas_dagster.story.models import AgeGroup, Gender, Importance, Location, SeriesBible
@@ -282,11 +282,6 @@ GENRE_WORLDS = {
 def world_key(config: SeriesConfig, genre: str) -> str:
     """The built-in world a series is written in: the config's `world`, else its genre's (temporary)."""
     return config.world or GENRE_WORLDS.get(genre, GENRE_WORLDS[FALLBACK_GENRE])
-
-
-def world_for(key: str) -> StoryWorld:
-    """The story world of a genre key (or of a free-text genre); temporary, like GENRE_WORLDS."""
-    return WORLDS[GENRE_WORLDS.get(template_for(key).key, GENRE_WORLDS[FALLBACK_GENRE])]
 
 
 def cast_ids(world: StoryWorld) -> dict[str, str]:
