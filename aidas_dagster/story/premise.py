@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.story import library
+from aidas_dagster.story.genres import genre_match
 from aidas_dagster.story.library import GenreData, SettingData, StoryDataError
 from aidas_dagster.story.models import Premise, PremiseMatch
 
@@ -321,24 +322,15 @@ def score_settings(config: SeriesConfig, settings: Mapping[str, SettingData], kn
 
 
 def genre_in(text: str, genres: Mapping[str, GenreData]) -> tuple[str, str] | None:
-    """(genre key, matched word) for free text; the longest matching word wins, the generic
-    drama only when nothing else matches."""
-    target = compact(text)
-    found: list[tuple[int, int, str, str]] = []
-    for order, (key, genre) in enumerate(genres.items()):
-        for word in genre.words:
-            w = compact(word)
-            if w and w in target:
-                found.append((key != GENERIC_GENRE, len(w), -order, key, word))  # type: ignore[arg-type]
-    if not found:
-        return None
-    best = max(found)
-    return best[3], best[4]
+    """(genre key, matched word) for free genre text, as the writers' genre_match reads it (highest
+    priority, then the longest word; blends such as 로맨스 + 코미디); None when no word matches."""
+    key, found = genre_match(text, genres)
+    return (key, max(found, key=len)) if found else None
 
 
 def genre_in_tokens(tokens: list[Token], genres: Mapping[str, GenreData]) -> tuple[str, str] | None:
     """A genre named by a whole word of the title or theme (not inside a word: 사랑 is no genre there)."""
-    for key, genre in genres.items():
+    for key, genre in sorted(genres.items(), key=lambda kv: -kv[1].priority):
         if key == GENERIC_GENRE:
             continue
         for word in sorted(genre.words, key=len, reverse=True):

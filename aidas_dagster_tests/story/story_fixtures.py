@@ -95,6 +95,7 @@ def genre_dict(key: str, words: list[str]) -> dict:
                 {"name": "전", "end": 0.8, "description": "전"}, {"name": "결", "end": 1.0, "description": "결"}],
         "tone": f"{key} 톤", "themes": ["성장", "관계"], "flavors": ["drama"],
         "cliffhangers": ["위기 발생", "비밀 발각", "선택의 기로"],
+        "priority": -10 if key == "drama" else 0,
     }
 
 

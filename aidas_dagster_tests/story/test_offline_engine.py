@@ -98,7 +98,7 @@ def series(request):
         ("crime thriller", "thriller"),
         ("코미디", "comedy"),
         ("시트콤", "comedy"),
-        ("멜로", "romance"),
+        ("멜로", "melodrama"),
         ("로맨스", "romance"),
         ("romance", "romance"),
         ("가족 드라마", "family"),
