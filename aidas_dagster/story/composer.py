@@ -137,6 +137,8 @@ def theme_phrase(theme: str) -> str:
     """The theme as a noun phrase a particle can follow: a question or a sentence is quoted
     ("우리는 다시 사랑할 수 있을까" → "'우리는 다시 사랑할 수 있을까'라는 물음")."""
     t = theme.strip().rstrip(".")
+    if not any(c.isalnum() for c in t):
+        return "이 이야기"
     if t.endswith("?") or re.search(r"(까|다|요|죠|네)$", t):
         return f"'{t.rstrip('?')}'라는 물음" if t.endswith(("?", "까")) else f"'{t}'라는 이야기"
     return t

@@ -100,7 +100,7 @@ _AUXILIARIES = {"가는", "가며", "간", "갈", "가다", "내는", "낸", "�
 # Final syllables of words that describe or do (verbs, adjectives), not name: 앞둔, 외딴, 떠나고.
 _VERBISH_END = re.compile(
     r"(는|은|던|운|둔|된|한|른|온|딴|낸|킨|린|쁜|픈|다|요|까|게|며|면|고|서|듯|도록|니|[려러져쳐겨]와"
-    r"|[어아나여와워]간|[꺼라너어러]진|떠난|잃은|잊은|남은)$"
+    r"|[어아나여와워]간|[꺼라너어러]진|떠난|잃은|잊은|남은|(?<=[가-힣]{2})[할될])$"
 )
 
 
@@ -400,7 +400,7 @@ def _roles(
         while (
             start > 0
             and not tokens[start - 1].particle
-            and tokens[start - 1].stem in words.role_modifiers
+            and (tokens[start - 1].stem in words.role_modifiers or tokens[start - 1].stem in words.places)
             and tokens[start - 1].field == t.field
         ):
             start -= 1

@@ -154,8 +154,8 @@ def test_a_premise_outside_the_library_is_composed_from_its_own_words(lib):
 
 def test_roles_keep_the_configs_own_modifiers_and_two_word_jobs(lib):
     p = analyse(lib, "데뷔 전야", "드라마", "아이돌 연습생과 회사 신입사원의 동거")
-    assert [r.value for r in p.roles] == ["아이돌 연습생", "신입사원"]
-    assert pm.role_details(p) == [("아이돌 연습생", False), ("신입사원", False)]
+    assert [r.value for r in p.roles] == ["아이돌 연습생", "회사 신입사원"]  # a place word in front belongs to the job
+    assert pm.role_details(p) == [("아이돌 연습생", False), ("회사 신입사원", False)]
 
 
 def test_the_central_conflict_skips_places_roles_and_words_every_story_has(lib):
