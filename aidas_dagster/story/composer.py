@@ -32,7 +32,7 @@ from aidas_dagster.story import library, premise as premise_mod
 from aidas_dagster.story.genres import TEMPLATES, GenreTemplate, template_from_data
 from aidas_dagster.story.korean import josa, speech_only
 from aidas_dagster.story.library import GenreData, LocationData, SettingData, StoryDataError
-from aidas_dagster.story.lines import LINES
+from aidas_dagster.story.lines import CLIFF_LINES, LINES
 from aidas_dagster.story.models import Location, Premise, SeriesBible
 from aidas_dagster.story.moves import PAIRED
 from aidas_dagster.story.world import (
@@ -92,6 +92,7 @@ class ComposedData(_Data):
 
     workplaces: list[_Workplace] = Field(min_length=1)
     noun_titles: list[str] = Field(min_length=NOUN_TITLES)
+    modern_words: list[str] = Field(min_length=1, description="words a 사극 never says")
     setting: dict
 
 
@@ -159,7 +160,9 @@ class Composition:
     setting: str  # library setting key; '' for a built-in world or a composed premise
     locations: tuple[Location, ...]
     lines: dict[str, tuple[str, tuple[str, ...]]]  # the writer's line library for this series
+    cliff_lines: dict[str, tuple[str, tuple[str, ...]]]
     atmospheres: tuple[str, ...]
+    atmosphere_share: float  # how many scenes take the setting's own atmospheres
     genre_label: str
     notes: tuple[str, ...]
 
@@ -207,6 +210,24 @@ def _sample(rng: random.Random, items: list, k: int, fixed: bool) -> list:
     return list(items[:k]) if fixed else rng.sample(items, k)
 
 
+def _of_the_era(table: Mapping[str, tuple[str, tuple[str, ...]]], modern: re.Pattern[str]) -> dict:
+    """The general lines a 사극 can say: none with 커피, 연락, 주말 ... A paired move loses an opener
+    and its reply together (the i-th reply answers the i-th opener); a move left empty keeps its lines."""
+    out = dict(table)
+    for move, reply in PAIRED.items():
+        if move in table and reply in table:
+            pairs = [(o, r) for o, r in zip(table[move][1], table[reply][1]) if not (modern.search(o) or modern.search(r))]
+            if pairs:
+                out[move] = (table[move][0], tuple(o for o, _r in pairs))
+                out[reply] = (table[reply][0], tuple(r for _o, r in pairs))
+    paired = set(PAIRED) | set(PAIRED.values())
+    for move, (emotion, texts) in table.items():
+        if move not in paired:
+            kept = tuple(t for t in texts if not modern.search(t))
+            out[move] = (emotion, kept or texts)
+    return out
+
+
 def _ages_meet(a: tuple[int, int], b: tuple[int, int], slack: int = 3) -> bool:
     """Two age ranges overlap, give or take `slack` years."""
     return a[0] - slack <= b[1] and b[0] - slack <= a[1]
@@ -238,8 +259,10 @@ class _Builder:
         names: NamesData,
         fixed: bool,
         words: premise_mod.PremiseWords,
+        root: Path = library.STORY_DATA_DIR,
     ):
         self.config, self.premise, self.setting, self.genre = config, premise, setting, genre
+        self.root = root
         self.fixed = fixed
         self.rng = random.Random(f"{config.series_id}:{config.title}:compose")
         self.words = words
@@ -476,13 +499,18 @@ class _Builder:
     def relations(self) -> tuple[RelationSpec, ...]:
         return tuple(RelationSpec(r.a, r.b, r.type, r.intimacy, self.text(r.arc, names=True)) for r in self.setting.relations)
 
+    @functools.cached_property
+    def modern(self) -> re.Pattern[str]:
+        words = composed_data(self.root).modern_words
+        return re.compile(r"(?<![가-힣])(?:" + "|".join(re.escape(w) for w in words) + ")")
+
     def lines(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         """The general line library with the setting's lines in front; a paired move's openers and
         replies are put in front together, so the i-th reply still answers the i-th opener.
 
         A setting line joins a move only if it holds every placeholder all the move's general lines
         hold: the writer relies on them (a thread is kept alive by a `recall` that says {K})."""
-        merged = dict(LINES)
+        merged = _of_the_era(LINES, self.modern) if self.historical else dict(LINES)
         dropped = 0
         for move, texts in self.setting.lines.items():
             if move in merged:
@@ -585,7 +613,7 @@ def _compose(config: SeriesConfig, premise: Premise, root: Path) -> Composition:
         setting, composed_notes = _composed_setting(config, premise, root, words)
         fixed, setting_key = False, ""
         notes += composed_notes
-    b = _Builder(config, premise, setting, genre, names_data(root), fixed, words)
+    b = _Builder(config, premise, setting, genre, names_data(root), fixed, words, root)
     cast = b.cast()
     main = b.main_conflict()
     world = StoryWorld(
@@ -620,7 +648,9 @@ def _compose(config: SeriesConfig, premise: Premise, root: Path) -> Composition:
         setting=setting_key,
         locations=tuple(locations.values()),
         lines=b.lines(),
+        cliff_lines=_of_the_era(CLIFF_LINES, b.modern) if b.historical else dict(CLIFF_LINES),
         atmospheres=tuple(setting.atmospheres),
+        atmosphere_share=1.0 if b.historical else 0.5,
         genre_label=genre.label if genre else config.genre,
         notes=tuple(notes),
     )

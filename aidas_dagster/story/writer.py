@@ -141,7 +141,8 @@ class EpisodeWriter:
         # composer: the series' composed world, its line library (setting lines merged) and moods
         comp = composition_of(bible)
         self.template, self.world = comp.template, comp.world
-        self.library, self.moods = comp.lines, comp.atmospheres
+        self.library, self.cliff_library = comp.lines, comp.cliff_lines
+        self.moods, self.mood_share = comp.atmospheres, comp.atmosphere_share
         self.flavors = self.template.flavors
         self.bible, self.roster, self.prev, self.episode = bible, roster, previous, episode
         self.total = bible.config.total_episodes
@@ -766,7 +767,7 @@ class EpisodeWriter:
         if spec.move == "cliff":
             t = self._third(_Spec("reveal"), "reveal", s, l, cast, None)
             values = self._values(s, l, t, spec.topic, short)
-            text, emotion, move, index = self._pick([self._cliff_type(), "위기 발생"], values, banmal, CLIFF_LINES)
+            text, emotion, move, index = self._pick([self._cliff_type(), "위기 발생"], values, banmal, self.cliff_library)
         else:
             move, answer = spec.move, None
             if spec.reply and answering and answering[0] in ANSWER:
@@ -882,10 +883,10 @@ class EpisodeWriter:
         return scenes
 
     def _atmosphere(self, number: int, mood: tuple[str, ...]) -> str:
-        """Half the scenes take the setting's own atmospheres (a separate seed keeps the lines as they were)."""
+        """Half the scenes (a 사극: all) take the setting's own atmospheres; a separate seed keeps the lines as they were."""
         general = self.rng.choice(mood)
         rng = random.Random(f"{self.bible.series_id}:{self.episode}:{number}:mood")
-        return rng.choice(self.moods) if self.moods and rng.random() < 0.5 else general
+        return rng.choice(self.moods) if self.moods and rng.random() < self.mood_share else general
 
     # -- the state after the episode ----------------------------------------------------------
 

@@ -281,3 +281,19 @@ def test_names_are_unique_and_families_share_a_surname():
     palace = composer.compose(config_for("palace"))
     modern = set(composer.names_data().modern.male + composer.names_data().modern.female)
     assert sum(c.given not in modern for c in palace.world.cast if not c.given.endswith("이")) >= 6  # 사극 names
+
+
+def test_a_historical_series_never_talks_modern():
+    config = config_for("palace", series_id="palace-era", total_episodes=4, episode_duration=5)
+    bible, roster, scripts = produce(config)
+    modern = composer.composed_data().modern_words
+    spoken = dialogue(scripts)
+    assert sorted(w for w in modern if said_in(w, spoken)) == []
+    moods = set(SETTINGS["palace"].atmospheres)
+    assert {scene.atmosphere for s in scripts for scene in s.scenes} <= moods
+    comp = composer.compose(config)
+    for move, reply in PAIRED.items():  # left-out general pairs leave the others paired
+        if move in LINES:
+            kept = [(o, r) for o, r in zip(LINES[move][1], LINES[reply][1], strict=True) if o in comp.lines[move][1]]
+            assert all(comp.lines[move][1].index(o) == comp.lines[reply][1].index(r) for o, r in kept)
+    assert_passes_the_gate(config, bible, roster, scripts)
