@@ -39,6 +39,7 @@ from aidas_dagster.core.paid_call import (
 )
 from aidas_dagster.core.storage import write_json
 from aidas_dagster.story import prompts
+from aidas_dagster.story.cast import AVATAR_STRATEGY, appearance_for, pair_key
 from aidas_dagster.story.genres import arc_episodes, place_beats, template_for
 from aidas_dagster.story.models import (
     AgeGroup,
@@ -59,7 +60,6 @@ from aidas_dagster.story.models import (
     Subplot,
     VoiceProfile,
 )
-from aidas_dagster.story.offline_engine import AVATAR_STRATEGY, appearance_for, pair_key
 from aidas_dagster.story.validation import (
     MIN_CHARACTERS,
     bible_problems,
