@@ -52,6 +52,7 @@ from aidas_dagster.core.storage import file_digest, fingerprint, read_json, writ
 from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_api_items, statistics_from_api
 from aidas_dagster.publish.local_channel import PublishedVideo
 from aidas_dagster.publish.metadata import VideoMetadata, metadata_problems, tags_with_key
+from aidas_dagster.publish.oauth import refresh_credentials
 from aidas_dagster.publish.quota import QuotaCounter, QuotaDeferred
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,8 @@ class YouTubePublisher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], dt.datetime] | None = None,
         on_progress: Callable[[int, int], None] | None = None,
+        credentials=None,
+        token_file: Path | None = None,
     ):
         self.service = service
         self.http = http
@@ -182,6 +185,10 @@ class YouTubePublisher:
         self.sleep = sleep
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.on_progress = on_progress
+        # Refreshed here before a call when expired, so a failed refresh is a YouTubeAuthError
+        # (the authorised http would refresh too, and fail with a raw transport error).
+        self.credentials = credentials
+        self.token_file = token_file
         self.notes: list[str] = []  # what the last publish() did, for the asset's log
         self.thumbnail_deferred_until: dt.date | None = None  # the video is up; its thumbnail waits for quota
 
@@ -219,6 +226,7 @@ class YouTubePublisher:
         policy: RetryPolicy | None = None,
     ):
         """One API call: counted against quota first, retried when transient, recorded in the ledger."""
+        self._fresh_token()
         units = self.quota.spend(method, what=what) if count else 0
         try:
             return call_with_retry(
@@ -232,6 +240,10 @@ class YouTubePublisher:
                 self.ledger.record(
                     LedgerEntry("youtube", method, units, "quota units", 0.0, series_id=series_id, episode=episode, detail=what)
                 )
+
+    def _fresh_token(self) -> None:
+        if self.credentials is not None and self.token_file is not None and not self.credentials.valid:
+            refresh_credentials(self.credentials, self.token_file)
 
     def _uploads_playlist(self) -> str:
         cache = self.state_dir / "channel.json"
@@ -389,6 +401,7 @@ class YouTubePublisher:
                 data = fh.read(self.chunk_bytes)
                 end = offset + len(data) - 1
                 headers = {"Content-Range": f"bytes {offset}-{end}/{size}", "Content-Length": str(len(data))}
+                self._fresh_token()  # an upload can outlast the token's hour
                 try:
                     resp, content = self.http.request(uri, "PUT", body=data, headers=headers)
                     if resp.status in (200, 201):
@@ -667,5 +680,6 @@ def youtube_publisher(
     service, http = build_youtube_client(credentials, api_root)
     state_dir = Path(storage_root) / "youtube"
     return YouTubePublisher(
-        service, http, state_dir, QuotaCounter(quota_path(storage_root), quota), ledger, chunk_bytes=chunk_bytes
+        service, http, state_dir, QuotaCounter(quota_path(storage_root), quota), ledger, chunk_bytes=chunk_bytes,
+        credentials=credentials, token_file=Path(token_file),
     )
