@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import io
 import json
 import logging
 import time
@@ -51,6 +52,7 @@ from aidas_dagster.core.storage import file_digest, fingerprint, read_json, writ
 from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_api_items, statistics_from_api
 from aidas_dagster.publish.local_channel import PublishedVideo
 from aidas_dagster.publish.metadata import VideoMetadata, metadata_problems, tags_with_key
+from aidas_dagster.publish.oauth import refresh_credentials
 from aidas_dagster.publish.quota import QuotaCounter, QuotaDeferred
 
 log = logging.getLogger(__name__)
@@ -164,9 +166,12 @@ class YouTubePublisher:
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         lookup_pages: int = 4,
         policy: RetryPolicy = RetryPolicy(),
+        status_policy: RetryPolicy = RetryPolicy(max_attempts=8, base_delay=0.5, max_delay=30.0),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], dt.datetime] | None = None,
         on_progress: Callable[[int, int], None] | None = None,
+        credentials=None,
+        token_file: Path | None = None,
     ):
         self.service = service
         self.http = http
@@ -175,10 +180,15 @@ class YouTubePublisher:
         self.ledger = ledger
         self.chunk_bytes = chunk_bytes
         self.lookup_pages = lookup_pages
-        self.policy = policy
+        self.policy = policy  # per call, and per chunk of an upload
+        self.status_policy = status_policy  # per status query of a resumable upload
         self.sleep = sleep
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.on_progress = on_progress
+        # Refreshed here before a call when expired, so a failed refresh is a YouTubeAuthError
+        # (the authorised http would refresh too, and fail with a raw transport error).
+        self.credentials = credentials
+        self.token_file = token_file
         self.notes: list[str] = []  # what the last publish() did, for the asset's log
         self.thumbnail_deferred_until: dt.date | None = None  # the video is up; its thumbnail waits for quota
 
@@ -211,12 +221,17 @@ class YouTubePublisher:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     # ---- calls -------------------------------------------------------------------------------
-    def _call(self, method: str, what: str, fn: Callable[[], Any], *, series_id: str = "", episode: int = 0, count: bool = True):
+    def _call(
+        self, method: str, what: str, fn: Callable[[], Any], *, series_id: str = "", episode: int = 0, count: bool = True,
+        policy: RetryPolicy | None = None,
+    ):
         """One API call: counted against quota first, retried when transient, recorded in the ledger."""
+        self._fresh_token()
         units = self.quota.spend(method, what=what) if count else 0
         try:
             return call_with_retry(
-                fn, what=f"YouTube {method} ({what})", classify=classify_youtube_error, policy=self.policy, sleep=self.sleep
+                fn, what=f"YouTube {method} ({what})", classify=classify_youtube_error, policy=policy or self.policy,
+                sleep=self.sleep,
             )
         except OutOfCredit as exc:
             raise self.quota.mark_exhausted(what) from exc
@@ -225,6 +240,10 @@ class YouTubePublisher:
                 self.ledger.record(
                     LedgerEntry("youtube", method, units, "quota units", 0.0, series_id=series_id, episode=episode, detail=what)
                 )
+
+    def _fresh_token(self) -> None:
+        if self.credentials is not None and self.token_file is not None and not self.credentials.valid:
+            refresh_credentials(self.credentials, self.token_file)
 
     def _uploads_playlist(self) -> str:
         cache = self.state_dir / "channel.json"
@@ -318,7 +337,11 @@ class YouTubePublisher:
 
     # ---- upload ------------------------------------------------------------------------------
     def _probe(self, uri: str, size: int, series_id: str, episode: int) -> tuple[str, Any]:
-        """Where a resumable session stands: ('done', video) | ('partial', next byte) | ('gone', None)."""
+        """Where a resumable session stands: ('done', video) | ('partial', next byte) | ('gone', None).
+
+        Status queries have their own retry budget (`status_policy`): a burst of 503s while asking
+        must not use up the attempts of the chunk that is being sent.
+        """
         from googleapiclient.errors import HttpError
 
         def ask():
@@ -326,31 +349,108 @@ class YouTubePublisher:
             if resp.status in (200, 201):
                 return "done", json.loads(content)
             if resp.status == 308:
-                received = resp.get("range")
-                return "partial", int(received.rsplit("-", 1)[1]) + 1 if received else 0
+                return "partial", _next_byte(resp)
             if resp.status in (404, 410):
                 return "gone", None
             raise HttpError(resp, content, uri=uri)
 
         # Part of the insert already paid for: no extra quota.
-        return self._call("videos.insert", "ask where the upload stands", ask, series_id=series_id, episode=episode, count=False)
+        return self._call(
+            "videos.insert", "ask where the upload stands", ask,
+            series_id=series_id, episode=episode, count=False, policy=self.status_policy,
+        )
 
-    def _upload(self, state: UploadState, video: Path, body: dict, series_id: str, episode: int) -> dict:
-        from googleapiclient.http import MediaFileUpload
+    def _start_session(self, body: dict, size: int, what: str) -> str:
+        """POST the metadata; the server hands out the session URI before any byte of the file is sent."""
+        from googleapiclient.errors import HttpError
+        from googleapiclient.http import MediaIoBaseUpload
 
-        media = MediaFileUpload(str(video), mimetype="video/mp4", chunksize=self.chunk_bytes, resumable=True)
+        # The discovery client builds the URL (uploadType=resumable) and the JSON body; the bytes
+        # are sent by _send_chunks, so the session URI can be saved before the first of them.
+        media = MediaIoBaseUpload(io.BytesIO(), mimetype="video/mp4", resumable=True)
         request = self.service.videos().insert(part="snippet,status", body=body, media_body=media, notifySubscribers=True)
-        size = media.size()
+        headers = {
+            **request.headers,
+            "X-Upload-Content-Type": "video/mp4",
+            "X-Upload-Content-Length": str(size),
+            "Content-Length": str(len(request.body or b"")),
+        }
+
+        def start() -> str:
+            resp, content = self.http.request(request.uri, "POST", body=request.body, headers=headers)
+            if resp.status == 200 and "location" in resp:
+                return resp["location"]
+            raise HttpError(resp, content, uri=request.uri)
+
+        return self._call("videos.insert", what + " (start the session)", start, count=False)
+
+    def _send_chunks(self, uri: str, video: Path, size: int, offset: int, what: str, series_id: str, episode: int) -> dict:
+        """PUT the file from `offset` in chunks until the server answers with the video resource.
+
+        Each chunk is read into bytes: httplib2 re-sends a request by itself when the response is
+        lost, and a re-sent file slice would declare N bytes and send none (a stall until the socket
+        times out); bytes are sent again in full. A failed chunk is followed by a status query
+        (its own budget) and sent again from where the server stands.
+        """
+        from googleapiclient.errors import HttpError
+
+        attempt = 0
+        with video.open("rb") as fh:
+            while True:
+                fh.seek(offset)
+                data = fh.read(self.chunk_bytes)
+                end = offset + len(data) - 1
+                headers = {"Content-Range": f"bytes {offset}-{end}/{size}", "Content-Length": str(len(data))}
+                self._fresh_token()  # an upload can outlast the token's hour
+                try:
+                    resp, content = self.http.request(uri, "PUT", body=data, headers=headers)
+                    if resp.status in (200, 201):
+                        outcome: tuple[str, Any] = ("done", json.loads(content))
+                    elif resp.status == 308:
+                        outcome = ("partial", _next_byte(resp))
+                    else:
+                        raise HttpError(resp, content, uri=uri)
+                except Exception as exc:  # noqa: BLE001 - classified below
+                    attempt += 1
+                    decision = classify_youtube_error(exc)
+                    if decision.verdict == "failover":
+                        raise self.quota.mark_exhausted(what) from exc
+                    if isinstance(exc, HttpError) and exc.resp.status in (404, 410):
+                        raise SessionGone(uri) from exc
+                    if decision.verdict == "fail" or attempt >= self.policy.max_attempts:
+                        raise ProviderError(
+                            f"YouTube videos.insert ({what}) failed at byte {offset} of {size} after {attempt} attempt(s): {exc}"
+                        ) from exc
+                    self.sleep(self.policy.delay(attempt, decision.retry_after))
+                    outcome = self._probe(uri, size, series_id, episode)
+                    if outcome[0] == "gone":
+                        raise SessionGone(uri) from exc
+                if outcome[0] == "done":
+                    if self.on_progress is not None:
+                        self.on_progress(size, size)
+                    return outcome[1]
+                if outcome[1] > offset:
+                    attempt = 0  # the server took bytes: the next chunk has its own attempts
+                elif outcome[1] == offset and not data:
+                    raise ProviderError(f"YouTube videos.insert ({what}): the server wants byte {offset} of a {size}-byte file")
+                offset = outcome[1]
+                if self.on_progress is not None:
+                    self.on_progress(offset, size)
+
+    def _upload(self, slot, save: Callable[[], None], video: Path, body: dict, series_id: str, episode: int) -> dict:
+        """The upload of `video` through `slot.session_uri` (resumed when set); `save` persists the slot."""
+        size = video.stat().st_size
+        if size == 0:
+            raise ValueError(f"{video}: the video file is empty; nothing to upload")
         what = f"upload {series_id} ep {episode}"
-        if state.session_uri:
-            status, answer = self._probe(state.session_uri, size, series_id, episode)
+        if slot.session_uri:
+            status, answer = self._probe(slot.session_uri, size, series_id, episode)
             if status == "done":
                 self.notes.append("the upload had already finished; took the video from its session")
                 return answer
             if status == "gone":
-                raise SessionGone(state.session_uri)
-            request.resumable_uri = state.session_uri
-            request.resumable_progress = answer
+                raise SessionGone(slot.session_uri)
+            offset = answer
             self.notes.append(f"resumed the upload at byte {answer} of {size}")
         else:
             units = self.quota.spend("videos.insert", what=what)
@@ -360,22 +460,13 @@ class YouTubePublisher:
                     LedgerEntry("youtube", "videos.insert", units, "quota units", 0.0,
                                 series_id=series_id, episode=episode, detail=what + bucket)
                 )
-        response = None
-        try:
-            while response is None:
-                progress, response = self._call("videos.insert", what, lambda: request.next_chunk(), count=False)
-                self._remember_session(state, request, series_id, episode)
-                if self.on_progress is not None:
-                    self.on_progress(progress.resumable_progress if progress else size, size)
-        finally:
-            # A session the server handed out is kept even when this run dies, so the next one resumes.
-            self._remember_session(state, request, series_id, episode)
-        return response
-
-    def _remember_session(self, state: UploadState, request, series_id: str, episode: int) -> None:
-        if request.resumable_uri and request.resumable_uri != state.session_uri:
-            state.session_uri = request.resumable_uri
-            self._save(series_id, episode, state)
+            slot.session_uri = self._start_session(body, size, what)
+            # Saved before the first chunk: a process killed from here on resumes this session.
+            save()
+            offset = 0
+            if self.on_progress is not None:
+                self.on_progress(0, size)
+        return self._send_chunks(slot.session_uri, video, size, offset, what, series_id, episode)
 
     def _set_thumbnail(self, video_id: str, thumbnail: Path, series_id: str, episode: int) -> None:
         from googleapiclient.http import MediaFileUpload
@@ -484,11 +575,11 @@ class YouTubePublisher:
         state.video_digest, state.size = digest, size
         self._save(series_id, episode, state)
         self.notes.append("uploaded")
-        return self._upload(state, video, self._body(snippet, metadata), series_id, episode)
+        return self._upload(state, lambda: self._save(series_id, episode, state), video, self._body(snippet, metadata), series_id, episode)
 
     def _resume_or_none(self, state, video, snippet, metadata, series_id, episode) -> dict | None:
         try:
-            return self._upload(state, video, self._body(snippet, metadata), series_id, episode)
+            return self._upload(state, lambda: self._save(series_id, episode, state), video, self._body(snippet, metadata), series_id, episode)
         except SessionGone:
             self.notes.append("the saved upload session had expired")
             state.session_uri = None
@@ -565,6 +656,12 @@ class SessionGone(RuntimeError):
     """The saved resumable session no longer exists on the server."""
 
 
+def _next_byte(resp) -> int:
+    """The first byte a 308 answer says the server still needs (Range: bytes=0-N, or none yet)."""
+    received = resp.get("range")
+    return int(received.rsplit("-", 1)[1]) + 1 if received else 0
+
+
 def youtube_publisher(
     storage_root: Path | str,
     *,
@@ -583,5 +680,6 @@ def youtube_publisher(
     service, http = build_youtube_client(credentials, api_root)
     state_dir = Path(storage_root) / "youtube"
     return YouTubePublisher(
-        service, http, state_dir, QuotaCounter(quota_path(storage_root), quota), ledger, chunk_bytes=chunk_bytes
+        service, http, state_dir, QuotaCounter(quota_path(storage_root), quota), ledger, chunk_bytes=chunk_bytes,
+        credentials=credentials, token_file=Path(token_file),
     )

@@ -302,3 +302,83 @@ def test_feedback_reads_statistics_and_every_page_of_comments(tmp_path, fake, fi
     assert collected.statistics == {"views": 1234, "likes": 56, "favorites": 0, "comments": 250}
     assert [c.text for c in collected.comments] == [f"댓글 {i}" for i in range(250)]
     assert len(fake.calls("GET", "/youtube/v3/commentThreads")) == 3
+
+
+def _publish_in_child(tmp_path: Path, base_url: str, video: Path, thumb: Path) -> None:
+    fake_for_url = FakeYouTube(base_url=base_url)
+    make_publisher(tmp_path, fake_for_url).publish("short-love", 1, video, thumb, metadata())
+
+
+def test_a_process_killed_right_after_the_session_was_created_resumes_that_session(tmp_path, fake, files):
+    """A real SIGKILL while the first chunk is on its way: no finally block gets to save anything."""
+    import multiprocessing
+    import os
+    import signal
+    import threading
+
+    video, thumb = files
+    started, killed = threading.Event(), threading.Event()
+    child = multiprocessing.get_context("fork").Process(target=_publish_in_child, args=(tmp_path, fake.base_url, video, thumb))
+
+    def kill_at_the_first_chunk(method: str, path: str, content_range: str) -> None:
+        if method == "PUT" and path == UPLOAD and not killed.is_set():
+            started.wait(10)
+            os.kill(child.pid, signal.SIGKILL)
+            child.join(10)
+            killed.set()
+
+    fake.on_request = kill_at_the_first_chunk
+    child.start()
+    started.set()
+    child.join(30)
+    assert killed.is_set() and child.exitcode == -signal.SIGKILL
+    assert len(fake.calls("POST", UPLOAD)) == 1 and fake.videos == {}
+    fake.on_request = None
+
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert len(fake.calls("POST", UPLOAD)) == 1  # the same session, no second insert
+    assert list(fake.videos) == [record.video_id] and fake.video_bytes[record.video_id] == video.read_bytes()
+
+
+@pytest.mark.parametrize("lost", [1, 2])
+def test_a_lost_final_response_costs_seconds_not_a_minute(tmp_path, fake, files, lost):
+    """The server stores the last chunk and the answer never arrives: httplib2 sends the request
+    again by itself (once), and with it lost too, the publisher asks where the upload stands."""
+    import time
+
+    video, thumb = files
+    size = video.stat().st_size
+    last = rf"bytes \d+-{size - 1}/{size}"
+    fake.drop("PUT", UPLOAD, content_range=last, times=lost)
+    started = time.monotonic()
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 5, f"a lost final response took {elapsed:.1f} s"
+    assert list(fake.videos) == [record.video_id] and fake.video_bytes[record.video_id] == video.read_bytes()
+    final_puts = [c for c in fake.calls("PUT", UPLOAD) if re.fullmatch(last, c[2])]
+    assert len(final_puts) == 2  # sent again, with its bytes (the fake refuses a short body)
+    status_queries = [c for c in fake.calls("PUT", UPLOAD) if c[2] == f"bytes */{size}"]
+    assert len(status_queries) == (1 if lost == 2 else 0)
+
+
+def test_status_queries_have_their_own_retry_budget(tmp_path, fake, files):
+    video, thumb = files
+    # One failed chunk, then five 503s while asking where the upload stands: more than the three
+    # attempts a chunk has (make_publisher), within the status queries' own eight.
+    fake.fail("PUT", UPLOAD, 503, "backendError", times=1, content_range=r"bytes \d+-")
+    fake.fail("PUT", UPLOAD, 503, "backendError", times=5, content_range=r"bytes \*/")
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert list(fake.videos) == [record.video_id] and fake.video_bytes[record.video_id] == video.read_bytes()
+    assert len([c for c in fake.calls("PUT", UPLOAD) if c[2].startswith("bytes */")]) == 6
+
+
+def test_a_chunk_that_keeps_failing_stops_after_its_attempts_and_the_next_run_resumes(tmp_path, fake, files):
+    from aidas_dagster.core.paid_call import ProviderError
+
+    video, thumb = files
+    fake.fail("PUT", UPLOAD, 503, "backendError", times=3, content_range=rf"bytes {CHUNK}-")
+    with pytest.raises(ProviderError, match=f"failed at byte {CHUNK} of .* after 3 attempt"):
+        make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert len(fake.calls("POST", UPLOAD)) == 1 and fake.video_bytes[record.video_id] == video.read_bytes()
