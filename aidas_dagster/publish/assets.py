@@ -112,7 +112,11 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
     )
     deferred_marker = deferral_path(studio, part.series_id, part.episode)
     try:
-        record, changed = publisher.publish(part.series_id, part.episode, Path(cut.video_path), Path(cut.thumbnail_path), metadata)
+        srt = Path(cut.srt_path)
+        record, changed = publisher.publish(
+            part.series_id, part.episode, Path(cut.video_path), Path(cut.thumbnail_path), metadata,
+            captions=srt if srt.exists() else None,
+        )
     except QuotaDeferred as deferred:
         # Not a failure: the deferred_uploads schedule asks again once the quota is back.
         write_json(deferred_marker, {"until": deferred.until.isoformat(), "reason": str(deferred)})
@@ -129,10 +133,10 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
     except MetadataRefused as refused:
         raise dg.Failure(description=f"{part.series_id} ep {part.episode}: {refused}", allow_retries=False) from refused
     write_json(storage.publish_record_path(part.series_id, part.episode), record)
-    thumbnail_waits = getattr(publisher, "thumbnail_deferred_until", None)
-    if thumbnail_waits:
-        # The video is up; the deferred_uploads schedule runs this partition again to set the thumbnail.
-        write_json(deferred_marker, {"until": thumbnail_waits.isoformat(), "reason": "thumbnail waits for quota"})
+    extras_wait = getattr(publisher, "deferred_until", None)
+    if extras_wait:
+        # The video is up; the deferred_uploads schedule runs this partition again for what waits.
+        write_json(deferred_marker, {"until": extras_wait.isoformat(), "reason": "thumbnail, captions or playlist slot wait for quota"})
     else:
         deferred_marker.unlink(missing_ok=True)
     for note in getattr(publisher, "notes", []):

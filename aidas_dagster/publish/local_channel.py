@@ -23,6 +23,9 @@ from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_fixt
 from aidas_dagster.publish.metadata import VideoMetadata
 
 
+CAPTION_FILE = "captions.ko.srt"  # the Korean caption track, as YouTube's captions.insert would hold it
+
+
 class PublishedVideo(BaseModel):
     video_id: str
     channel: str
@@ -54,17 +57,23 @@ class LocalChannel:
         return PublishedVideo.model_validate(read_json(path)) if path.exists() else None
 
     def publish(
-        self, series_id: str, episode: int, video: Path, thumbnail: Path, metadata: VideoMetadata
+        self, series_id: str, episode: int, video: Path, thumbnail: Path, metadata: VideoMetadata,
+        *, captions: Path | None = None,
     ) -> tuple[PublishedVideo, bool]:
-        """Record the upload; returns the record and whether anything changed."""
+        """Record the upload (thumbnail and Korean caption track beside it); returns the record and whether anything changed."""
         video_id = self.video_id(series_id, episode)
         digest = file_digest(video)
         existing = self.find(series_id, episode)
-        if existing and existing.video_digest == digest and existing.metadata == metadata:
-            return existing, False
         folder = self.root / video_id
+        caption_file = folder / CAPTION_FILE
+        captions_current = captions is None or (caption_file.exists() and file_digest(caption_file) == file_digest(captions))
+        if existing and existing.video_digest == digest and existing.metadata == metadata and captions_current:
+            return existing, False
         with atomic_path(folder / "thumbnail.jpg") as tmp:
             shutil.copyfile(thumbnail, tmp)
+        if captions is not None:
+            with atomic_path(caption_file) as tmp:
+                shutil.copyfile(captions, tmp)
         record = PublishedVideo(
             video_id=video_id,
             channel=self.name,

@@ -61,6 +61,8 @@ QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded"}
 DEAD_UPLOADS = {"failed", "rejected", "deleted"}
 RETRY_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError", "internalError"}
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024  # a multiple of 256 KiB, as the protocol asks
+CAPTION_LANGUAGE = "ko"
+CAPTION_NAME = "한국어"
 UploadDeferred = QuotaDeferred
 
 
@@ -149,6 +151,9 @@ class UploadState(BaseModel):
     video_id: str | None = None
     thumbnail_digest: str | None = None
     snippet_fingerprint: str | None = None
+    caption_id: str | None = None
+    caption_digest: str | None = None
+    caption_pending: str | None = None  # digest of a captions.insert sent but not yet answered
     record: PublishedVideo | None = None
 
 
@@ -190,7 +195,8 @@ class YouTubePublisher:
         self.credentials = credentials
         self.token_file = token_file
         self.notes: list[str] = []  # what the last publish() did, for the asset's log
-        self.thumbnail_deferred_until: dt.date | None = None  # the video is up; its thumbnail waits for quota
+        # The video is up; its thumbnail, caption track or playlist slot waits for quota until then.
+        self.deferred_until: dt.date | None = None
 
     # ---- state -------------------------------------------------------------------------------
     def state_path(self, series_id: str, episode: int) -> Path:
@@ -478,21 +484,86 @@ class YouTubePublisher:
             series_id=series_id, episode=episode,
         )
 
+    def _find_caption(self, video_id: str, series_id: str, episode: int) -> str | None:
+        """The id of the video's Korean track named CAPTION_NAME, if there is one."""
+        reply = self._call(
+            "captions.list", f"captions of {series_id} ep {episode}",
+            lambda: self.service.captions().list(part="snippet", videoId=video_id).execute(),
+            series_id=series_id, episode=episode,
+        )
+        for item in reply.get("items", []):
+            snippet = item.get("snippet", {})
+            if snippet.get("language") == CAPTION_LANGUAGE and snippet.get("name", "") == CAPTION_NAME:
+                return item["id"]
+        return None
+
+    def _sync_captions(self, state: UploadState, srt: Path, series_id: str, episode: int, save: Callable[[], None]) -> bool:
+        """The video's Korean caption track holds `srt`: inserted once, updated when the SRT changes.
+
+        A crash after the insert was sent and before its answer was recorded is recovered by
+        captions.list (50 units), only then: `caption_pending` says an insert may have landed.
+        """
+        from googleapiclient.http import MediaInMemoryUpload
+
+        digest = file_digest(srt)
+        if state.caption_id and state.caption_digest == digest:
+            return False
+        what = f"caption track of {series_id} ep {episode}"
+        if state.caption_id is None and state.caption_pending:
+            found = self._find_caption(state.video_id or "", series_id, episode)
+            if found:
+                state.caption_id, state.caption_digest = found, state.caption_pending
+            state.caption_pending = None
+            save()
+            if state.caption_id and state.caption_digest == digest:
+                return True
+        data = srt.read_bytes()
+        media = lambda: MediaInMemoryUpload(data, mimetype="application/octet-stream", resumable=False)  # noqa: E731
+        if state.caption_id is None:
+            state.caption_pending = digest
+            save()
+            body = {"snippet": {"videoId": state.video_id, "language": CAPTION_LANGUAGE, "name": CAPTION_NAME, "isDraft": False}}
+            reply = self._call(
+                "captions.insert", what,
+                lambda: self.service.captions().insert(part="snippet", body=body, media_body=media()).execute(),
+                series_id=series_id, episode=episode,
+            )
+            state.caption_id, state.caption_pending = reply["id"], None
+            self.notes.append(f"caption track ({CAPTION_LANGUAGE}) added")
+        else:
+            body = {"id": state.caption_id, "snippet": {"isDraft": False}}
+            self._call(
+                "captions.update", what,
+                lambda: self.service.captions().update(part="snippet", body=body, media_body=media()).execute(),
+                series_id=series_id, episode=episode,
+            )
+            self.notes.append(f"caption track ({CAPTION_LANGUAGE}) updated")
+        state.caption_digest = digest
+        save()
+        return True
+
+    def _defer(self, what: str, exc: QuotaDeferred) -> None:
+        self.deferred_until = min(filter(None, (self.deferred_until, exc.until)))
+        self.notes.append(f"{what} not done yet, the next run after the quota resets does it: {exc}")
+
     # ---- the interface -----------------------------------------------------------------------
     def find(self, series_id: str, episode: int) -> PublishedVideo | None:
         state = self._load(series_id, episode)
         return state.record if state and state.video_id else None
 
     def publish(
-        self, series_id: str, episode: int, video: Path, thumbnail: Path, metadata: VideoMetadata
+        self, series_id: str, episode: int, video: Path, thumbnail: Path, metadata: VideoMetadata,
+        *, captions: Path | None = None,
     ) -> tuple[PublishedVideo, bool]:
-        """Upload (or resume, or find) the episode's one video; returns the record and whether anything changed.
+        """Upload (or resume, or find) the episode's one video, with its thumbnail and Korean caption
+        track (`captions`, an SRT); returns the record and whether anything changed.
 
         Raises UploadDeferred when today's quota cannot take it, MetadataRefused when the metadata breaks a limit.
         """
         self.notes = []
-        self.thumbnail_deferred_until = None
+        self.deferred_until = None
         video, thumbnail = Path(video), Path(thumbnail)
+        captions = Path(captions) if captions else None
         digest = file_digest(video)
         key = upload_key(series_id, episode)
         metadata = metadata.model_copy(update={"publish_at": self._future_publish_at(metadata.publish_at)})
@@ -503,7 +574,8 @@ class YouTubePublisher:
             had_record = state.record is not None
             changed = False
             if state.video_id is None:
-                resource = self._obtain_video(state, video, digest, snippet, metadata, series_id, episode)
+                extras = {"thumbnails.set": 1, **({"captions.insert": 1} if captions else {})}
+                resource = self._obtain_video(state, video, digest, snippet, metadata, series_id, episode, extras)
                 state.video_id = resource["id"]
                 uploaded_tag = next(
                     (t for t in resource.get("snippet", {}).get("tags", []) if t.startswith(key + ":")), f"{key}:{digest[:8]}"
@@ -544,19 +616,23 @@ class YouTubePublisher:
                 try:
                     self._set_thumbnail(state.video_id, thumbnail, series_id, episode)
                 except QuotaDeferred as exc:
-                    self.thumbnail_deferred_until = exc.until
-                    self.notes.append(f"thumbnail not set yet, the next run tries again: {exc}")
+                    self._defer("thumbnail", exc)
                 else:
                     state.thumbnail_digest = thumb_digest
                     self._save(series_id, episode, state)
                     changed = True
+            if captions is not None:
+                try:
+                    changed |= self._sync_captions(state, captions, series_id, episode, lambda: self._save(series_id, episode, state))
+                except QuotaDeferred as exc:
+                    self._defer("caption track", exc)
             assert state.record is not None
             if changed and had_record:
                 state.record = state.record.model_copy(update={"revision": state.record.revision + 1})
                 self._save(series_id, episode, state)
             return state.record, changed
 
-    def _obtain_video(self, state, video, digest, snippet, metadata, series_id, episode) -> dict:
+    def _obtain_video(self, state, video, digest, snippet, metadata, series_id, episode, extras: dict[str, int]) -> dict:
         """The episode's video resource: from the saved session, from the channel, or a new upload."""
         size = video.stat().st_size
         if state.session_uri and (state.video_digest != digest or state.size != size):
@@ -571,7 +647,8 @@ class YouTubePublisher:
         if resource is not None:
             self.notes.append(f"found video {resource['id']} already on the channel; not uploading again")
             return resource
-        self.quota.ensure(f"upload of {series_id} ep {episode}", {"videos.insert": 1, "thumbnails.set": 1})
+        # Started only when the episode can be completed today: the upload and what goes with it.
+        self.quota.ensure(f"upload of {series_id} ep {episode}", {"videos.insert": 1, **extras})
         state.video_digest, state.size = digest, size
         self._save(series_id, episode, state)
         self.notes.append("uploaded")
