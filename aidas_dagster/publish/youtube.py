@@ -869,12 +869,12 @@ class YouTubePublisher:
                 try:
                     resource = self._upload(job, save_job, video, body, series_id, episode)
                 except SessionGone:
+                    # The session expired, perhaps after it finished: look for the upload by its tag.
                     job.session_uri = None
                     save()
-            if resource is None:
-                resource = self.find_uploaded(series_id, episode, revision=job.revision)
-                if resource is not None:
-                    self.notes.append(f"found the replacement {resource['id']} already on the channel")
+                    resource = self.find_uploaded(series_id, episode, revision=job.revision)
+                    if resource is not None:
+                        self.notes.append(f"found the replacement {resource['id']} already on the channel")
             if resource is None:
                 resource = self._upload(job, save_job, video, body, series_id, episode)
             job.video_id, job.session_uri = resource["id"], None
