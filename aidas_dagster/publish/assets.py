@@ -20,7 +20,7 @@ from aidas_dagster.publish.adjustments import (
 )
 from aidas_dagster.publish.feedback import analyse_feedback
 from aidas_dagster.publish.local_channel import LocalChannel, PublishedVideo
-from aidas_dagster.publish.metadata import build_metadata, next_release
+from aidas_dagster.publish.metadata import build_metadata, build_playlist_metadata, next_release
 from aidas_dagster.publish.quota import QuotaDeferred, pacific_day
 from aidas_dagster.publish.youtube import MetadataRefused
 from aidas_dagster.resources import Channel, StudioResource
@@ -116,6 +116,7 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
         record, changed = publisher.publish(
             part.series_id, part.episode, Path(cut.video_path), Path(cut.thumbnail_path), metadata,
             captions=srt if srt.exists() else None,
+            playlist=build_playlist_metadata(config, hour=channel.publish_hour),
         )
     except QuotaDeferred as deferred:
         # Not a failure: the deferred_uploads schedule asks again once the quota is back.
@@ -141,11 +142,13 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
         deferred_marker.unlink(missing_ok=True)
     for note in getattr(publisher, "notes", []):
         context.log.info(f"{part.series_id} ep {part.episode}: {note}")
-    if record.video_digest != file_digest(Path(cut.video_path)):
+    kept = getattr(publisher, "kept_after_release", None)
+    if kept:
+        context.log.warning(f"{part.series_id} ep {part.episode}: {kept}")
+    elif record.video_digest != file_digest(Path(cut.video_path)):
         context.log.warning(
-            f"{part.series_id} ep {part.episode}: the final cut changed after {record.video_id} was uploaded; "
-            "YouTube cannot replace a video's file, so the channel keeps the first upload (delete it there and "
-            f"remove {publisher.state_path(part.series_id, part.episode) if hasattr(publisher, 'state_path') else 'its record'} to upload again)"
+            f"{part.series_id} ep {part.episode}: {record.video_id} is not the latest cut yet (its replacement waits); "
+            "the next run goes on with it"
         )
     context.log.info(
         f"{part.series_id} ep {part.episode}: {'published' if changed else 'already published, unchanged'} "
@@ -159,6 +162,8 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
             "title": record.metadata.title,
             "publish_at": record.metadata.publish_at or "",
             "revision": record.revision,
+            "cut_revision": record.cut_revision,
+            "latest_cut_on_channel": not kept and record.video_digest == file_digest(Path(cut.video_path)),
             "uploaded_now": changed,
             "url": dg.MetadataValue.url(record.url),
         },

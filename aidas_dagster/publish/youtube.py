@@ -1113,6 +1113,7 @@ class YouTubePublisher:
             uploaded_at=self.clock().isoformat(timespec="seconds"),
             revision=revision,
             url=f"https://www.youtube.com/watch?v={state.video_id}",
+            cut_revision=state.revision,
         )
 
     # ---- feedback ----------------------------------------------------------------------------
