@@ -3,7 +3,7 @@
 Same interface as the local channel: `find(series_id, episode)` and
 `publish(series_id, episode, video, thumbnail, metadata) -> (record, changed)`.
 
-Exactly once. Every upload carries a key tag `aidas:<series>:<episode>:<digest8>`. Per episode a
+Exactly once. Every upload carries a key tag `aidas:<series>:<episode>:r<cut>:<digest8>`. Per episode a
 small state file (atomic JSON under `<storage>/youtube/uploads/`) remembers the resumable session
 URI as soon as the server hands it out, then the video id as soon as the upload completes.
 A later run, in this process or another:
@@ -14,8 +14,16 @@ A later run, in this process or another:
 3. with neither (or an expired session): looks through the channel's uploads (channels.list,
    then playlistItems.list + videos.list, 2 units per 50 videos, at most `lookup_pages` pages) for a
    video with the episode's key tag before starting a new upload.
-The cut changing after the upload does not create a second video: YouTube cannot replace a video's
-file, so the record keeps the uploaded digest and the asset warns.
+Uploads are driven here, not by googleapiclient's next_chunk: the session is started with its own
+POST and saved before the first chunk, chunks are bytes (a re-send by httplib2 carries them), and
+a failed chunk is followed by status queries with their own retry budget.
+
+With the video come its thumbnail, a Korean caption track from the SRT and a slot in the series
+playlist (found again by the key line `aidas-series:<id>` in its description).
+
+A changed cut (a producer's edit) replaces the video while it is not released yet — see
+`_replace` and the `Replacement` journal; once released the public video is kept
+(`kept_after_release` says so) unless `replace_after_release` is set.
 
 Quota. Every call is counted in the Pacific-day counter (quota.py) before it is sent and recorded
 in the cost ledger (provider "youtube", quota units, $0). An upload is only started when the insert
@@ -852,7 +860,6 @@ class YouTubePublisher:
             state.replacement = job
             save()
             self.checkpoint("journal")
-        save_job = save
 
         if job.video_id is None:
             tag = key_tag(series_id, episode, job.revision, digest)
@@ -867,7 +874,7 @@ class YouTubePublisher:
             resource = None
             if job.session_uri:
                 try:
-                    resource = self._upload(job, save_job, video, body, series_id, episode)
+                    resource = self._upload(job, save, video, body, series_id, episode)
                 except SessionGone:
                     # The session expired, perhaps after it finished: look for the upload by its tag.
                     job.session_uri = None
@@ -876,7 +883,7 @@ class YouTubePublisher:
                     if resource is not None:
                         self.notes.append(f"found the replacement {resource['id']} already on the channel")
             if resource is None:
-                resource = self._upload(job, save_job, video, body, series_id, episode)
+                resource = self._upload(job, save, video, body, series_id, episode)
             job.video_id, job.session_uri = resource["id"], None
             save()
             self.checkpoint("uploaded")

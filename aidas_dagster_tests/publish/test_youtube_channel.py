@@ -3,7 +3,6 @@ replacing the scheduled video (or not, once released)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -17,10 +16,8 @@ from aidas_dagster_tests.publish.test_youtube_publisher import (  # noqa: F401 -
     SRT,
     Crash,
     fake,
-    files,
     make_publisher,
     metadata,
-    srt,
 )
 
 CONFIG = SeriesConfig(
