@@ -274,3 +274,24 @@ def test_released_while_the_replacement_was_under_way_the_old_video_stays_and_th
     assert "released before its replacement was ready" in publisher.kept_after_release
     [playlist_id] = fake.playlists
     assert fake.playlist_videos(playlist_id) == [first.video_id]
+
+
+def test_cut_again_while_a_replacement_was_under_way_the_half_made_video_goes(tmp_path, fake):
+    first, _ = publish(tmp_path, fake, 1)
+    dying = make_publisher(tmp_path, fake)
+
+    def die(step: str) -> None:
+        if step == "playlist":
+            raise Crash(step)
+
+    dying.checkpoint = die
+    with pytest.raises(Crash):
+        publish(tmp_path, fake, 1, cut=2, publisher=dying)
+    half_made = [v for v in episode_videos(fake) if v != first.video_id]
+    assert len(half_made) == 1 and fake.scheduled() == [first.video_id]
+
+    record, _ = publish(tmp_path, fake, 1, cut=3)
+    assert episode_videos(fake) == [record.video_id] and set(fake.deleted) == {first.video_id, half_made[0]}
+    assert fake.video_bytes[record.video_id] == episode_files(tmp_path, 1, 3)[0].read_bytes()
+    [playlist_id] = fake.playlists
+    assert fake.playlist_videos(playlist_id) == [record.video_id] and fake.scheduled() == [record.video_id]
