@@ -9,7 +9,15 @@ from aidas_dagster.story.genres import TEMPLATES, arc_episodes, genre_key, place
 from aidas_dagster.story.korean import fill
 from aidas_dagster.story.lines import BEAT_JOURNEYS, JOURNEYS
 from aidas_dagster.story.models import ArcPart, EpisodeOutline, GenreBeat, SeriesBible, Subplot
-from aidas_dagster.story.world import WORLDS, ConflictSpec, StoryWorld, cast_ids, given_names, thread_text
+from aidas_dagster.story.world import (
+    WORLDS,
+    ConflictSpec,
+    StoryWorld,
+    cast_ids,
+    given_names,
+    thread_text,
+    world_key,
+)
 
 def _conflict_for_episode(world: StoryWorld, episode: int) -> ConflictSpec:
     """The conflict an episode introduces; the first two of the pool are open before episode 1."""
@@ -44,7 +52,7 @@ def write_bible(config: SeriesConfig) -> SeriesBible:
     """Logline, arc, conflict, subplots, genre beats and an outline for every episode."""
     key = genre_key(config.genre)
     template = TEMPLATES[key]
-    world = WORLDS[template.world]
+    world = WORLDS[world_key(config, key)]
     names = given_names(world)
     n = config.total_episodes
     rng = random.Random(f"{config.series_id}:bible")
@@ -68,7 +76,8 @@ def write_bible(config: SeriesConfig) -> SeriesBible:
         for i, sp in enumerate(world.subplots)
     ]
     confession_ep = next((e for b, e in placed if b.name == "confession"), 0)
-    cliff_offset = rng.randrange(len(world.cliffhangers))
+    cliffhangers = world.cliffhangers or template.cliffhangers
+    cliff_offset = rng.randrange(len(cliffhangers))
     flavor = template.flavors[0]
     used_titles: set[str] = set()
     outlines = []
@@ -101,7 +110,7 @@ def write_bible(config: SeriesConfig) -> SeriesBible:
         elif "romance" in template.flavors and e == confession_ep - 1:
             cliff = "고백 직전"
         else:
-            cliff = world.cliffhangers[(e + cliff_offset) % len(world.cliffhangers)]
+            cliff = cliffhangers[(e + cliff_offset) % len(cliffhangers)]
         outlines.append(
             EpisodeOutline(
                 episode_number=e,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -47,6 +48,7 @@ LINE_PLACEHOLDERS = ("L", "you", "your", "T", "K", "N", "R", "KS", "P", "O", "W"
 TEXT_PLACEHOLDERS = ("title", "theme", "episodes", "genre", "institution", "audience")
 
 _PLACEHOLDER = re.compile(r"\{(\w+)(?:\|[^}]*)?\}")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: ~10x faster
 
 
 class StoryDataError(ValueError):
@@ -97,10 +99,17 @@ class RoleData(_Data):
     family: str = Field(default="", description="family group key; members address each other as family")
     tics: list[str] = Field(default_factory=list, description="interjections that open some lines: '아이고,'")
     detective: bool = Field(default=False, description="asks the questions in investigation scenes")
-    voice_tone: Literal["warm", "soft", "serious", "cheerful", "authoritative", "gentle", "cold", "playful"] = "warm"
+    voice_tone: str = Field(
+        default="warm", pattern=r"^[a-z_]+$", description="one English word for the voice: warm, soft, husky, ..."
+    )
+    # How they speak; sets the offline voice's pace (voice.casting.STYLE_RATE).
     speaking_style: Literal[
-        "confident", "thoughtful", "articulate", "energetic", "calculating", "calm", "nervous", "blunt"
-    ] = "confident"
+        "confident", "thoughtful", "articulate", "energetic", "calculating", "calm", "nervous", "blunt",
+        "assertive", "formal", "casual", "gentle", "shy",
+    ] = "confident"  # fmt: skip
+    age_group: Literal["young", "young_adult", "adult", "middle_age", "senior"] | None = Field(
+        default=None, description="voice age band; none → from the age chosen"
+    )
 
     @model_validator(mode="after")
     def _ages(self) -> RoleData:
@@ -225,6 +234,27 @@ class SettingData(_Data):
         return self
 
 
+
+class WorldRoleData(RoleData):
+    """A role of a built-in world: one fixed person, so no pools to choose from."""
+
+    name: str = Field(min_length=1, description="the fixed full name: '이수진'")
+    given: str = Field(min_length=1, description="what friends call them: '수진'")
+    personality: list[str] = Field(min_length=2)
+    goals: list[str] = Field(min_length=1)
+
+
+class WorldData(SettingData):
+    """A built-in story world (worlds/*.yaml): a setting written as one fixed story.
+
+    The format of a setting, with every role named; the first entry of each list of alternatives
+    (logline, main conflict, occupation, ...) is the world's own. A fixed cast needs no spare roles or
+    places, so the minimums are those of a series (10 roles, 4 shared places) instead of a pool's."""
+
+    roles: list[WorldRoleData] = Field(min_length=10, description="the cast, in roster order")
+    locations: list[LocationData] = Field(min_length=4, description="shared places")
+
+
 def _line_problems(where: str, lines: list[str]) -> list[str]:
     problems = []
     for i, line in enumerate(lines):
@@ -260,6 +290,17 @@ class GenreData(_Data):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="the file's stem")
     label: str
     words: list[str] = Field(min_length=2, description="free-text genre words that mean this genre")
+    # The broad genres (romance, comedy, thriller, drama) sit below 0, so a specific genre sharing one
+    # of their words (호러, 멜로, 가족) wins over them.
+    priority: int = Field(
+        default=0, description="when words of several genres match, the highest priority wins (then the longest word)"
+    )
+    blend: list[str] = Field(
+        default_factory=list, description="genre keys whose words all matching also mean this genre: [romance, comedy]"
+    )
+    required_elements: list[str] = Field(
+        default_factory=list, description="spec 7.1 elements the series must place; [] → every beat"
+    )
     structure: list[tuple[str, str]] = Field(min_length=3, description="act → description, as in the spec")
     pacing: dict[str, float] = Field(default_factory=dict)
     min_characters: int = Field(ge=2)
@@ -283,10 +324,129 @@ class GenreData(_Data):
         return self
 
 
+
+# ---------------------------------------------------------------------------------------------
+# The line library (lines/*.yaml): the writer's general lines and text tables
+# ---------------------------------------------------------------------------------------------
+
+Emotion = Literal["neutral", "happy", "sad", "angry", "surprised", "shy", "worried", "excited", "calm", "tense"]
+
+
+def _text_problems(where: str, text: str, allowed: tuple[str, ...]) -> list[str]:
+    return [
+        f"{where}: unknown placeholder {{{name}}}; one of {', '.join(allowed)}"
+        for name in _PLACEHOLDER.findall(text)
+        if name not in allowed
+    ]
+
+
+def _every_emotion(where: str, table: dict) -> list[str]:
+    missing = [e for e in EMOTIONS if e not in table]
+    return [f"{where}: missing emotions {missing}"] if missing else []
+
+
+class MoveLines(_Data):
+    emotion: Emotion = Field(description="the lines' emotion unless a line starts with '@emotion '")
+    lines: list[str] = Field(min_length=1)
+
+
+class DialogueLines(_Data):
+    """lines/dialogue.yaml: the general lines by move, in 해요체."""
+
+    moves: dict[str, MoveLines] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> DialogueLines:
+        problems = [p for move, ml in self.moves.items() for p in _line_problems(f"moves.{move}.lines", ml.lines)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class CliffhangerLines(_Data):
+    """lines/cliffhangers.yaml: the last line of an episode by cliffhanger type, and its summary."""
+
+    lines: dict[str, MoveLines] = Field(min_length=1)
+    descriptions: dict[str, str] = Field(description="how the summary tells it: {speaker} {listener} {Nq}")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CliffhangerLines:
+        problems = [p for kind, ml in self.lines.items() for p in _line_problems(f"lines.{kind}.lines", ml.lines)]
+        problems += [
+            f"descriptions: no description for cliffhanger {k!r}" for k in self.lines if k not in self.descriptions
+        ]
+        for kind, text in self.descriptions.items():
+            problems += _text_problems(f"descriptions.{kind}", text, ("speaker", "listener", "Nq"))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class TailLines(_Data):
+    """lines/tails.yaml: short follow-ups that extend a brief line in the same mood."""
+
+    tails: dict[Emotion, list[str]]
+    calm_self: list[str] = Field(min_length=1, description="calm follow-ups about the speaker, not the listener")
+
+
+class EmotionLines(_Data):
+    """lines/emotions.yaml: per emotion, silent reactions, the word for the state, a development line."""
+
+    reactions: dict[Emotion, list[str]]
+    words: dict[Emotion, str]
+    developments: dict[Emotion, str] = Field(description="a character's development: {name} {kw}")
+
+    @model_validator(mode="after")
+    def _complete(self) -> EmotionLines:
+        problems = _every_emotion("reactions", self.reactions) + _every_emotion("words", self.words)
+        problems += _every_emotion("developments", self.developments)
+        problems += [f"reactions.{e}: empty" for e, r in self.reactions.items() if not r]
+        for emotion, text in self.developments.items():
+            problems += _text_problems(f"developments.{emotion}", text, ("name", "kw"))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class SceneLines(_Data):
+    """lines/scenes.yaml: atmospheres by a scene's dramatic job, times of day, episodes' emotional journeys."""
+
+    atmospheres: dict[str, list[str]] = Field(description="by scene job: opening, beat, resolve, new, cliff, ...")
+    thriller_atmospheres: list[str] = Field(min_length=1)
+    times: list[str] = Field(min_length=1)
+    journeys: dict[str, tuple[str, str, str, str]] = Field(description="by flavour: one journey per arc part")
+    beat_journeys: dict[str, str] = Field(description="by genre beat: the journey of the episode it lands in")
+
+    @model_validator(mode="after")
+    def _complete(self) -> SceneLines:
+        problems = [f"atmospheres.{k}: empty" for k, v in self.atmospheres.items() if not v]
+        if "ensemble" not in self.atmospheres:
+            problems.append("atmospheres: needs 'ensemble' (the fallback for scene jobs without their own)")
+        missing = [f for f in ("romance", "thriller", "comedy", "drama") if f not in self.journeys]
+        if missing:
+            problems.append(f"journeys: missing flavours {missing}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+LINE_FILES: dict[str, type[_Data]] = {
+    "dialogue": DialogueLines,
+    "cliffhangers": CliffhangerLines,
+    "tails": TailLines,
+    "emotions": EmotionLines,
+    "scenes": SceneLines,
+}
+
+
 def _problems(exc: ValidationError) -> list[str]:
     problems = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "(file)"
+        if err["type"] == "value_error" and not err["loc"]:
+            # A whole-file check already names its fields ("roles: ...; lines.greet[2]: ..."): one problem each.
+            problems += err["msg"].removeprefix("Value error, ").split("; ")
+            continue
         got = "" if err["type"] in ("missing", "value_error") else f" (got {err.get('input')!r:.60})"
         problems.append(f"{field}: {err['msg']}{got}")
     return problems
@@ -299,7 +459,7 @@ def read_yaml(path: Path) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise StoryDataError(path, [f"cannot read file: {exc}"]) from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -315,6 +475,27 @@ def load_setting(path: Path) -> SettingData:
         raise StoryDataError(path, [f"key: {data['key']!r} differs from the file name {path.stem!r}"])
     try:
         return SettingData.model_validate({"key": path.stem, **data})
+    except ValidationError as exc:
+        raise StoryDataError(path, _problems(exc)) from exc
+
+
+def load_world(path: Path) -> WorldData:
+    data = read_yaml(path)
+    if data.get("key", path.stem) != path.stem:
+        raise StoryDataError(path, [f"key: {data['key']!r} differs from the file name {path.stem!r}"])
+    try:
+        return WorldData.model_validate({"key": path.stem, **data})
+    except ValidationError as exc:
+        raise StoryDataError(path, _problems(exc)) from exc
+
+
+def load_lines(path: Path) -> _Data:
+    """One file of the line library; its stem says which table it is (LINE_FILES)."""
+    model = LINE_FILES.get(path.stem)
+    if model is None:
+        raise StoryDataError(path, [f"(file): unknown line table {path.stem!r}; one of {', '.join(LINE_FILES)}"])
+    try:
+        return model.model_validate(read_yaml(path))
     except ValidationError as exc:
         raise StoryDataError(path, _problems(exc)) from exc
 
@@ -345,23 +526,68 @@ def genres(root: Path = STORY_DATA_DIR) -> dict[str, GenreData]:
     return {p.stem: load_genre(p) for p in _yaml_files(root / "genres")}
 
 
+@functools.cache
+def worlds(root: Path = STORY_DATA_DIR) -> dict[str, WorldData]:
+    """Every built-in story world by key (loaded and validated once per process)."""
+    return {p.stem: load_world(p) for p in _yaml_files(root / "worlds")}
+
+
+def world_data(key: str, root: Path = STORY_DATA_DIR) -> WorldData:
+    """The built-in world `key` (worlds/<key>.yaml), or StoryDataError naming the file."""
+    path = root / "worlds" / f"{key}.yaml"
+    found = worlds(root)
+    if key not in found:
+        raise StoryDataError(path, [f"(file): no built-in world {key!r}; known: {', '.join(found) or 'none'}"])
+    return found[key]
+
+
+@dataclass(frozen=True)
+class LineLibrary:
+    dialogue: DialogueLines
+    cliffhangers: CliffhangerLines
+    tails: TailLines
+    emotions: EmotionLines
+    scenes: SceneLines
+
+
+@functools.cache
+def line_library(root: Path = STORY_DATA_DIR) -> LineLibrary:
+    """The writer's line library from lines/*.yaml (loaded and validated once per process)."""
+    folder = root / "lines"
+    missing = [stem for stem in LINE_FILES if not (folder / f"{stem}.yaml").is_file()]
+    if missing:
+        raise StoryDataError(folder, [f"(folder): missing line tables {', '.join(f'{m}.yaml' for m in missing)}"])
+    tables = {p.stem: load_lines(p) for p in _yaml_files(folder)}
+    return LineLibrary(**{stem: tables[stem] for stem in LINE_FILES})
+
+
 def check(root: Path = STORY_DATA_DIR) -> list[str]:
     """Validate every file under `root`; the problems of all bad files (empty when all are good)."""
     problems: list[str] = []
-    for folder, loader in (("settings", load_setting), ("genres", load_genre)):
+    loaders = (("settings", load_setting), ("genres", load_genre), ("worlds", load_world), ("lines", load_lines))
+    for folder, loader in loaders:
         for path in _yaml_files(root / folder):
             try:
                 loader(path)
             except StoryDataError as exc:
                 problems.append(str(exc))
     gs = {p.stem for p in _yaml_files(root / "genres")}
-    for path in _yaml_files(root / "settings"):
+    for folder, loader in (("settings", load_setting), ("worlds", load_world)):
+        for path in _yaml_files(root / folder):
+            try:
+                hint = loader(path).genre_hint
+            except StoryDataError:
+                continue
+            if gs and hint not in gs:
+                problems.append(f"{path}: genre_hint: {hint!r} is not a genre file under {root / 'genres'}")
+    for path in _yaml_files(root / "genres"):
         try:
-            hint = load_setting(path).genre_hint
+            blend = load_genre(path).blend
         except StoryDataError:
             continue
-        if gs and hint not in gs:
-            problems.append(f"{path}: genre_hint: {hint!r} is not a genre file under {root / 'genres'}")
+        for other in blend:
+            if other not in gs:
+                problems.append(f"{path}: blend: {other!r} is not a genre file under {root / 'genres'}")
     return problems
 
 
