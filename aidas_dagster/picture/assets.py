@@ -13,12 +13,13 @@ from aidas_dagster.core.stamps import is_fresh, mark_fresh
 from aidas_dagster.core.storage import fingerprint, read_json, write_json
 from aidas_dagster.partitions import episode_partitions
 from aidas_dagster.picture.avatars import contact_sheet, draw_roster_sprites
+from aidas_dagster.picture.backdrops import BACKDROP_VERSION
 from aidas_dagster.picture.clips import PLAN_VERSION, plan_clips
 from aidas_dagster.picture.heygen import LineRequest, wants_provider_clip
 from aidas_dagster.picture.models import ClipPlan, FinalCut
 from aidas_dagster.picture.render import RENDER_VERSION, render_final_cut
 from aidas_dagster.resources import AvatarStudio, StudioResource
-from aidas_dagster.story.assets import load_roster, load_script
+from aidas_dagster.story.assets import load_bible, load_roster, load_script
 from aidas_dagster.voice.assets import audio_track, load_track
 
 # Rendering fails for transient reasons (a killed ffmpeg, a full disk freed later, a provider hiccup).
@@ -139,9 +140,15 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
     roster = load_roster(studio, part.series_id)
     track = load_track(studio, part.series_id, part.episode)
     plan = load_plan(studio, part.series_id, part.episode)
+    # The bible names each place's kind; an older bible without located places leaves it to the
+    # keyword rule on the scene's location name.
+    kinds = {loc.name: loc.kind for loc in load_bible(studio, part.series_id).locations}
     manifest = storage.final_manifest_path(part.series_id, part.episode)
     video = storage.video_path(part.series_id, part.episode)
-    inputs = fingerprint(RENDER_VERSION, plan.fingerprint, track.fingerprint, script, config.title, avatar_studio.preset, avatar_studio.crf)
+    inputs = fingerprint(
+        RENDER_VERSION, BACKDROP_VERSION, plan.fingerprint, track.fingerprint, script, config.title, avatar_studio.preset,
+        avatar_studio.crf, kinds,
+    )  # fmt: skip
     if is_fresh(manifest, inputs, video):
         cut = FinalCut.model_validate(read_json(manifest))
         context.log.info(f"{part.series_id} ep {part.episode}: final cut unchanged; reusing {video}")
@@ -160,6 +167,7 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
             preset=avatar_studio.preset,
             crf=avatar_studio.crf,
             cache_budget_bytes=int(avatar_studio.segment_cache_gb * 2**30),
+            location_kinds=kinds,
         )
         write_json(manifest, cut)
         mark_fresh(manifest, inputs)

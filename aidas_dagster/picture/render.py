@@ -32,7 +32,7 @@ import threading
 import time
 import wave
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +45,7 @@ from aidas_dagster.picture import fonts
 from aidas_dagster.picture.audio_encode import AacEncode, AudioEncodeError
 from aidas_dagster.picture import segment_cache as seg_cache
 from aidas_dagster.picture.avatars import DRAW_VERSION, back_image, bust_image, hex_rgb, shade
-from aidas_dagster.picture.backdrops import BACKDROP_VERSION, Backdrops
+from aidas_dagster.picture.backdrops import Backdrops
 from aidas_dagster.picture.clips import frame_span, present_characters, read_wav_mono, scene_starts
 from aidas_dagster.picture.models import ClipPlan, FinalCut, LineClip
 from aidas_dagster.picture.music import music_bed, mood_key
@@ -1210,9 +1210,13 @@ def build_timeline(
     series_title: str,
     intro_seconds: float = 3.0,
     outro_seconds: float = 3.0,
+    location_kinds: Mapping[str, str] | None = None,
 ) -> Timeline:
     """The episode in whole frames: intro card, the scenes' chunks (tiling the dialogue track),
-    outro card. Nothing is drawn yet: each segment draws its frames when encoded."""
+    outro card. Nothing is drawn yet: each segment draws its frames when encoded.
+
+    `location_kinds` (the bible's locations: name → kind) picks how each place is drawn; a
+    location it does not name is read by the keyword rule."""
     fps = plan.fps
     fade = round(FADE_SECONDS * fps)
     intro_n, outro_n = round(intro_seconds * fps), round(outro_seconds * fps)
@@ -1221,7 +1225,7 @@ def build_timeline(
     scenes: dict[int, Scene] = {s.number: s for s in script.scenes}
     track_lines = {tl.index: tl for tl in track.lines}
     sub_font = fonts.font(SUB_SIZE)
-    backdrops, sprites = Backdrops(), _Sprites()
+    backdrops, sprites = Backdrops(kinds=location_kinds), _Sprites()
     painter = _Painter(backdrops, sprites, chars)
     font_id = [fonts.subtitle_font_path().name, fonts.title_font_path().name, SUB_SIZE, SUB_STROKE]
 
@@ -1242,7 +1246,7 @@ def build_timeline(
         return _SceneView(sc.location if sc else "", sc.time_of_day if sc else "", sc.atmosphere if sc else "")
 
     def backdrop_id(view: _SceneView) -> list:
-        return [BACKDROP_VERSION, view.location, view.time_of_day, view.atmosphere]
+        return backdrops.ident(view.location, view.time_of_day, view.atmosphere)
 
     def part_spec(ln: _Line, a: int | None = None) -> dict:
         """Everything that decides how a line part looks (with its timing when `a` is given)."""
@@ -1334,7 +1338,7 @@ def build_timeline(
     if not segments and track_n > 0:  # a track without scenes: one plain segment
         view = view_of(script.scenes[0].number)
         first_view = view
-        segments.append(_Segment("scene01", track_n, {"kind": "plain", "frames": track_n, "backdrop": [BACKDROP_VERSION, view.location, view.time_of_day]},
+        segments.append(_Segment("scene01", track_n, {"kind": "plain", "frames": track_n, "backdrop": backdrop_id(_SceneView(view.location, view.time_of_day, ""))},
                                  lambda: _static_runs(lambda: backdrops.get(view.location, view.time_of_day), track_n, fade)))  # fmt: skip
     first_view = first_view or _SceneView("", "밤", "")
     intro_rows = [
@@ -1346,11 +1350,11 @@ def build_timeline(
     card_bg = lambda: backdrops.get(first_view.location, first_view.time_of_day, first_view.atmosphere)  # noqa: E731
     if intro_n:
         segments.insert(0, _Segment("intro", intro_n, {"kind": "intro", "frames": intro_n, "fade": min(fade, intro_n // 2), "rows": intro_rows,
-                                                       "bg": [BACKDROP_VERSION, first_view.location, first_view.time_of_day, first_view.atmosphere], "fonts": font_id},
+                                                       "bg": backdrop_id(first_view), "fonts": font_id},
                                     lambda: _static_runs(lambda: _title_card(card_bg(), intro_rows, badge=f"{script.episode_number}화"), intro_n, min(fade, intro_n // 2))))  # fmt: skip
     if outro_n:
         segments.append(_Segment("outro", outro_n, {"kind": "outro", "frames": outro_n, "fade": min(fade, outro_n // 2), "rows": outro_rows,
-                                                    "bg": [BACKDROP_VERSION, first_view.location, first_view.time_of_day, first_view.atmosphere], "fonts": font_id},
+                                                    "bg": backdrop_id(first_view), "fonts": font_id},
                                  lambda: _static_runs(lambda: _title_card(card_bg(), outro_rows), outro_n, min(fade, outro_n // 2))))  # fmt: skip
 
     tiled = sum(seg.kept for seg in segments)
@@ -1376,13 +1380,15 @@ def render_final_cut(
     outro_seconds: float = 3.0,
     x264_params: str | None = STILL_X264_PARAMS,
     cache_budget_bytes: int = seg_cache.DEFAULT_BUDGET_BYTES,
+    location_kinds: Mapping[str, str] | None = None,
 ) -> FinalCut:
     """Render the episode (see the module docstring). Every output is written atomically.
-    Afterwards the segment cache is pruned to `cache_budget_bytes` (see segment_cache.py)."""
+    Afterwards the segment cache is pruned to `cache_budget_bytes` (see segment_cache.py).
+    `location_kinds`: the bible's kind of each location (see build_timeline)."""
     cache = Path(segment_cache)
     with seg_cache.cache_in_use(cache):
         cut = _render(plan, track, script, roster, series_title, out_video, out_srt, out_thumbnail, cache,
-                      preset, crf, intro_seconds, outro_seconds, x264_params)  # fmt: skip
+                      preset, crf, intro_seconds, outro_seconds, x264_params, location_kinds)  # fmt: skip
         seg_cache.record_cut(cache, plan.series_id, plan.episode_number, [Path(p) for p in cut.segments])
     seg_cache.prune(cache, cache_budget_bytes)
     return cut
@@ -1391,10 +1397,10 @@ def render_final_cut(
 def _render(
     plan: ClipPlan, track: AudioTrack, script: EpisodeScript, roster: Roster, series_title: str, out_video: Path, out_srt: Path,
     out_thumbnail: Path, segment_cache: Path, preset: str, crf: int, intro_seconds: float, outro_seconds: float,
-    x264_params: str | None,
+    x264_params: str | None, location_kinds: Mapping[str, str] | None = None,
 ) -> FinalCut:
     started = time.monotonic()
-    timeline = build_timeline(plan, track, script, roster, series_title, intro_seconds, outro_seconds)
+    timeline = build_timeline(plan, track, script, roster, series_title, intro_seconds, outro_seconds, location_kinds)
     fps, segments = timeline.fps, timeline.segments
     intro = timeline.intro_frames / fps  # the dialogue starts exactly on a frame boundary
     total = timeline.total_frames / fps
