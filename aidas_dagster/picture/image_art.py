@@ -81,6 +81,11 @@ UNKNOWN_PRICE_USD = 0.25
 _REFUSAL = re.compile(r"content_policy|moderation|safety|policy_violation", re.IGNORECASE)
 
 
+def sizes_for(model: str) -> tuple[str, str]:
+    """(portrait, backdrop) sizes the model accepts: dall-e-3 has no 1024x1536/1536x1024."""
+    return ("1024x1792", "1792x1024") if model.startswith("dall-e") else (PORTRAIT_SIZE, BACKDROP_SIZE)
+
+
 def image_price(size: str, quality: str) -> float:
     if (quality, size) in PRICES_USD:
         return PRICES_USD[(quality, size)]
@@ -393,11 +398,12 @@ class SceneArtist:
         *,
         ledger: CostLedger | None = None,
         budget: Budget | None = None,
-        portrait_size: str = PORTRAIT_SIZE,
-        backdrop_size: str = BACKDROP_SIZE,
+        portrait_size: str | None = None,
+        backdrop_size: str | None = None,
     ):
         self.client, self.cache_dir, self.ledger, self.budget = client, Path(cache_dir), ledger, budget
-        self.portrait_size, self.backdrop_size = portrait_size, backdrop_size
+        default_portrait, default_backdrop = sizes_for(client.model)
+        self.portrait_size, self.backdrop_size = portrait_size or default_portrait, backdrop_size or default_backdrop
         self.disabled_reason: str | None = None  # set once new art stops for this run
 
     def ensure(

@@ -78,7 +78,8 @@ def test_every_kind_is_graded_by_the_time_of_day():
         ("목공소", "workshop"), ("대나무숲", "forest"), ("해수욕장", "beach"), ("산 정상", "mountain"), ("시골 마을", "village"),
         ("학교 도서관", "library"), ("기숙사 방", "dormitory"), ("국과수 연구실", "lab"), ("12층 회의실", "meeting_room"),
         ("버스 정류장", "bus_stop"), ("지하철 승강장", "subway"), ("택시 안", "car"), ("콘서트 무대", "stage"), ("어딘가", "generic"),
-        ("courtroom", "courtroom"), ("palace hall", "palace_hall"),
+        ("courtroom", "courtroom"), ("palace hall", "palace_hall"), ("대학병원 복도", "hospital"), ("학교 복도", "school"),
+        ("버스 종점", "bus_stop"), ("혜리동물병원 진료실", "hospital"), ("서광인쇄소", "workshop"), ("만복치킨 주방", "kitchen"),
     ],
 )  # fmt: skip
 def test_the_keyword_rule_reads_the_head_noun(name, kind):
