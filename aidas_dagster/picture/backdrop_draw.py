@@ -291,10 +291,13 @@ class Scene:
                 self.d.line((x, y - depth, x, y - 4), fill=dark(c, 0.7), width=4)
         self.d.rectangle((x0 + span * 0.1 - 20, y - depth - 24, x1 - span * 0.1 + 20, y - depth + 4), fill=dark(c, 0.8))
 
-    def dancheong(self, box: Box) -> None:
-        """A band of palace colour-painting (단청): green ground, red, blue and white motifs."""
+    def dancheong(self, box: Box, outdoor: bool = False) -> None:
+        """A band of palace colour-painting (단청): green ground, red, blue and white motifs
+        (`outdoor`: under the time of day's light)."""
         x0, y0, x1, y1 = box
-        self.d.rectangle(box, fill=(40, 120, 100))
+        c = self.lit if outdoor else (lambda rgb: rgb)
+        self.d.rectangle(box, fill=c((40, 120, 100)))
         step = 60
         for k, x in enumerate(range(x0, x1, step)):
-            self.d.ellipse((x + 8, y0 + 6, x + step - 8, y1 - 6), fill=(200, 60, 50) if k % 2 else (60, 90, 170), outline=(245, 240, 220), width=3)
+            self.d.ellipse((x + 8, y0 + 6, x + step - 8, y1 - 6), fill=c((200, 60, 50) if k % 2 else (60, 90, 170)),
+                           outline=c((245, 240, 220)), width=3)

@@ -21,12 +21,12 @@ from pathlib import Path
 from PIL import Image, ImageChops, ImageFilter
 
 from aidas_dagster.core.storage import file_digest
-from aidas_dagster.picture.backdrop_draw import TINTS, Scene, rng
+from aidas_dagster.picture.backdrop_draw import SKIES, TINTS, Scene, dark, gradient, rng, vary
 from aidas_dagster.picture.backdrop_kinds import BACKDROP_KINDS
 from aidas_dagster.picture.places import DRAWERS, UNGRADED
 
 # Bump when any drawing changes: the version is part of every segment's fingerprint.
-BACKDROP_VERSION = 3
+BACKDROP_VERSION = 4
 W, H = 1920, 1080
 
 # Korean (and a few English) words naming each kind of place. The head noun decides: the match
@@ -132,8 +132,7 @@ def time_key(time_of_day: str) -> str:
 
 
 def _generic(s: Scene) -> None:
-    from aidas_dagster.picture.backdrop_draw import SKIES, dark, gradient, vary
-
+    """The fallback for a place no kind names: soft shapes in the time of day's colours."""
     r = s.rnd
     _top, bottom = SKIES[s.tod]
     base = vary(r.choice([(120, 110, 150), (90, 130, 150), (150, 120, 110)]), r, 30)

@@ -156,6 +156,8 @@ class ImageClient:
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 180.0,
     ):
+        if model.startswith("dall-e") and quality not in ("standard", "hd"):  # dall-e knows only these two
+            quality = "hd" if quality == "high" else "standard"
         self.model, self.quality, self.policy, self.sleep = model, quality, policy, sleep
         self.base_url = base_url
         self._key = api_key

@@ -69,7 +69,7 @@ def palace_garden(s: Scene) -> None:
     s.d.rectangle((px0, 640, px1 + 20, 664), fill=s.lit((120, 60, 40)))
     for x in range(px0, px1 + 20, 30):
         s.d.line((x, 664, x, 700), fill=s.lit((120, 60, 40)), width=4)
-    s.dancheong((px0, 440, px1 + 20, 470))
+    s.dancheong((px0, 440, px1 + 20, 470), outdoor=True)
     s.hanok_roof(px0 - 20, px1 + 40, 450, 130, s.lit((60, 66, 76)))
     for x in (1380, 1600, 1820):
         s.pine(x, 760, 1.2)

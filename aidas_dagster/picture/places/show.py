@@ -96,8 +96,8 @@ def newsroom(s: Scene) -> None:
             s.monitor(x - 70, y + 2, 150, 100)
             s.monitor(x + 90, y + 2, 150, 100)
             s.d.rectangle((x - 160, y - 16, x - 120, y), fill=(246, 244, 236))  # papers
-    s.d.rectangle((760, 600, 1160, 660), fill=(190, 30, 40))
-    s.label((960, 630), "보도국", 40, (255, 255, 255))
+    s.d.rectangle((760, 14, 1160, 78), fill=(190, 30, 40))  # the desk's name over the screens
+    s.label((960, 46), "보도국", 40, (255, 255, 255))
 
 
 def gym(s: Scene) -> None:

@@ -108,9 +108,9 @@ def market(s: Scene) -> None:
                 fx = bx + 12 + (q % 3) * 30
                 fy = 540 + (q // 3) * 24
                 s.d.ellipse((fx, fy, fx + 32, fy + 32), fill=vary(fruit, r, 20))
-    for x in range(120, W, 320):  # paper lanterns
-        s.d.line((x, 120, x, 180), fill=(60, 50, 40), width=3)
-        s.d.ellipse((x - 34, 180, x + 34, 260), fill=(250, 110, 80) if not s.night else (255, 150, 90))
+    for x in range(480, W, 480):  # paper lanterns, hung between the shop signs
+        s.d.line((x, 120, x, 150), fill=(60, 50, 40), width=3)
+        s.d.ellipse((x - 24, 150, x + 24, 230), fill=(250, 110, 80) if not s.night else (255, 150, 90))
 
 
 def shop(s: Scene) -> None:
