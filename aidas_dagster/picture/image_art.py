@@ -429,13 +429,16 @@ class SceneArtist:
                 data["style"] = style  # fixed for the life of the series
             style = data["style"]
             refused = set(data["refused"])
+            have = load_locked_art(art_dir)  # a look whose files went missing is made again (the cache answers)
             try:
                 for c in roster.characters:
-                    if c.importance not in LOOK_TIERS or c.id in data["characters"] or f"char:{c.id}" in refused:
+                    kept = data["characters"].get(c.id, {}).get("sprites", {})
+                    complete = c.id in have.portraits and bool(kept) and all(k in have.sprites for k in kept)
+                    if c.importance not in LOOK_TIERS or complete or f"char:{c.id}" in refused:
                         continue
                     self._make_look(art_dir, data, c, style, series_id, episode, run, refused)
                 for name, kind in places:
-                    if name in data["places"] or f"place:{name}" in refused:
+                    if name in have.backdrops or f"place:{name}" in refused:
                         continue
                     self._make_place(art_dir, data, name, kind, style, series_id, episode, run, refused)
             except _StopArt as stop:

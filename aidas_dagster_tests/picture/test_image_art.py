@@ -92,7 +92,13 @@ def test_looks_and_places_are_made_once_and_kept_for_the_series(fake, tmp_path):
     artist(fake, tmp_path, ledger).ensure(art_dir, cast, PLACES, STYLE, series_id="s", episode=3)
     assert len(fake.requests) == PORTRAITS + PLACE_IMAGES + 1
 
-    rows = list(ledger.entries())
+    # A look whose file went missing is made again from the cache, not left drawn, not paid again.
+    (art_dir / read_json(manifest_path(art_dir))["characters"]["CHAR003"]["sprites"][profile_key("CHAR003")][1]).unlink()
+    mended = artist(fake, tmp_path, ledger).ensure(art_dir, cast, PLACES, STYLE, series_id="s", episode=4)
+    assert profile_key("CHAR003") in mended.sprites and mended.cached == 3 and mended.made == 0
+    assert len(fake.requests) == PORTRAITS + PLACE_IMAGES + 1
+
+    rows = [e for e in ledger.entries() if e.episode != 4]
     paid = [e for e in rows if not e.cache_hit]
     assert len(paid) == PORTRAITS + PLACE_IMAGES + 1
     assert all(e.provider == "openai" and e.operation == "image" and e.unit == "images" for e in rows)
