@@ -199,6 +199,11 @@ class Channel(dg.ConfigurableResource):
     quota_insert_rule: str = Field(default="bucket", description="bucket (100 uploads/day) | units (1,600 per upload) | both")
     quota_method_units: dict[str, int] = Field(default_factory=dict, description="override units per method")
     upload_chunk_mb: int = Field(default=8, ge=1, le=1024)
+    replace_after_release: bool = Field(
+        default=False,
+        description="a re-cut replaces an already released video too (its views and comments are lost); "
+        "default: only a video still scheduled is replaced",
+    )
     feedback_max_comments: int = Field(default=1000, ge=0)
     feedback_min_comments: int = Field(default=20, ge=1, description="below this, feedback changes no outline")
     feedback_future_episodes: int = Field(default=3, ge=0, description="outlines one round of feedback may change")
@@ -223,7 +228,7 @@ class Channel(dg.ConfigurableResource):
         from aidas_dagster.publish.local_channel import LocalChannel
 
         if not self.youtube_token_file:
-            return LocalChannel(storage.channel_dir())
+            return LocalChannel(storage.channel_dir(), replace_after_release=self.replace_after_release)
         from aidas_dagster.publish.youtube import youtube_publisher
 
         return youtube_publisher(
@@ -234,6 +239,7 @@ class Channel(dg.ConfigurableResource):
             quota=self.quota_settings(),
             ledger=ledger,
             chunk_bytes=self.upload_chunk_mb * 1024 * 1024,
+            replace_after_release=self.replace_after_release,
         )
 
 
@@ -272,5 +278,6 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "channel": Channel(
             youtube_token_file=os.environ.get("AIDAS_YOUTUBE_TOKEN") or None,
             youtube_api_root=os.environ.get("AIDAS_YOUTUBE_API_ROOT") or None,
+            replace_after_release=os.environ.get("AIDAS_YOUTUBE_REPLACE_AFTER_RELEASE", "") == "1",
         ),
     }
