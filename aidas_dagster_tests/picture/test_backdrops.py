@@ -124,3 +124,34 @@ def test_the_cut_draws_each_scene_as_the_bible_says(tmp_path):
     ]  # the other place's segments keep their names: nothing else re-encodes
     bg = located.painter.backdrops.get("성수동 카페", "낮", "설렘")
     assert bg.tobytes() == draw_backdrop("성수동 카페", "낮", "설렘", "palace_hall").tobytes()
+
+
+def test_the_keyword_rule_reads_the_story_librarys_place_names():
+    """Legacy bibles and written scripts carry names only: the rule must read the names the
+    setting library uses (its own kinds are the judgement it is compared with)."""
+    import re
+
+    import yaml
+
+    from aidas_dagster.core.storage import ASSETS_DATA
+
+    def places(node):
+        if isinstance(node, dict):
+            if {"name", "kind"} <= set(node):
+                yield node["name"], node["kind"]
+            for value in node.values():
+                yield from places(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from places(value)
+
+    names = {}
+    for path in sorted((ASSETS_DATA / "story").rglob("*.yaml")):
+        names.update(places(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    if len(names) < 50:
+        pytest.skip("no setting library in assets_data/story")
+    read = {name: location_kind(re.sub(r"\{\w+\}", "", name)) for name in names}
+    generic = [n for n, k in read.items() if k == "generic"]
+    agree = sum(read[n] == k for n, k in names.items()) / len(names)
+    assert len(generic) <= 0.02 * len(names), generic
+    assert agree >= 0.8, f"the rule agrees with the library on {agree:.0%} of {len(names)} places"
