@@ -37,7 +37,6 @@ import binascii
 import contextlib
 import fcntl
 import io
-import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -54,8 +53,6 @@ from aidas_dagster.core.storage import atomic_path, fingerprint, read_json, writ
 from aidas_dagster.picture.avatars import HEIGHT, WIDTH, hex_rgb, profile_key, profile_view, silhouette
 from aidas_dagster.story.models import Character, Roster
 from aidas_dagster.story.openai_engine import classify_openai_error
-
-log = logging.getLogger(__name__)
 
 PROVIDER = "openai"  # the images are billed to the OpenAI account (its budget line)
 DEFAULT_MODEL = "gpt-image-1"

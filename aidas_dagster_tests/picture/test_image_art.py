@@ -19,7 +19,6 @@ from aidas_dagster.picture.image_art import (
     ImageClient,
     SceneArtist,
     image_price,
-    load_locked_art,
     manifest_path,
     series_cost_estimate,
     series_style,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aidas_dagster.picture.backdrop_draw import W, Scene, dark, vary
+from aidas_dagster.picture.backdrop_draw import W, Scene, vary
 
 
 def art_studio(s: Scene) -> None:
