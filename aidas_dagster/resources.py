@@ -150,6 +150,10 @@ class AvatarStudio(dg.ConfigurableResource):
     crf: int = Field(default=23, ge=0, le=51)
     fps: int = 30
     segment_cache_gb: float = Field(default=4.0, gt=0, description="encoded segments kept for quick re-cuts")
+    image_api_key: str | None = Field(default=None, description="OpenAI Images API key for generated scene art; unset: drawn art")
+    image_base_url: str | None = Field(default=None, description="images API root (any /v1/images/generations server)")
+    image_model: str = Field(default="gpt-image-1", description="image model (or the local server's model name)")
+    image_quality: str = Field(default="medium", description="low | medium | high (gpt-image), standard | hd (dall-e-3)")
 
     def avatar_provider(self, cache_dir: Path, ledger: CostLedger | None = None, budget: Budget | None = None):
         """HeyGen clips (a `HeyGenAvatars`) when a key is set, else None: every line renders locally."""
@@ -170,6 +174,16 @@ class AvatarStudio(dg.ConfigurableResource):
             include_supporting=self.heygen_include_supporting,
             max_wait=self.heygen_max_wait_seconds,
         )
+
+
+    def scene_artist(self, cache_dir: Path, ledger: CostLedger | None = None, budget: Budget | None = None):
+        """Generated portraits and backdrops (a `SceneArtist`) when an image key is set, else None."""
+        if not self.image_api_key:
+            return None
+        from aidas_dagster.picture.image_art import ImageClient, SceneArtist
+
+        client = ImageClient(self.image_api_key, self.image_base_url, model=self.image_model, quality=self.image_quality)
+        return SceneArtist(client, Path(cache_dir), ledger=ledger, budget=budget)
 
 
 class Channel(dg.ConfigurableResource):
@@ -253,6 +267,13 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             heygen_api_key=env_or_none("HEYGEN_API_KEY"),
             heygen_base_url=os.environ.get("HEYGEN_BASE_URL") or None,
             preset=os.environ.get("AIDAS_X264_PRESET", "veryfast"),
+            # Scene art: its own key and server, else the writer's OpenAI key and base URL.
+            image_api_key=env_or_none("AIDAS_IMAGE_API_KEY") or env_or_none("OPENAI_API_KEY"),
+            image_base_url=os.environ.get("AIDAS_IMAGE_BASE_URL")
+            or (None if os.environ.get("AIDAS_IMAGE_API_KEY") else os.environ.get("OPENAI_BASE_URL"))
+            or None,
+            image_model=os.environ.get("AIDAS_IMAGE_MODEL") or "gpt-image-1",
+            image_quality=os.environ.get("AIDAS_IMAGE_QUALITY") or "medium",
         ),
         "channel": Channel(
             youtube_token_file=os.environ.get("AIDAS_YOUTUBE_TOKEN") or None,
