@@ -61,23 +61,41 @@ def _run_config() -> dict:
     return {"loggers": {"console": {"config": {"log_level": os.environ.get("AIDAS_LOG_LEVEL", "INFO")}}}}
 
 
+def _say(text: str) -> None:
+    print(f"[aidas] {text}", file=sys.stderr, flush=True)
+
+
+def recover(instance) -> None:
+    """Before producing: runs of this machine whose process died are marked failed and their pool
+    slots freed; half-written files of dead processes under storage are removed."""
+    from aidas_dagster.core.storage import sweep_partial_files
+    from aidas_dagster.ops.recovery import recover_dead_runs
+
+    recover_dead_runs(instance, log=_say)
+    for path in sweep_partial_files(default_storage_root()):
+        _say(f"removed {path}: left half-written by a process that is gone")
+
+
 def produce(instance, series_id: str, episodes: list[int]) -> list[str]:
     """Materialise pre-production for the series, then each episode in order; returns failures."""
     from aidas_dagster.definitions import defs
+    from aidas_dagster.ops.recovery import execute_watched
     from aidas_dagster.partitions import EpisodePartition
 
+    recover(instance)
     failures = []
-    pre = defs.resolve_job_def("preproduction").execute_in_process(
-        partition_key=series_id, instance=instance, run_config=_run_config(), raise_on_error=False
+    pre = execute_watched(
+        defs.resolve_job_def("preproduction"), instance, _say,
+        partition_key=series_id, run_config=_run_config(), raise_on_error=False,
     )
     if not pre.success:
         return [f"pre-production of {series_id} failed (see the log above)"]
     job = defs.resolve_job_def("produce_episode")
     for episode in episodes:
         started = time.monotonic()
-        result = job.execute_in_process(
+        result = execute_watched(
+            job, instance, _say,
             partition_key=EpisodePartition(series_id, episode).key,
-            instance=instance,
             run_config=_run_config(),
             raise_on_error=False,
         )

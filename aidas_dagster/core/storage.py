@@ -2,7 +2,11 @@
 
 Every file the pipeline produces goes under one storage root, one folder per series and
 per episode. Writes are atomic (temporary file in the same folder, then rename), so a crashed
-run never leaves a file that looks finished.
+run never leaves a file that looks finished. A temporary file's name carries the writer's pid
+(`.NAME.<pid>.<random>.part`), so the next run can tell a dead writer's leftovers from a live
+writer's file in progress and sweep only the former (`sweep_partial_files`). Finished files get
+the mode any output gets under the umask (0644 typically), not mkstemp's 0600; secrets pass
+`mode=0o600`.
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,29 +41,126 @@ def default_series_dir() -> Path:
     return Path(os.environ.get("AIDAS_SERIES_DIR") or DEFAULT_SERIES_DIR)
 
 
+PART_SUFFIX = ".part"
+_umask_lock = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it (os.umask can only be read by setting it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _umask_lock:  # no /proc: set and restore, serialised against our own threads
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def output_mode() -> int:
+    """The mode of a produced file: what open() would give a new file under the current umask."""
+    return 0o666 & ~current_umask()
+
+
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it over `target` only on success."""
+def atomic_path(target: Path, *, mode: int | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; rename it over `target` only on success.
+
+    The finished file gets `mode` (default: the umask's output mode; pass 0o600 for secrets).
+    """
+    target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix + ".part", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.{os.getpid()}.", suffix=target.suffix + PART_SUFFIX, dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, output_mode() if mode is None else mode)
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
-def write_bytes(target: Path, data: bytes) -> Path:
-    with atomic_path(target) as tmp:
+def write_bytes(target: Path, data: bytes, *, mode: int | None = None) -> Path:
+    with atomic_path(target, mode=mode) as tmp:
         tmp.write_bytes(data)
     return target
 
 
-def write_text(target: Path, text: str) -> Path:
-    return write_bytes(target, text.encode("utf-8"))
+def write_text(target: Path, text: str, *, mode: int | None = None) -> Path:
+    return write_bytes(target, text.encode("utf-8"), mode=mode)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine (a zombie counts as gone)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+_PART_NAME = re.compile(r"^\.(?:.+)\.(\d{1,9})\.[a-z0-9_]{8}[^.]*(?:\.[^.]+)*\.part$")
+_WORK_NAME = re.compile(r"^\.(?:render|aac)-(\d{1,9})-")
+
+
+def _writer_pid(name: str) -> int | None:
+    """The pid in a temporary file's name (`.x.mp4.<pid>.<random>.mp4.part`) or a final-cut work
+    folder's (`.render-<pid>-<random>`); None when it carries none (an older writer's)."""
+    match = _PART_NAME.match(name) or _WORK_NAME.match(name)
+    return int(match.group(1)) if match else None
+
+
+WORK_PREFIXES = (".render-", ".aac-")  # work folders of the final cut (picture/render.py, audio_encode.py)
+
+
+def sweep_partial_files(root: Path, *, min_age_seconds: float = 3600.0) -> list[Path]:
+    """Delete half-written files and work folders under `root` whose writer is gone.
+
+    A `.part` file or a final-cut work folder named with a pid that no longer runs is removed at
+    once; one without a pid only when older than `min_age_seconds` (a live writer of an old
+    version may still be on it). Returns what was removed.
+    """
+    import time
+
+    removed: list[Path] = []
+    root = Path(root)
+    if not root.exists():
+        return removed
+    now = time.time()
+    for dirpath, dirnames, filenames in os.walk(root):
+        base = Path(dirpath)
+        candidates = [(base / n, False) for n in filenames if n.startswith(".") and n.endswith(PART_SUFFIX)]
+        candidates += [(base / n, True) for n in dirnames if n.startswith(WORK_PREFIXES)]
+        for path, is_dir in candidates:
+            pid = _writer_pid(path.name)
+            try:
+                age = now - path.lstat().st_mtime
+            except FileNotFoundError:
+                continue
+            if (pid is not None and pid_alive(pid)) or (pid is None and age < min_age_seconds):
+                continue
+            if is_dir:
+                shutil.rmtree(path, ignore_errors=True)
+                dirnames.remove(path.name)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def write_json(target: Path, data: Any) -> Path:

@@ -146,10 +146,11 @@ def test_an_unknown_world_names_the_file_it_looked_for():
     ("text", "key", "word"),
     [
         ("로맨스 코미디", "romantic_comedy", "코미디"),  # romance and comedy words together: the blend
-        ("멜로 스릴러", "thriller", "스릴러"),  # thriller outranks romance
+        ("범죄 스릴러", "thriller", "스릴러"),
         ("Sitcom", "comedy", "sitcom"),
-        ("가족 드라마", "drama", "드라마"),
-        ("대하 사극", "drama", None),  # no word matches: the fallback, with no reason
+        ("가족 드라마", "family", "가족"),  # a specific genre outranks the broad drama
+        ("대하 사극", "historical", "사극"),
+        ("다큐멘터리", "drama", None),  # no word matches: the fallback, with no reason
     ],
 )
 def test_genre_words_and_priorities_pick_the_template(text, key, word):
@@ -166,7 +167,8 @@ def test_a_specific_genre_wins_over_a_broad_one_sharing_its_word():
     with_horror = {**library.genres(), "horror": horror}
     assert genre_match("공포 스릴러", with_horror) == ("horror", ["공포"])
     assert genre_match("호러", with_horror)[0] == "horror"
-    assert genre_match("호러")[0] == "thriller"  # without a horror genre, the thriller keeps its words
+    without = {k: g for k, g in library.genres().items() if k != "horror"}
+    assert genre_match("호러", without)[0] == "thriller"  # without a horror genre, the thriller keeps its words
     assert genre_match("범죄 스릴러", with_horror)[0] == "thriller"
 
 

@@ -104,6 +104,12 @@ def series(request):
         ("가족 드라마", "family"),
         ("역사극", "historical"),
         ("휴먼 드라마", "drama"),
+        ("의학 드라마", "medical"),
+        ("법정물", "legal"),
+        ("청춘 학원물", "youth"),
+        ("판타지 로맨스", "fantasy"),
+        ("공포", "horror"),
+        ("다큐멘터리", "drama"),
     ],
 )
 def test_free_text_genres_map_to_templates(text, key):
