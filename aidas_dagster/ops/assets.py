@@ -30,7 +30,7 @@ from aidas_dagster.ops.progress import (
     step_rows,
     studio_progress,
 )
-from aidas_dagster.ops.recovery import recover_dead_runs, report_pool_waits
+from aidas_dagster.ops.recovery import recover_dead_runs, release_finished_reservations, report_pool_waits
 from aidas_dagster.ops.registry import scan
 from aidas_dagster.ops.report import build_report
 from aidas_dagster.ops.schedule_plan import DailySettings, plan_daily_episodes, production_day
@@ -252,7 +252,8 @@ def production_report(context: dg.AssetExecutionContext, studio: StudioResource)
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Runs of this machine whose process is gone are marked failed and their pool slots freed; a step "
+        "Runs of this machine whose process is gone are marked failed and their pool slots freed (and budget "
+        "reservations of ended runs released); a step "
         "waiting for a pool gets a line in its run's log saying which pool and which run holds it; "
         "half-written files of dead processes are swept from storage every 10 minutes."
     ),
@@ -264,6 +265,7 @@ def pool_watch(context: dg.SensorEvaluationContext, studio: StudioResource) -> d
 
     memory = json.loads(context.cursor) if context.cursor else {}
     recovered = recover_dead_runs(context.instance, log=context.log.warning)
+    release_finished_reservations(context.instance, studio.budget, log=context.log.info)
     said = report_pool_waits(context.instance, memory.get("said", {}), log=context.log.info)
     swept_at = float(memory.get("swept_at", 0.0))
     swept = []

@@ -240,3 +240,19 @@ def execute_watched(job, instance: dg.DagsterInstance, log: Callable[[str], None
     tags = {**process_tags(), **dict(kwargs.pop("tags", None) or {})}
     with PoolWatch(instance, run_id, log):
         return job.execute_in_process(instance=instance, run_id=run_id, tags=tags, **kwargs)
+
+
+def release_finished_reservations(instance: dg.DagsterInstance, budget, log: Callable[[str], None] | None = None) -> float:
+    """Budget reservations held by runs that ended (or are gone from the instance) are let go."""
+    freed = 0.0
+    for holder, usd in budget.holders().items():
+        if not holder.startswith("run:"):
+            continue
+        run = instance.get_run_by_id(holder[4:])
+        if run is None or run.is_finished:
+            let_go = budget.release_holder(holder)
+            freed += let_go
+            if log and let_go:
+                status = run.status.value if run else "gone"
+                log(f"released ${let_go:.2f} of budget reserved by run {holder[4:]} ({status})")
+    return freed
