@@ -88,6 +88,9 @@ def produce(instance, series_id: str, episodes: list[int]) -> list[str]:
     from aidas_dagster.partitions import EpisodePartition
     from aidas_dagster.resources import StudioResource
 
+    from aidas_dagster.ops.terminal import show_progress
+
+    show_progress()  # long stages' progress lines: a bar in a terminal, plain lines otherwise
     recover(instance)
     failures = []
     pre = execute_watched(
