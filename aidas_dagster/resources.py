@@ -249,9 +249,34 @@ def env_or_none(name: str) -> dg.EnvVar | None:
     return dg.EnvVar(name) if os.environ.get(name) else None
 
 
+def _budget_settings() -> dict:
+    """Daily limits from AIDAS_DAILY_BUDGET_USD and AIDAS_<PROVIDER>_BUDGET_USD (openai, elevenlabs,
+    heygen), else spec 15.1's; a value that is not a positive number fails naming the variable."""
+    out: dict = {}
+    providers = dict(DEFAULT_PROVIDER_LIMITS_USD)
+    names = {"daily": "AIDAS_DAILY_BUDGET_USD", **{p: f"AIDAS_{p.upper()}_BUDGET_USD" for p in providers}}
+    for key, name in names.items():
+        raw = os.environ.get(name)
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+            if value <= 0:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"{name}={raw!r}: expected a positive number of USD") from None
+        if key == "daily":
+            out["daily_budget_usd"] = value
+        else:
+            providers[key] = value
+    if providers != DEFAULT_PROVIDER_LIMITS_USD:
+        out["provider_budgets_usd"] = providers
+    return out
+
+
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     return {
-        "studio": StudioResource(),
+        "studio": StudioResource(**_budget_settings()),
         "writers_room": WritersRoom(
             openai_api_key=env_or_none("OPENAI_API_KEY"),
             model=os.environ.get("OPENAI_MODEL") or "gpt-4o-mini",
