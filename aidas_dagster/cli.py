@@ -16,6 +16,7 @@ Runs go into the Dagster instance at $DAGSTER_HOME (default: `.dagster_home/` in
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import sys
@@ -52,9 +53,16 @@ def _instance():
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     from aidas_dagster.ops.pools import apply_pool_limits
 
-    ensure_dagster_home()
-    instance = dg.DagsterInstance.get()
-    apply_pool_limits(instance)  # per-provider step limits, so no manual `dagster instance concurrency set`
+    home = ensure_dagster_home()
+    # Two CLIs opening a fresh instance at once would both create its SQLite schema and stamp its
+    # migration table twice, after which no process can open it; one at a time, under a lock file.
+    with (home / ".aidas-instance.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            instance = dg.DagsterInstance.get()
+            apply_pool_limits(instance)  # per-provider step limits, so no manual `dagster instance concurrency set`
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return instance
 
 

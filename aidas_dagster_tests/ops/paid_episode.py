@@ -20,7 +20,6 @@ import dagster as dg
 
 def main() -> int:
     from aidas_dagster.definitions import build_definitions
-    from aidas_dagster.ops.pools import apply_pool_limits
     from aidas_dagster.ops.recovery import execute_watched, release_finished_reservations
     from aidas_dagster.ops.registry import register
     from aidas_dagster.partitions import EpisodePartition
@@ -29,8 +28,9 @@ def main() -> int:
     series, limit, gate = sys.argv[1], float(sys.argv[2]), Path(sys.argv[3])
     studio = StudioResource(provider_budgets_usd={"openai": 50.0, "elevenlabs": limit, "heygen": 30.0})
     defs = build_definitions(studio=studio)
-    with dg.DagsterInstance.get() as instance:
-        apply_pool_limits(instance)
+    from aidas_dagster.cli import _instance
+
+    with _instance() as instance:  # as `aidas produce` opens it (one process at a time on a fresh instance)
         register(instance, Path(studio.series_dir))
         pre = execute_watched(defs.resolve_job_def("preproduction"), instance, print, partition_key=series, raise_on_error=False)
         assert pre.success, "pre-production failed"
