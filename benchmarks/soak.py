@@ -90,7 +90,11 @@ class VoiceServer:
 
 
 def main() -> int:
+    import logging
+
     from pytest_httpserver import HTTPServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per voice request
 
     minutes = float(os.environ.get("SOAK_MINUTES", "6"))
     n_series = max(2, int(os.environ.get("SOAK_SERIES", "2")))

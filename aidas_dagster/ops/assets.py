@@ -264,9 +264,10 @@ def pool_watch(context: dg.SensorEvaluationContext, studio: StudioResource) -> d
     from aidas_dagster.core.storage import sweep_partial_files
 
     memory = json.loads(context.cursor) if context.cursor else {}
+    # Say what waits and who holds it first (the log then names the dead holder), then free it.
+    said = report_pool_waits(context.instance, memory.get("said", {}), log=context.log.info)
     recovered = recover_dead_runs(context.instance, log=context.log.warning)
     release_finished_reservations(context.instance, studio.budget, log=context.log.info)
-    said = report_pool_waits(context.instance, memory.get("said", {}), log=context.log.info)
     swept_at = float(memory.get("swept_at", 0.0))
     swept = []
     if time.time() - swept_at > 600:
