@@ -77,26 +77,21 @@ def _say(text: str) -> None:
 def recover(instance) -> None:
     """Before producing: runs of this machine whose process died are marked failed and their pool
     slots freed; half-written files of dead processes under storage are removed."""
-    from aidas_dagster.core.storage import sweep_partial_files
-    from aidas_dagster.ops.recovery import recover_dead_runs
-
-    from aidas_dagster.ops.recovery import release_finished_reservations
+    from aidas_dagster.ops.recovery import recover_dead_runs, release_finished_reservations, sweep_storage
     from aidas_dagster.resources import StudioResource
 
     recover_dead_runs(instance, log=_say)
     release_finished_reservations(instance, StudioResource().budget, log=_say)
-    for path in sweep_partial_files(default_storage_root()):
-        _say(f"removed {path}: left half-written by a process that is gone")
+    sweep_storage(instance, default_storage_root(), log=_say)
 
 
 def produce(instance, series_id: str, episodes: list[int]) -> list[str]:
     """Materialise pre-production for the series, then each episode in order; returns failures."""
     from aidas_dagster.definitions import defs
     from aidas_dagster.ops.recovery import execute_watched, release_finished_reservations
+    from aidas_dagster.ops.terminal import show_progress
     from aidas_dagster.partitions import EpisodePartition
     from aidas_dagster.resources import StudioResource
-
-    from aidas_dagster.ops.terminal import show_progress
 
     show_progress()  # long stages' progress lines: a bar in a terminal, plain lines otherwise
     recover(instance)

@@ -72,7 +72,9 @@ class VoiceServer:
                 self.fake.requests.append({"text": "<refused>", "refused": True})
                 detail = {"status": "quota_exceeded", "message": "This request exceeds your quota."}
                 return Response(json.dumps({"detail": detail}), status=401, content_type="application/json")
-            if self.burst == 0 and self.random.random() < self.rate:
+            answered = len(self.fake.requests)
+            # A burst early on for sure (so every soak sees one), then at random.
+            if self.burst == 0 and ((answered == 2 and not self.answered_5xx) or self.random.random() < self.rate):
                 self.burst = self.random.randint(1, 3)  # a burst: the next few requests fail too
             if self.burst > 0:
                 self.burst -= 1

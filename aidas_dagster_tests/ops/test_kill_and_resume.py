@@ -29,8 +29,22 @@ from aidas_dagster_tests.conftest import SHORT_SERIES
 
 SERIES = "short-love"
 STAGES = ["episode_script", "audio_track", "avatar_clips", "final_cut", "youtube_video"]
-# Stage -> what must exist before the kill, so that there is finished work inside the stage to reuse.
-WAIT_INSIDE = {"final_cut": ("cache/segments", 1), "avatar_clips": (None, 4.0)}
+# Where in a stage the kill comes: (glob under storage that must match first, seconds to wait), so
+# that there is finished work inside the stage to reuse (encoded segments) or debris to clean up
+# (the final cut's work folder while it mixes and muxes).
+MOMENTS = {
+    "avatar_clips": (None, 4.0),
+    "final_cut": ("cache/segments/*", 0.0),
+    "final_cut-mux": ("series/*/episodes/*/final/.render-*", 0.5),
+}
+CASES = [
+    pytest.param("episode_script", id="episode_script"),
+    pytest.param("audio_track", id="audio_track"),
+    pytest.param("avatar_clips", id="avatar_clips"),
+    pytest.param("final_cut", id="final_cut"),
+    pytest.param("final_cut-mux", id="final_cut-mux"),
+    pytest.param("youtube_video", id="youtube_video"),
+]
 
 
 def _env(root: Path) -> dict[str, str]:
@@ -66,8 +80,10 @@ def _half_written(storage: Path) -> list[Path]:
     ]  # fmt: skip
 
 
-def _kill_during(root: Path, stage: str) -> tuple[str, list[str]]:
-    """Run `aidas produce` until `stage` runs, SIGKILL its process group; the log up to then."""
+def _kill_during(root: Path, case: str) -> tuple[str, list[str]]:
+    """Run `aidas produce` until the case's stage runs (and its moment comes), SIGKILL its process
+    group; the log up to then and the stages that had finished."""
+    stage = case.split("-")[0]
     proc = _produce(root)
     lines: list[str] = []
     started = threading.Event()
@@ -82,17 +98,13 @@ def _kill_during(root: Path, stage: str) -> tuple[str, list[str]]:
     reader.start()
     try:
         assert started.wait(600), f"{stage} never started:\n{''.join(lines)[-4000:]}"
-        folder, amount = WAIT_INSIDE.get(stage, (None, 0))
-        if folder:
+        pattern, pause = MOMENTS.get(case, (None, 0.0))
+        if pattern:
             deadline = time.monotonic() + 300
-            target = root / "storage" / folder
-            while time.monotonic() < deadline and proc.poll() is None:
-                if target.exists() and sum(1 for p in target.iterdir() if p.is_file()) >= amount:
-                    break
-                time.sleep(0.05)
-        elif amount:
-            time.sleep(amount)
-        assert proc.poll() is None, f"the run ended before it could be killed in {stage}"
+            while time.monotonic() < deadline and proc.poll() is None and not list((root / "storage").glob(pattern)):
+                time.sleep(0.02)
+        time.sleep(pause)
+        assert proc.poll() is None, f"the run ended before it could be killed in {case}"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -102,8 +114,9 @@ def _kill_during(root: Path, stage: str) -> tuple[str, list[str]]:
     return log, [s for s in STAGES if f" - {s} - STEP_SUCCESS - " in log]
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_a_kill_during_a_stage_resumes_reusing_finished_work(tmp_path: Path, stage: str):
+@pytest.mark.parametrize("case", CASES)
+def test_a_kill_during_a_stage_resumes_reusing_finished_work(tmp_path: Path, case: str):
+    stage = case.split("-")[0]
     (tmp_path / "series").mkdir()
     (tmp_path / "series" / f"{SERIES}.yaml").write_text(SHORT_SERIES, encoding="utf-8")
     (tmp_path / "home").mkdir()
@@ -111,7 +124,7 @@ def test_a_kill_during_a_stage_resumes_reusing_finished_work(tmp_path: Path, sta
     storage_root = tmp_path / "storage"
     storage = Storage(storage_root)
 
-    log, finished = _kill_during(tmp_path, stage)
+    log, finished = _kill_during(tmp_path, case)
     assert stage not in finished and finished == STAGES[: STAGES.index(stage)], finished
     assert not storage.publish_record_path(SERIES, 1).exists()
     # What was finished when the kill came: caches and the outputs of the stages before this one.
@@ -120,6 +133,9 @@ def test_a_kill_during_a_stage_resumes_reusing_finished_work(tmp_path: Path, sta
     outputs_before = _files(episode_dir) if episode_dir.exists() else {}
     ledger = CostLedger(storage.ledger_path())
     voiced_before = [e for e in ledger.entries() if e.operation == "text_to_speech" and not e.cache_hit]
+    debris = _half_written(storage_root)
+    if case == "final_cut-mux":
+        assert debris, "the kill left no work folder: the case did not kill the mix/mux"
 
     again = _produce(tmp_path)
     out, _ = again.communicate(timeout=900)
