@@ -171,6 +171,10 @@ class AvatarStudio(dg.ConfigurableResource):
     crf: int = Field(default=23, ge=0, le=51)
     fps: int = 30
     segment_cache_gb: float = Field(default=4.0, gt=0, description="encoded segments kept for quick re-cuts")
+    image_api_key: str | None = Field(default=None, description="OpenAI Images API key for generated scene art; unset: drawn art")
+    image_base_url: str | None = Field(default=None, description="images API root (any /v1/images/generations server)")
+    image_model: str = Field(default="gpt-image-1", description="image model (or the local server's model name)")
+    image_quality: str = Field(default="medium", description="low | medium | high (gpt-image), standard | hd (dall-e-3)")
 
     def avatar_provider(self, cache_dir: Path, ledger: CostLedger | None = None, budget: Budget | None = None):
         """HeyGen clips (a `HeyGenAvatars`) when a key is set, else None: every line renders locally."""
@@ -193,6 +197,16 @@ class AvatarStudio(dg.ConfigurableResource):
         )
 
 
+    def scene_artist(self, cache_dir: Path, ledger: CostLedger | None = None, budget: Budget | None = None):
+        """Generated portraits and backdrops (a `SceneArtist`) when an image key is set, else None."""
+        if not self.image_api_key:
+            return None
+        from aidas_dagster.picture.image_art import ImageClient, SceneArtist
+
+        client = ImageClient(self.image_api_key, self.image_base_url, model=self.image_model, quality=self.image_quality)
+        return SceneArtist(client, Path(cache_dir), ledger=ledger, budget=budget)
+
+
 class Channel(dg.ConfigurableResource):
     """Where finished episodes are published: YouTube with a token, else the local channel."""
 
@@ -206,6 +220,11 @@ class Channel(dg.ConfigurableResource):
     quota_insert_rule: str = Field(default="bucket", description="bucket (100 uploads/day) | units (1,600 per upload) | both")
     quota_method_units: dict[str, int] = Field(default_factory=dict, description="override units per method")
     upload_chunk_mb: int = Field(default=8, ge=1, le=1024)
+    replace_after_release: bool = Field(
+        default=False,
+        description="a re-cut replaces an already released video too (its views and comments are lost); "
+        "default: only a video still scheduled is replaced",
+    )
     feedback_max_comments: int = Field(default=1000, ge=0)
     feedback_min_comments: int = Field(default=20, ge=1, description="below this, feedback changes no outline")
     feedback_future_episodes: int = Field(default=3, ge=0, description="outlines one round of feedback may change")
@@ -230,7 +249,7 @@ class Channel(dg.ConfigurableResource):
         from aidas_dagster.publish.local_channel import LocalChannel
 
         if not self.youtube_token_file:
-            return LocalChannel(storage.channel_dir())
+            return LocalChannel(storage.channel_dir(), replace_after_release=self.replace_after_release)
         from aidas_dagster.publish.youtube import youtube_publisher
 
         return youtube_publisher(
@@ -241,6 +260,7 @@ class Channel(dg.ConfigurableResource):
             quota=self.quota_settings(),
             ledger=ledger,
             chunk_bytes=self.upload_chunk_mb * 1024 * 1024,
+            replace_after_release=self.replace_after_release,
         )
 
 
@@ -293,9 +313,17 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             heygen_api_key=env_or_none("HEYGEN_API_KEY"),
             heygen_base_url=os.environ.get("HEYGEN_BASE_URL") or None,
             preset=os.environ.get("AIDAS_X264_PRESET", "veryfast"),
+            # Scene art: its own key and server, else the writer's OpenAI key and base URL.
+            image_api_key=env_or_none("AIDAS_IMAGE_API_KEY") or env_or_none("OPENAI_API_KEY"),
+            image_base_url=os.environ.get("AIDAS_IMAGE_BASE_URL")
+            or (None if os.environ.get("AIDAS_IMAGE_API_KEY") else os.environ.get("OPENAI_BASE_URL"))
+            or None,
+            image_model=os.environ.get("AIDAS_IMAGE_MODEL") or "gpt-image-1",
+            image_quality=os.environ.get("AIDAS_IMAGE_QUALITY") or "medium",
         ),
         "channel": Channel(
             youtube_token_file=os.environ.get("AIDAS_YOUTUBE_TOKEN") or None,
             youtube_api_root=os.environ.get("AIDAS_YOUTUBE_API_ROOT") or None,
+            replace_after_release=os.environ.get("AIDAS_YOUTUBE_REPLACE_AFTER_RELEASE", "") == "1",
         ),
     }

@@ -40,6 +40,12 @@ class SeriesConfig(BaseModel):
     main_theme: StrictStr = Field(min_length=1, max_length=200)
     target_audience: StrictStr = Field(min_length=1, max_length=100)
     active: bool = Field(default=True, description="inactive series are not scheduled")
+    world: StrictStr = Field(
+        default="",
+        max_length=40,
+        description="optional: a built-in story world of assets_data/story/worlds/ to write in, instead of "
+        "composing one from the premise",
+    )
 
     @field_validator("title", "genre", "main_theme", "target_audience")
     @classmethod

@@ -13,12 +13,14 @@ from aidas_dagster.core.stamps import is_fresh, mark_fresh
 from aidas_dagster.core.storage import fingerprint, read_json, write_json
 from aidas_dagster.partitions import episode_partitions
 from aidas_dagster.picture.avatars import contact_sheet, draw_roster_sprites
+from aidas_dagster.picture.backdrops import BACKDROP_VERSION, location_kind
 from aidas_dagster.picture.clips import PLAN_VERSION, plan_clips
 from aidas_dagster.picture.heygen import LineRequest, wants_provider_clip
+from aidas_dagster.picture.image_art import LockedArt, load_locked_art, manifest_path, series_style
 from aidas_dagster.picture.models import ClipPlan, FinalCut
 from aidas_dagster.picture.render import RENDER_VERSION, render_final_cut
 from aidas_dagster.resources import AvatarStudio, StudioResource
-from aidas_dagster.story.assets import load_roster, load_script
+from aidas_dagster.story.assets import load_bible, load_roster, load_script
 from aidas_dagster.voice.assets import audio_track, load_track
 
 # Rendering fails for transient reasons (a killed ffmpeg, a full disk freed later, a provider hiccup).
@@ -41,6 +43,35 @@ def image_preview_md(path: Path, width: int = 320) -> dg.MetadataValue:
         buf = io.BytesIO()
         img.save(buf, "JPEG", quality=70)
     return dg.MetadataValue.md(f"![preview](data:image/jpeg;base64,{base64.b64encode(buf.getvalue()).decode()})")
+
+
+def locked_art(studio: StudioResource, series_id: str) -> LockedArt:
+    """The generated art a series already has (none when it never had an image key)."""
+    art_dir = studio.storage.avatars_dir(series_id) / "art"
+    return load_locked_art(art_dir) if manifest_path(art_dir).exists() else LockedArt()
+
+
+def _scene_art(context, studio: StudioResource, avatar_studio: AvatarStudio, config, part, script, roster) -> LockedArt:
+    """The series' locked art, with what is missing made first when an image key is set."""
+    artist = avatar_studio.scene_artist(studio.storage.cache_dir("images"), studio.ledger, studio.budget)
+    if artist is None:
+        return locked_art(studio, part.series_id)
+    bible = load_bible(studio, part.series_id)
+    # Every place of the bible once per series; a bible without located places gives its scenes' places.
+    places = [(loc.name, loc.kind) for loc in bible.locations] or list(
+        dict.fromkeys((sc.location, location_kind(sc.location)) for sc in script.scenes)
+    )
+    art = artist.ensure(
+        studio.storage.avatars_dir(part.series_id) / "art", roster, places, series_style(config.title, config.genre),
+        series_id=part.series_id, episode=part.episode,
+    )  # fmt: skip
+    context.log.info(
+        f"{part.series_id} ep {part.episode}: scene art: {len(art.portraits)} looks, {len(art.backdrops)} places "
+        f"({art.made} images made, {art.cached} from the cache)"
+    )
+    for warning in art.warnings:
+        context.log.warning(f"{part.series_id} ep {part.episode}: scene art: {warning}")
+    return art
 
 
 def _with_provider_clips(context, plan: ClipPlan, roster, track, sprites, provider, avatar_studio: AvatarStudio, part):
@@ -76,12 +107,14 @@ def _with_provider_clips(context, plan: ClipPlan, roster, track, sprites, provid
     description="One visual clip per line by the speaker's avatar strategy, with mouth motion from the line audio.",
 )
 def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avatar_studio: AvatarStudio) -> dg.MaterializeResult:
-    _config, part = studio.episode(context.partition_key)
+    config, part = studio.episode(context.partition_key)
     storage = studio.storage
     script = load_script(studio, part.series_id, part.episode)
     roster = load_roster(studio, part.series_id)
     track = load_track(studio, part.series_id, part.episode)
     sprites = draw_roster_sprites(roster, storage.avatars_dir(part.series_id))
+    art = _scene_art(context, studio, avatar_studio, config, part, script, roster)
+    sprites.update(art.sprites)  # generated looks replace the drawn ones where the series has them
     manifest = storage.clips_manifest_path(part.series_id, part.episode)
     provider = avatar_studio.avatar_provider(storage.cache_dir("heygen"), studio.ledger, studio.budget)
     inputs = fingerprint(
@@ -114,6 +147,9 @@ def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avat
             "reaction_cutaways": sum(1 for clip in plan.clips if clip.cutaway is not None),
             "external_clips": sum(1 for clip in plan.clips if clip.external_clip),
             "renderer": "heygen + local" if provider is not None else "local",
+            "generated_looks": len(art.portraits),
+            "generated_places": len(art.backdrops),
+            "images_made": art.made,
             "heygen_fallbacks": heygen_fallbacks,
             "path": dg.MetadataValue.path(str(manifest)),
             "cast": image_preview_md(sheet, 480),
@@ -139,9 +175,16 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
     roster = load_roster(studio, part.series_id)
     track = load_track(studio, part.series_id, part.episode)
     plan = load_plan(studio, part.series_id, part.episode)
+    # The bible names each place's kind; an older bible without located places leaves it to the
+    # keyword rule on the scene's location name.
+    kinds = {loc.name: loc.kind for loc in load_bible(studio, part.series_id).locations}
+    art = locked_art(studio, part.series_id)  # generated places and thumbnail portraits, if any
     manifest = storage.final_manifest_path(part.series_id, part.episode)
     video = storage.video_path(part.series_id, part.episode)
-    inputs = fingerprint(RENDER_VERSION, plan.fingerprint, track.fingerprint, script, config.title, avatar_studio.preset, avatar_studio.crf)
+    inputs = fingerprint(
+        RENDER_VERSION, BACKDROP_VERSION, plan.fingerprint, track.fingerprint, script, config.title, avatar_studio.preset,
+        avatar_studio.crf, kinds, {k: p.name for k, p in art.backdrops.items()}, {k: p.name for k, p in art.portraits.items()},
+    )  # fmt: skip
     if is_fresh(manifest, inputs, video):
         cut = FinalCut.model_validate(read_json(manifest))
         context.log.info(f"{part.series_id} ep {part.episode}: final cut unchanged; reusing {video}")
@@ -160,6 +203,9 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
             preset=avatar_studio.preset,
             crf=avatar_studio.crf,
             cache_budget_bytes=int(avatar_studio.segment_cache_gb * 2**30),
+            location_kinds=kinds,
+            backdrop_art=art.backdrops,
+            portraits=art.portraits,
         )
         write_json(manifest, cut)
         mark_fresh(manifest, inputs)

@@ -465,6 +465,9 @@ def _silhouette(img: Image.Image) -> Image.Image:
     return Image.alpha_composite(body, glow)
 
 
+silhouette = _silhouette  # public: generated looks are turned into shadows the same way
+
+
 # ---------------------------------------------------------------- the back view (over-the-shoulder shots)
 
 

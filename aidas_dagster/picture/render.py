@@ -32,7 +32,7 @@ import threading
 import time
 import wave
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +44,8 @@ from aidas_dagster.core.storage import atomic_path, file_digest, fingerprint, wr
 from aidas_dagster.picture import fonts
 from aidas_dagster.picture.audio_encode import AacEncode, AudioEncodeError
 from aidas_dagster.picture import segment_cache as seg_cache
-from aidas_dagster.picture.avatars import DRAW_VERSION, back_image, bust_image, hex_rgb, shade
-from aidas_dagster.picture.backdrops import BACKDROP_VERSION, Backdrops
+from aidas_dagster.picture.avatars import DRAW_VERSION, back_image, bust_image, hex_rgb, shade, silhouette
+from aidas_dagster.picture.backdrops import Backdrops
 from aidas_dagster.picture.clips import frame_span, present_characters, read_wav_mono, scene_starts
 from aidas_dagster.picture.models import ClipPlan, FinalCut, LineClip
 from aidas_dagster.picture.music import music_bed, mood_key
@@ -461,6 +461,14 @@ class _Sprites:
             return img
         return self._img[key]
 
+    def shadow(self, path: str, scale: float, mirror: bool, blur: float) -> Image.Image:
+        """A sprite as a dark shape with a rim light: a generated look seen from behind in the near
+        foreground (no drawn back view matches it, and its face must not show)."""
+        key = ("shadow", path, round(scale, 3), mirror, blur)
+        if key not in self._img:
+            self._img[key] = silhouette(self.get(path, scale, mirror=mirror)).filter(ImageFilter.GaussianBlur(blur))
+        return self._img[key]
+
     def mouth_box(self, paths: list[str], scale: float, mirror: bool) -> Box | None:
         """Where the sprites of one set differ (the mouth), in the scaled sprite's coordinates."""
         key = ("mouth", tuple(paths), round(scale, 3), mirror)
@@ -554,10 +562,11 @@ CARD_PULSE_BOX = (CARD_PANEL[0] - 4, CARD_PANEL[1] - 4, CARD_PANEL[2] + 4, CARD_
 class _Painter:
     """Draws the picture of a line for one mouth state and subtitle chunk."""
 
-    def __init__(self, backdrops: Backdrops, sprites: _Sprites, characters: dict[str, Character]):
+    def __init__(self, backdrops: Backdrops, sprites: _Sprites, characters: dict[str, Character], generated: Iterable[str] = ()):
         self.backdrops = backdrops
         self.sprites = sprites
         self.characters = characters
+        self.generated = set(generated)  # characters with generated looks: no drawn back view matches them
         self._glow: Image.Image | None = None
 
     def glow(self) -> Image.Image:
@@ -620,7 +629,9 @@ class _Painter:
             # The listener seen from behind in the near foreground, dark, soft and cut by the frame.
             right = ln.side >= 0.5
             listener = self.characters.get(clip.listener or "")
-            if listener is not None:
+            if listener is not None and listener.id in self.generated:
+                fg = self.sprites.shadow(clip.listener_sprite, 1.12, not right, 3)
+            elif listener is not None:
                 fg = self.sprites.back(listener, 1.2, 0.5, not right, 2.5)
             else:
                 fg = self.sprites.get(clip.listener_sprite, 1.12, dim=0.42, mirror=not right, blur=3)
@@ -1088,12 +1099,18 @@ def _leads(roster: Roster, plan: ClipPlan) -> list[Character]:
 
 
 def draw_thumbnail(
-    series_title: str, episode: int, episode_title: str, backdrop: Image.Image, leads: list[Character], out_path: Path
+    series_title: str, episode: int, episode_title: str, backdrop: Image.Image, leads: list[Character], out_path: Path,
+    portraits: Mapping[str, Path] | None = None,
 ) -> Path:
-    """1280×720 JPEG: series title, episode number and the two leads drawn large."""
+    """1280×720 JPEG: series title, episode number and the two leads large (their generated
+    portraits where `portraits` has them, else drawn)."""
     img = backdrop.resize((1280, 720), Image.LANCZOS).point(lambda v: round(v * 0.8))
     for i, ch in enumerate(leads[:2]):
-        bust = bust_image(ch.id, ch.appearance, 0)
+        if portraits and ch.id in portraits:
+            with Image.open(portraits[ch.id]) as im:
+                bust = im.convert("RGBA")
+        else:
+            bust = bust_image(ch.id, ch.appearance, 0)
         bust = bust.resize((round(bust.width * 0.82), round(bust.height * 0.82)), Image.LANCZOS)
         if len(leads) > 1 and i == 1:
             bust = bust.transpose(Image.FLIP_LEFT_RIGHT)
@@ -1210,9 +1227,17 @@ def build_timeline(
     series_title: str,
     intro_seconds: float = 3.0,
     outro_seconds: float = 3.0,
+    location_kinds: Mapping[str, str] | None = None,
+    backdrop_art: Mapping[str, Path] | None = None,
+    portraits: Mapping[str, Path] | None = None,
 ) -> Timeline:
     """The episode in whole frames: intro card, the scenes' chunks (tiling the dialogue track),
-    outro card. Nothing is drawn yet: each segment draws its frames when encoded."""
+    outro card. Nothing is drawn yet: each segment draws its frames when encoded.
+
+    `location_kinds` (the bible's locations: name → kind) picks how each place is drawn; a
+    location it does not name is read by the keyword rule. `backdrop_art` (location name →
+    generated picture) replaces the drawing of those places; `portraits` names the characters
+    whose sprites are generated looks."""
     fps = plan.fps
     fade = round(FADE_SECONDS * fps)
     intro_n, outro_n = round(intro_seconds * fps), round(outro_seconds * fps)
@@ -1221,8 +1246,8 @@ def build_timeline(
     scenes: dict[int, Scene] = {s.number: s for s in script.scenes}
     track_lines = {tl.index: tl for tl in track.lines}
     sub_font = fonts.font(SUB_SIZE)
-    backdrops, sprites = Backdrops(), _Sprites()
-    painter = _Painter(backdrops, sprites, chars)
+    backdrops, sprites = Backdrops(kinds=location_kinds, art=backdrop_art), _Sprites()
+    painter = _Painter(backdrops, sprites, chars, portraits or {})
     font_id = [fonts.subtitle_font_path().name, fonts.title_font_path().name, SUB_SIZE, SUB_STROKE]
 
     # Each scene: a lead-in from its cut to its first line (fading in), one segment per line
@@ -1242,7 +1267,7 @@ def build_timeline(
         return _SceneView(sc.location if sc else "", sc.time_of_day if sc else "", sc.atmosphere if sc else "")
 
     def backdrop_id(view: _SceneView) -> list:
-        return [BACKDROP_VERSION, view.location, view.time_of_day, view.atmosphere]
+        return backdrops.ident(view.location, view.time_of_day, view.atmosphere)
 
     def part_spec(ln: _Line, a: int | None = None) -> dict:
         """Everything that decides how a line part looks (with its timing when `a` is given)."""
@@ -1252,6 +1277,7 @@ def build_timeline(
             "sprites": [sprites.digest(p) for p in ln.clip.sprite_paths],
             "listener": sprites.digest(ln.clip.listener_sprite) if ln.clip.listener_sprite else None,
             "listener_look": chars[ln.clip.listener].appearance.model_dump() if ln.clip.listener in chars else None,
+            "listener_generated": ln.clip.listener in painter.generated,
             "others": [(sprites.digest(p), place) for p, place in ln.others],
             "reaction": ln.reaction,
             "portrait": sprites.digest(ln.clip.portrait) if ln.clip.portrait and ln.clip.kind == "card" else None,
@@ -1334,7 +1360,7 @@ def build_timeline(
     if not segments and track_n > 0:  # a track without scenes: one plain segment
         view = view_of(script.scenes[0].number)
         first_view = view
-        segments.append(_Segment("scene01", track_n, {"kind": "plain", "frames": track_n, "backdrop": [BACKDROP_VERSION, view.location, view.time_of_day]},
+        segments.append(_Segment("scene01", track_n, {"kind": "plain", "frames": track_n, "backdrop": backdrop_id(_SceneView(view.location, view.time_of_day, ""))},
                                  lambda: _static_runs(lambda: backdrops.get(view.location, view.time_of_day), track_n, fade)))  # fmt: skip
     first_view = first_view or _SceneView("", "밤", "")
     intro_rows = [
@@ -1346,11 +1372,11 @@ def build_timeline(
     card_bg = lambda: backdrops.get(first_view.location, first_view.time_of_day, first_view.atmosphere)  # noqa: E731
     if intro_n:
         segments.insert(0, _Segment("intro", intro_n, {"kind": "intro", "frames": intro_n, "fade": min(fade, intro_n // 2), "rows": intro_rows,
-                                                       "bg": [BACKDROP_VERSION, first_view.location, first_view.time_of_day, first_view.atmosphere], "fonts": font_id},
+                                                       "bg": backdrop_id(first_view), "fonts": font_id},
                                     lambda: _static_runs(lambda: _title_card(card_bg(), intro_rows, badge=f"{script.episode_number}화"), intro_n, min(fade, intro_n // 2))))  # fmt: skip
     if outro_n:
         segments.append(_Segment("outro", outro_n, {"kind": "outro", "frames": outro_n, "fade": min(fade, outro_n // 2), "rows": outro_rows,
-                                                    "bg": [BACKDROP_VERSION, first_view.location, first_view.time_of_day, first_view.atmosphere], "fonts": font_id},
+                                                    "bg": backdrop_id(first_view), "fonts": font_id},
                                  lambda: _static_runs(lambda: _title_card(card_bg(), outro_rows), outro_n, min(fade, outro_n // 2))))  # fmt: skip
 
     tiled = sum(seg.kept for seg in segments)
@@ -1376,13 +1402,18 @@ def render_final_cut(
     outro_seconds: float = 3.0,
     x264_params: str | None = STILL_X264_PARAMS,
     cache_budget_bytes: int = seg_cache.DEFAULT_BUDGET_BYTES,
+    location_kinds: Mapping[str, str] | None = None,
+    backdrop_art: Mapping[str, Path] | None = None,
+    portraits: Mapping[str, Path] | None = None,
 ) -> FinalCut:
     """Render the episode (see the module docstring). Every output is written atomically.
-    Afterwards the segment cache is pruned to `cache_budget_bytes` (see segment_cache.py)."""
+    Afterwards the segment cache is pruned to `cache_budget_bytes` (see segment_cache.py).
+    `location_kinds`: the bible's kind of each location; `backdrop_art`: generated place pictures
+    (see build_timeline); `portraits`: generated front busts by character id, for the thumbnail."""
     cache = Path(segment_cache)
     with seg_cache.cache_in_use(cache):
         cut = _render(plan, track, script, roster, series_title, out_video, out_srt, out_thumbnail, cache,
-                      preset, crf, intro_seconds, outro_seconds, x264_params)  # fmt: skip
+                      preset, crf, intro_seconds, outro_seconds, x264_params, location_kinds, backdrop_art, portraits)  # fmt: skip
         seg_cache.record_cut(cache, plan.series_id, plan.episode_number, [Path(p) for p in cut.segments])
     seg_cache.prune(cache, cache_budget_bytes)
     return cut
@@ -1391,17 +1422,20 @@ def render_final_cut(
 def _render(
     plan: ClipPlan, track: AudioTrack, script: EpisodeScript, roster: Roster, series_title: str, out_video: Path, out_srt: Path,
     out_thumbnail: Path, segment_cache: Path, preset: str, crf: int, intro_seconds: float, outro_seconds: float,
-    x264_params: str | None,
+    x264_params: str | None, location_kinds: Mapping[str, str] | None = None, backdrop_art: Mapping[str, Path] | None = None,
+    portraits: Mapping[str, Path] | None = None,
 ) -> FinalCut:
     started = time.monotonic()
-    timeline = build_timeline(plan, track, script, roster, series_title, intro_seconds, outro_seconds)
+    timeline = build_timeline(plan, track, script, roster, series_title, intro_seconds, outro_seconds, location_kinds, backdrop_art,
+                              portraits)
     fps, segments = timeline.fps, timeline.segments
     intro = timeline.intro_frames / fps  # the dialogue starts exactly on a frame boundary
     total = timeline.total_frames / fps
 
     # Subtitles and thumbnail before the video: the video is the last file to appear.
     write_text(out_srt, srt_text(timeline.cues, intro))
-    draw_thumbnail(series_title, script.episode_number, script.title, timeline.card_backdrop(), _leads(roster, plan), out_thumbnail)
+    draw_thumbnail(series_title, script.episode_number, script.title, timeline.card_backdrop(), _leads(roster, plan), out_thumbnail,
+                   portraits)
 
     # Audio first: ffmpeg's AAC encoder is single-threaded (~10 s for 10 minutes), so it runs in
     # parallel chunks beside the video encoders instead of after them; the join copies both streams.

@@ -66,3 +66,10 @@ def subtitle_text(script: EpisodeScript) -> str:
 def missing_subtitle_glyphs(script: EpisodeScript, font_path: Path) -> list[str]:
     """Characters of the script that the subtitle font cannot draw (they would show as tofu)."""
     return sorted(missing_glyphs(subtitle_text(script), font_path))
+
+
+def generic_places(script: EpisodeScript, kinds: dict[str, str]) -> list[str]:
+    """Scene places neither the bible's kinds nor the keyword rule know: drawn as the generic fallback."""
+    from aidas_dagster.picture.backdrops import resolve_kind
+
+    return sorted({sc.location for sc in script.scenes if resolve_kind(sc.location, kinds) == "generic"})

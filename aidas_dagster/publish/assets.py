@@ -20,7 +20,7 @@ from aidas_dagster.publish.adjustments import (
 )
 from aidas_dagster.publish.feedback import analyse_feedback
 from aidas_dagster.publish.local_channel import LocalChannel, PublishedVideo
-from aidas_dagster.publish.metadata import build_metadata, next_release
+from aidas_dagster.publish.metadata import build_metadata, build_playlist_metadata, next_release
 from aidas_dagster.publish.quota import QuotaDeferred, pacific_day
 from aidas_dagster.publish.youtube import MetadataRefused
 from aidas_dagster.resources import Channel, StudioResource
@@ -112,7 +112,12 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
     )
     deferred_marker = deferral_path(studio, part.series_id, part.episode)
     try:
-        record, changed = publisher.publish(part.series_id, part.episode, Path(cut.video_path), Path(cut.thumbnail_path), metadata)
+        srt = Path(cut.srt_path)
+        record, changed = publisher.publish(
+            part.series_id, part.episode, Path(cut.video_path), Path(cut.thumbnail_path), metadata,
+            captions=srt if srt.exists() else None,
+            playlist=build_playlist_metadata(config, hour=channel.publish_hour),
+        )
     except QuotaDeferred as deferred:
         # Not a failure: the deferred_uploads schedule asks again once the quota is back.
         write_json(deferred_marker, {"until": deferred.until.isoformat(), "reason": str(deferred)})
@@ -129,19 +134,21 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
     except MetadataRefused as refused:
         raise dg.Failure(description=f"{part.series_id} ep {part.episode}: {refused}", allow_retries=False) from refused
     write_json(storage.publish_record_path(part.series_id, part.episode), record)
-    thumbnail_waits = getattr(publisher, "thumbnail_deferred_until", None)
-    if thumbnail_waits:
-        # The video is up; the deferred_uploads schedule runs this partition again to set the thumbnail.
-        write_json(deferred_marker, {"until": thumbnail_waits.isoformat(), "reason": "thumbnail waits for quota"})
+    extras_wait = getattr(publisher, "deferred_until", None)
+    if extras_wait:
+        # The video is up; the deferred_uploads schedule runs this partition again for what waits.
+        write_json(deferred_marker, {"until": extras_wait.isoformat(), "reason": "thumbnail, captions or playlist slot wait for quota"})
     else:
         deferred_marker.unlink(missing_ok=True)
     for note in getattr(publisher, "notes", []):
         context.log.info(f"{part.series_id} ep {part.episode}: {note}")
-    if record.video_digest != file_digest(Path(cut.video_path)):
+    kept = getattr(publisher, "kept_after_release", None)
+    if kept:
+        context.log.warning(f"{part.series_id} ep {part.episode}: {kept}")
+    elif record.video_digest != file_digest(Path(cut.video_path)):
         context.log.warning(
-            f"{part.series_id} ep {part.episode}: the final cut changed after {record.video_id} was uploaded; "
-            "YouTube cannot replace a video's file, so the channel keeps the first upload (delete it there and "
-            f"remove {publisher.state_path(part.series_id, part.episode) if hasattr(publisher, 'state_path') else 'its record'} to upload again)"
+            f"{part.series_id} ep {part.episode}: {record.video_id} is not the latest cut yet (its replacement waits); "
+            "the next run goes on with it"
         )
     context.log.info(
         f"{part.series_id} ep {part.episode}: {'published' if changed else 'already published, unchanged'} "
@@ -155,6 +162,8 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
             "title": record.metadata.title,
             "publish_at": record.metadata.publish_at or "",
             "revision": record.revision,
+            "cut_revision": record.cut_revision,
+            "latest_cut_on_channel": not kept and record.video_digest == file_digest(Path(cut.video_path)),
             "uploaded_now": changed,
             "url": dg.MetadataValue.url(record.url),
             **_cost_against_estimate(studio, part.series_id, part.episode),

@@ -39,6 +39,34 @@ DESCRIPTION_TEMPLATE = """{drama_title} {episode_number}화 - {episode_title}
 """
 BASE_TAGS = ["AI드라마", "웹드라마", "AI", "인공지능", "AIContent", "WebDrama", "KDrama"]
 
+# The series playlist. Its description ends with the key line that finds it again after a crash.
+PLAYLIST_TITLE_TEMPLATE = "{drama_title} 전편 몰아보기"
+PLAYLIST_DESCRIPTION_TEMPLATE = """{drama_title} - 전 {total_episodes}화, 1화부터 순서대로
+
+📺 AI가 만든 새로운 형태의 웹드라마
+🎭 장르: {genre} · 주제: {main_theme}
+매일 {release_time} 새 에피소드 업로드!
+
+#AI드라마 #웹드라마 #{genre_tag}
+"""
+PLAYLIST_KEY_PREFIX = "aidas-series:"
+
+
+class PlaylistMetadata(BaseModel):
+    """The series playlist's title and description (the key line included)."""
+
+    series_id: str
+    title: str
+    description: str
+
+    @property
+    def key(self) -> str:
+        return playlist_key(self.series_id)
+
+
+def playlist_key(series_id: str) -> str:
+    return f"{PLAYLIST_KEY_PREFIX}{series_id}"
+
 
 class VideoMetadata(BaseModel):
     title: str
@@ -176,3 +204,22 @@ def build_metadata(
         tags=tags,
         publish_at=publish_at.isoformat() if publish_at else None,
     )
+
+
+def build_playlist_metadata(config: SeriesConfig, *, hour: int = 19) -> PlaylistMetadata:
+    """Title and description of the series playlist from the templates, within YouTube's limits;
+    the description's last line is the key `aidas-series:<id>`, kept whatever is trimmed."""
+    values = {
+        "drama_title": config.title,
+        "total_episodes": config.total_episodes,
+        "genre": config.genre,
+        "genre_tag": config.genre.replace(" ", ""),
+        "main_theme": config.main_theme,
+        "release_time": korean_hour(hour),
+    }
+    title = _clean(PLAYLIST_TITLE_TEMPLATE.format(**values))
+    if len(title) > TITLE_MAX_CHARS:
+        title = title[: TITLE_MAX_CHARS - 1].rstrip() + "…"
+    key_line = "\n" + playlist_key(config.series_id)
+    body = _trim_bytes(_clean(PLAYLIST_DESCRIPTION_TEMPLATE.format(**values)), DESCRIPTION_MAX_BYTES - len(key_line.encode()))
+    return PlaylistMetadata(series_id=config.series_id, title=title, description=body.rstrip("\n") + "\n" + key_line)

@@ -3,7 +3,11 @@
 `aidas youtube-auth --client-secrets FILE [--token FILE]` runs Google's installed-app flow once
 (a browser window on this machine) and stores the authorised-user token. The pipeline then loads
 it, refreshes it when expired and rewrites it. The token file is created with mode 0600 from the
-start (never written wider and narrowed afterwards) and replaced atomically.
+start (never written wider and narrowed afterwards) and replaced atomically; a folder created for it
+is 0700 (an existing folder is left as it is: it may be shared, like /tmp).
+
+Every way a refresh can fail (refused by Google, the network down, a timeout) becomes a
+`YouTubeAuthError` that names the token file and what to do, never a token or secret.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ class YouTubeAuthError(RuntimeError):
 def write_private(path: Path, text: str) -> Path:
     """Write `text` to `path` atomically; the file is mode 0600 from the moment it exists."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+        os.chmod(path.parent, 0o700)  # mkdir's mode passes through the umask
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)  # mkstemp: 0600
     try:
         os.fchmod(fd, 0o600)
@@ -74,6 +80,18 @@ def load_credentials(path: Path | str, *, scopes: list[str] | None = None, token
         raise YouTubeAuthError(f"{path}: not an authorised-user token ({exc}); run `aidas youtube-auth` again") from exc
     if creds.valid:
         return creds
+    return refresh_credentials(creds, path, request)
+
+
+def refresh_credentials(creds, path: Path | str, request=None):
+    """Refresh `creds` (loaded from `path`) and rewrite the file 0600; any failure is a YouTubeAuthError.
+
+    The message carries the exception's type, never its text: a transport error's text can hold
+    the request it failed on.
+    """
+    from google.auth.exceptions import RefreshError, TransportError
+
+    path = Path(path)
     if not creds.refresh_token:
         raise YouTubeAuthError(f"{path}: the token expired and has no refresh token; run `aidas youtube-auth` again")
     if request is None:
@@ -84,7 +102,13 @@ def load_credentials(path: Path | str, *, scopes: list[str] | None = None, token
         creds.refresh(request)
     except RefreshError as exc:
         raise YouTubeAuthError(
-            f"{path}: refreshing the YouTube token failed ({type(exc).__name__}); run `aidas youtube-auth` again"
+            f"{path}: refreshing the YouTube token failed ({type(exc).__name__}: refused by the token endpoint); "
+            "run `aidas youtube-auth` again"
+        ) from exc
+    except (TransportError, OSError, TimeoutError) as exc:
+        raise YouTubeAuthError(
+            f"{path}: refreshing the YouTube token failed: the token endpoint could not be reached "
+            f"({type(exc).__name__}); check the network and run again (the token itself is still good)"
         ) from exc
     save_credentials(creds, path)
     return creds

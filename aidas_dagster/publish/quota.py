@@ -34,14 +34,25 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 
 InsertRule = Literal["units", "bucket", "both"]
 
-# Units per call (PROVIDERS.md). Methods not listed cost 1.
+# Units per call: PROVIDERS.md and Google's table (developers.google.com/youtube/v3/determine_quota_cost).
+# Methods not listed cost 1. Captions cost far more than anything but an insert under the older rule.
 DEFAULT_METHOD_UNITS: dict[str, int] = {
     "videos.insert": 1600,
     "videos.update": 50,
+    "videos.delete": 50,
     "videos.list": 1,
     "thumbnails.set": 50,
+    "captions.list": 50,
+    "captions.insert": 400,
+    "captions.update": 450,
+    "captions.delete": 50,
     "channels.list": 1,
+    "playlists.list": 1,
+    "playlists.insert": 50,
+    "playlists.update": 50,
     "playlistItems.list": 1,
+    "playlistItems.insert": 50,
+    "playlistItems.delete": 50,
     "commentThreads.list": 1,
     "search.list": 100,
 }

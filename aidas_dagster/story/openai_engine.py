@@ -39,6 +39,7 @@ from aidas_dagster.core.paid_call import (
 )
 from aidas_dagster.core.storage import write_json
 from aidas_dagster.story import prompts
+from aidas_dagster.story.cast import AVATAR_STRATEGY, appearance_for, pair_key
 from aidas_dagster.story.genres import arc_episodes, place_beats, template_for
 from aidas_dagster.story.models import (
     AgeGroup,
@@ -59,7 +60,6 @@ from aidas_dagster.story.models import (
     Subplot,
     VoiceProfile,
 )
-from aidas_dagster.story.offline_engine import AVATAR_STRATEGY, appearance_for, pair_key
 from aidas_dagster.story.validation import (
     MIN_CHARACTERS,
     bible_problems,
@@ -116,6 +116,10 @@ class StoryOutputError(ProviderError):
 
 class StoryRefusal(ProviderError):
     """The model refused to write what was asked."""
+
+
+class _FormatRefused(Exception):
+    """The server refused the response format; the caller asks again in the next mode."""
 
 
 class DraftProblems(ValueError):
@@ -257,16 +261,24 @@ class ScriptDraft(_Draft):
     relationship_changes: list[RelationshipChangeDraft]
 
 
+# Constraint keywords many OpenAI-compatible servers and models refuse in a wire schema; the
+# draft models keep them, so ranges and lengths are enforced on validation (with repair turns).
+UNSENT_KEYWORDS = (
+    "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+    "minItems", "maxItems", "multipleOf", "format", "title", "default",
+)  # fmt: skip
+
+
 def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema in the form strict structured output demands: every object closed,
-    every property required, no defaults or titles."""
+    """The model's JSON schema in the strictest common subset of structured output: every object
+    closed, every property required, and no numeric, length or pattern keywords."""
     schema = model.model_json_schema()
 
     def fix(node: Any) -> None:
         if not isinstance(node, dict):
             return
-        node.pop("title", None)
-        node.pop("default", None)
+        for keyword in UNSENT_KEYWORDS:
+            node.pop(keyword, None)
         properties = node.get("properties")
         if isinstance(properties, dict):
             node["additionalProperties"] = False
@@ -282,6 +294,33 @@ def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
 
     fix(schema)
     return schema
+
+
+# How a server is asked for JSON, strictest first: a strict json_schema response format; JSON mode
+# with the schema in the prompt; the schema in the prompt alone (servers with no response_format).
+ResponseMode = Literal["json_schema", "json_object", "prompt"]
+RESPONSE_MODES: tuple[ResponseMode, ...] = ("json_schema", "json_object", "prompt")
+SERVER_MODES_FILE = "server_modes.json"
+
+
+def refuses_response_format(exc: BaseException) -> bool:
+    """Whether a server's 400/422 says it does not take the response format we sent."""
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422):
+        return False
+    body = exc.body if isinstance(exc.body, dict) else {}
+    detail = json.dumps(body, ensure_ascii=False) + " " + str(exc.message)
+    return bool(re.search(r"response_format|json_schema|json_object|structured output|strict", detail, re.IGNORECASE))
+
+
+def schema_instruction(schema_name: str, schema: dict[str, Any]) -> dict[str, str]:
+    """The system message that carries the schema when the server cannot enforce it."""
+    return {
+        "role": "system",
+        "content": (
+            f"Answer with exactly one JSON object (no prose, no code fence) named {schema_name} that follows "
+            "this JSON schema; every property is required:\n" + json.dumps(schema, ensure_ascii=False)
+        ),
+    }
 
 
 # =============================================================================================
@@ -794,6 +833,7 @@ class OpenAIStoryEngine:
         self.policy = policy
         self.sleep = sleep
         self._api_key = api_key
+        self._mode: ResponseMode = self._remembered_mode()
         # One retry mechanism: the SDK's own retries are off, core.paid_call does them.
         self._client = openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
 
@@ -1014,18 +1054,49 @@ class OpenAIStoryEngine:
     def _create(
         self, operation: str, model: str, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any]
     ) -> Any:
+        """One completion in the server's response mode; a server that refuses the mode is asked
+        again in the next one, and the mode that worked is remembered for its base URL."""
+        while True:
+            try:
+                return self._create_in_mode(self._mode, operation, model, messages, schema_name, schema)
+            except _FormatRefused:
+                following = RESPONSE_MODES[RESPONSE_MODES.index(self._mode) + 1]
+                log.warning(
+                    "OpenAI %s: the server at %s refuses response format %r; using %r from now on",
+                    operation, self.base_url or "api.openai.com", self._mode, following,
+                )
+                self._mode = following
+                self._remember_mode(following)
+
+    def _create_in_mode(
+        self,
+        mode: ResponseMode,
+        operation: str,
+        model: str,
+        messages: list[dict[str, str]],
+        schema_name: str,
+        schema: dict[str, Any],
+    ) -> Any:
         attempts = 0
+        extra: dict[str, Any] = {}
+        sent = messages
+        if mode == "json_schema":
+            extra["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema_name, "schema": schema, "strict": True},
+            }
+        else:
+            sent = [schema_instruction(schema_name, schema), *messages]
+            if mode == "json_object":
+                extra["response_format"] = {"type": "json_object"}
 
         def call() -> Any:
             nonlocal attempts
             attempts += 1
             return self._client.chat.completions.create(
                 model=model,
-                messages=messages,  # type: ignore[arg-type]
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": schema_name, "schema": schema, "strict": True},
-                },
+                messages=sent,  # type: ignore[arg-type]
+                **extra,
             )
 
         def on_retry(attempt: int, exc: BaseException, wait: float) -> None:
@@ -1039,11 +1110,43 @@ class OpenAIStoryEngine:
             )
         except ProviderError as exc:
             cause = exc.__cause__ or exc
-            message = f"OpenAI {operation} with model {model}: {self._explain(cause, model, attempts)}"
-            failure = OutOfCredit(message) if isinstance(exc, OutOfCredit) else ProviderError(message)
+            if mode != RESPONSE_MODES[-1] and refuses_response_format(cause):
+                refused = True
+            else:
+                refused = False
+                message = f"OpenAI {operation} with model {model}: {self._explain(cause, model, attempts)}"
+                failure = OutOfCredit(message) if isinstance(exc, OutOfCredit) else ProviderError(message)
+        if refused:
+            raise _FormatRefused()
         # Raised outside the handler so neither the SDK error (its request carries the key) nor the
         # server's message (it may quote part of the key) travels with ours.
         raise failure
+
+    def _modes_path(self) -> Path | None:
+        return self.cache_dir / SERVER_MODES_FILE if self.cache_dir else None
+
+    def _remembered_mode(self) -> ResponseMode:
+        path = self._modes_path()
+        if path is None or not path.exists():
+            return RESPONSE_MODES[0]
+        try:
+            mode = json.loads(path.read_text(encoding="utf-8")).get(self.base_url or "api.openai.com")
+        except (OSError, ValueError, AttributeError):
+            return RESPONSE_MODES[0]  # a damaged file: detect again
+        return mode if mode in RESPONSE_MODES else RESPONSE_MODES[0]
+
+    def _remember_mode(self, mode: ResponseMode) -> None:
+        path = self._modes_path()
+        if path is None:
+            return
+        try:
+            known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except (OSError, ValueError):
+            known = {}
+        if not isinstance(known, dict):
+            known = {}
+        known[self.base_url or "api.openai.com"] = mode
+        write_json(path, known)
 
     def _short_reason(self, exc: BaseException) -> str:
         if isinstance(exc, openai.APITimeoutError):

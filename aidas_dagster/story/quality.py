@@ -27,9 +27,10 @@ from typing import Literal, Protocol
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.core.storage import read_json
-from aidas_dagster.story.genres import TEMPLATES, missing_elements, speech_only
+from aidas_dagster.story.cast import pair_key
+from aidas_dagster.story.genres import TEMPLATES, missing_elements
+from aidas_dagster.story.korean import hangul_syllables, speech_only, thread_keyword
 from aidas_dagster.story.models import EpisodeScript, Line, Roster, Scene, SeriesBible, StoryState
-from aidas_dagster.story.offline_engine import hangul_syllables, pair_key, thread_keyword
 from aidas_dagster.story.validation import bible_problems, expected_line_range, roster_problems, script_problems
 
 WINDOW = 3  # every active character speaks at least once in any three consecutive full-length episodes

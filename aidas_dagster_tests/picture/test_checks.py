@@ -91,3 +91,13 @@ def test_subtitle_glyph_check_finds_characters_the_font_lacks(tmp_path):
     assert missing_subtitle_glyphs(script, font) == []
     script.scenes[0].lines[0].text = "좋아요 😀 정말𠀀"
     assert missing_subtitle_glyphs(script, font) == ["😀", "𠀀"]
+
+
+def test_places_the_picture_stage_cannot_place_are_named(tmp_path):
+    from aidas_dagster.picture.validation import generic_places
+
+    script, _roster, _track = make_episode(
+        tmp_path / "audio", scenes={1: ("성수동 카페", "낮", "설렘", ["CHAR001", "CHAR002"]), 2: ("어딘가 먼 곳", "밤", "", ["CHAR001"])}
+    )
+    assert generic_places(script, {}) == ["어딘가 먼 곳"]
+    assert generic_places(script, {"어딘가 먼 곳": "forest"}) == []  # the bible's kind places it

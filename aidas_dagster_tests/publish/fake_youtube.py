@@ -1,8 +1,11 @@
 """A local YouTube Data API v3 for tests: the wire protocol the real client speaks, with its rules.
 
 Implements resumable uploads (POST → 200 + Location; PUT `bytes a-b/total` → 308 + Range or
-200 + video; PUT `bytes */total` → where the upload stands), thumbnails.set, channels.list,
-playlistItems.list, videos.list/update and commentThreads.list (paginated), and rejects metadata
+200 + video; PUT `bytes */total` → where the upload stands; a finished session answers any later PUT
+with its video, as Google's upload servers do), thumbnails.set, channels.list, playlists.list/insert,
+playlistItems.list/insert/delete (positions, and the "Deleted video" entry YouTube leaves when a
+video in a playlist is deleted), captions.list/insert/update/delete (multipart upload),
+videos.list/update/delete and commentThreads.list (paginated), and rejects metadata
 the way YouTube does (title > 100 characters, description > 5,000 bytes, tags > 500 characters,
 angle brackets, publishAt in the past), so a test can show the client never sends such a request.
 """
@@ -13,6 +16,8 @@ import datetime as dt
 import itertools
 import json
 import re
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from werkzeug import Request, Response
@@ -24,6 +29,17 @@ class Injected:
     path: str
     status: int
     reason: str
+    times: int = 1
+    content_range: str | None = None  # regex on Content-Range: tells chunks from status queries
+
+
+@dataclass
+class Dropped:
+    """A request the server carries out and then answers by closing the connection (a lost response)."""
+
+    method: str
+    path: str
+    content_range: str | None = None
     times: int = 1
 
 
@@ -41,13 +57,32 @@ class FakeYouTube:
     rejections: list[str] = field(default_factory=list)
     failures: list[Injected] = field(default_factory=list)
     comment_page_size: int = 100
+    drops: list[Dropped] = field(default_factory=list)
+    playlists: dict[str, dict] = field(default_factory=dict)
+    playlist_items: dict[str, list[dict]] = field(default_factory=dict)  # playlist id -> items in order
+    captions: dict[str, dict] = field(default_factory=dict)  # caption id -> resource (+ "_data": bytes)
+    deleted: list[str] = field(default_factory=list)
+    on_request: Callable[[str, str, str], None] | None = None  # (method, path, content-range), before handling
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token -> access token it yields
     auth_codes: dict[str, list[str]] = field(default_factory=dict)  # authorization code -> scopes granted
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # ---- test helpers ----
-    def fail(self, method: str, path: str, status: int, reason: str, times: int = 1) -> None:
-        self.failures.append(Injected(method, path, status, reason, times))
+    def fail(self, method: str, path: str, status: int, reason: str, times: int = 1, content_range: str | None = None) -> None:
+        self.failures.append(Injected(method, path, status, reason, times, content_range))
+
+    def drop(self, method: str, path: str, content_range: str | None = None, times: int = 1) -> None:
+        self.drops.append(Dropped(method, path, content_range, times))
+
+    def scheduled(self) -> list[str]:
+        """Videos that will go public by themselves: private with a publishAt."""
+        return [v for v, r in self.videos.items() if r["status"].get("privacyStatus") == "private" and r["status"].get("publishAt")]
+
+    def playlist_videos(self, playlist_id: str) -> list[str]:
+        return [i["snippet"]["resourceId"]["videoId"] for i in self.playlist_items.get(playlist_id, [])]
+
+    def captions_of(self, video_id: str) -> list[dict]:
+        return [c for c in self.captions.values() if c["snippet"]["videoId"] == video_id]
 
     def calls(self, method: str, path: str) -> list[tuple[str, str, str]]:
         return [c for c in self.log if c[0] == method and c[1] == path]
@@ -105,25 +140,55 @@ class FakeYouTube:
 
     def handle(self, request: Request) -> Response:
         path, method = request.path, request.method
-        self.log.append((method, path, request.headers.get("Content-Range", "")))
+        content_range = request.headers.get("Content-Range", "")
+        self.log.append((method, path, content_range))
+        if self.on_request is not None:
+            self.on_request(method, path, content_range)
         if (method, path) == ("POST", "/token"):
             return self._token(request)
         if self.token and request.headers.get("Authorization") != f"Bearer {self.token}":
             return self._error(401, "authError", "Invalid Credentials")
         for inj in list(self.failures):
-            if inj.method == method and inj.path == path:
+            if inj.method == method and inj.path == path and (
+                inj.content_range is None or re.match(inj.content_range, content_range)
+            ):
                 inj.times -= 1
                 if inj.times <= 0:
                     self.failures.remove(inj)
                 return self._error(inj.status, inj.reason)
+        response = self._route(request, method, path)
+        for drop in list(self.drops):
+            if drop.method == method and drop.path == path and (
+                drop.content_range is None or re.match(drop.content_range, content_range)
+            ):
+                drop.times -= 1
+                if drop.times <= 0:
+                    self.drops.remove(drop)
+                # Done on the server, but the client never hears of it.
+                conn = request.environ["werkzeug.socket"]
+                conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+                break
+        return response
+
+    def _route(self, request: Request, method: str, path: str) -> Response:
         route = {
             ("POST", "/upload/youtube/v3/videos"): self._start_upload,
             ("PUT", "/upload/youtube/v3/videos"): self._upload_chunk,
             ("POST", "/upload/youtube/v3/thumbnails/set"): self._thumbnail,
             ("GET", "/youtube/v3/channels"): self._channels,
             ("GET", "/youtube/v3/playlistItems"): self._playlist_items,
+            ("POST", "/youtube/v3/playlistItems"): self._playlist_item_insert,
+            ("DELETE", "/youtube/v3/playlistItems"): self._playlist_item_delete,
+            ("GET", "/youtube/v3/playlists"): self._playlists_list,
+            ("POST", "/youtube/v3/playlists"): self._playlist_insert,
+            ("GET", "/youtube/v3/captions"): self._captions_list,
+            ("POST", "/upload/youtube/v3/captions"): self._caption_insert,
+            ("PUT", "/upload/youtube/v3/captions"): self._caption_update,
+            ("DELETE", "/youtube/v3/captions"): self._caption_delete,
             ("GET", "/youtube/v3/videos"): self._videos_list,
             ("PUT", "/youtube/v3/videos"): self._videos_update,
+            ("DELETE", "/youtube/v3/videos"): self._videos_delete,
             ("GET", "/youtube/v3/commentThreads"): self._comment_threads,
         }.get((method, path))
         if route is None:
@@ -173,13 +238,14 @@ class FakeYouTube:
         if session is None:
             return self._error(404, "notFound", "upload session does not exist")
         content_range = request.headers.get("Content-Range", "")
-        if re.fullmatch(r"bytes \*/\d+", content_range):
+        data = request.get_data()
+        if re.fullmatch(r"bytes \*/\d+", content_range) or session["video_id"]:
+            # A finished session answers every later PUT with its video, never a second one.
             return self._progress(session)
         m = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", content_range)
         if not m:
             return self._error(400, "badContentRange", content_range)
         start, end, total = map(int, m.groups())
-        data = request.get_data()
         if total != session["total"] or len(data) != end - start + 1 or start > len(session["data"]):
             return self._error(400, "badContentRange", content_range)
         del session["data"][start:]
@@ -219,11 +285,115 @@ class FakeYouTube:
         return page
 
     def _playlist_items(self, request: Request) -> Response:
+        playlist_id = request.args.get("playlistId", "")
+        if playlist_id != "UUfake":
+            if playlist_id not in self.playlists:
+                return self._error(404, "playlistNotFound")
+            items = [{**item, "snippet": {**item["snippet"], "position": n}} for n, item in enumerate(self.playlist_items[playlist_id])]
+            return self._json(self._page(items, request, 50))
         if not self.uploads:
             # What YouTube answers for the uploads playlist of a channel that never uploaded.
             return self._error(404, "playlistNotFound")
         items = [{"contentDetails": {"videoId": v}} for v in self.uploads]
         return self._json(self._page(items, request, 50))
+
+    def _playlist_item_insert(self, request: Request) -> Response:
+        snippet = json.loads(request.get_data()).get("snippet", {})
+        items = self.playlist_items.get(snippet.get("playlistId", ""))
+        if items is None:
+            return self._error(404, "playlistNotFound")
+        video_id = snippet.get("resourceId", {}).get("videoId", "")
+        if video_id not in self.videos:
+            return self._error(404, "videoNotFound")
+        position = snippet.get("position", len(items))
+        if not 0 <= position <= len(items):
+            return self._error(400, "invalidPlaylistItemPosition")
+        item = {"kind": "youtube#playlistItem", "id": f"PLI{next(self._ids)}",
+                "snippet": {"playlistId": snippet["playlistId"], "resourceId": {"kind": "youtube#video", "videoId": video_id}},
+                "contentDetails": {"videoId": video_id}}
+        items.insert(position, item)
+        return self._json({**item, "snippet": {**item["snippet"], "position": position}})
+
+    def _playlist_item_delete(self, request: Request) -> Response:
+        for items in self.playlist_items.values():
+            for item in items:
+                if item["id"] == request.args.get("id"):
+                    items.remove(item)
+                    return Response(b"", status=204)
+        return self._error(404, "playlistItemNotFound")
+
+    def _playlists_list(self, request: Request) -> Response:
+        if request.args.get("mine") != "true":
+            return self._error(400, "badRequest", "tests expect mine=true")
+        return self._json(self._page(list(self.playlists.values()), request, 50))
+
+    def _playlist_insert(self, request: Request) -> Response:
+        body = json.loads(request.get_data())
+        problem = self._metadata_problem({"snippet": {**body.get("snippet", {}), "tags": []}})
+        if problem:
+            self.rejections.append(problem)
+            return self._error(400, problem)
+        playlist_id = f"PL{next(self._ids):08d}"
+        self.playlists[playlist_id] = {"kind": "youtube#playlist", "id": playlist_id, "snippet": body["snippet"],
+                                       "status": body.get("status", {"privacyStatus": "public"})}
+        self.playlist_items[playlist_id] = []
+        return self._json(self.playlists[playlist_id])
+
+    @staticmethod
+    def _multipart(request: Request) -> tuple[dict, bytes]:
+        """The JSON metadata and the media of a multipart/related upload (the client writes "\\n" line ends)."""
+        delimiter = b"\n--" + request.mimetype_params.get("boundary", "").encode()
+        chunks = (b"\n" + request.get_data()).split(delimiter)[1:-1]  # drop the preamble and the closing "--"
+        parts = [chunk.removeprefix(b"\n").partition(b"\n\n")[2] for chunk in chunks]
+        return json.loads(parts[0]), parts[1]
+
+    def _caption_insert(self, request: Request) -> Response:
+        if request.args.get("uploadType") != "multipart":
+            return self._error(400, "badRequest", "tests expect uploadType=multipart")
+        meta, media = self._multipart(request)
+        snippet = meta.get("snippet", {})
+        if snippet.get("videoId") not in self.videos:
+            return self._error(404, "videoNotFound")
+        if not snippet.get("language") or not media.strip():
+            return self._error(400, "invalidMetadata" if not snippet.get("language") else "contentRequired")
+        if any(c["snippet"]["language"] == snippet["language"] and c["snippet"].get("name", "") == snippet.get("name", "")
+               for c in self.captions_of(snippet["videoId"])):
+            return self._error(409, "captionExists")
+        caption_id = f"CAP{next(self._ids)}"
+        self.captions[caption_id] = {"kind": "youtube#caption", "id": caption_id, "snippet": snippet, "_data": media}
+        return self._json({k: v for k, v in self.captions[caption_id].items() if k != "_data"})
+
+    def _caption_update(self, request: Request) -> Response:
+        meta, media = self._multipart(request)
+        caption = self.captions.get(meta.get("id", ""))
+        if caption is None:
+            return self._error(404, "captionNotFound")
+        caption["_data"] = media
+        caption["snippet"] = {**caption["snippet"], **{k: v for k, v in meta.get("snippet", {}).items() if k == "isDraft"}}
+        return self._json({k: v for k, v in caption.items() if k != "_data"})
+
+    def _captions_list(self, request: Request) -> Response:
+        video_id = request.args.get("videoId", "")
+        if video_id not in self.videos:
+            return self._error(404, "videoNotFound")
+        return self._json({"items": [{k: v for k, v in c.items() if k != "_data"} for c in self.captions_of(video_id)]})
+
+    def _caption_delete(self, request: Request) -> Response:
+        if self.captions.pop(request.args.get("id", ""), None) is None:
+            return self._error(404, "captionNotFound")
+        return Response(b"", status=204)
+
+    def _videos_delete(self, request: Request) -> Response:
+        video_id = request.args.get("id", "")
+        if self.videos.pop(video_id, None) is None:
+            return self._error(404, "videoNotFound")
+        self.uploads.remove(video_id)
+        self.thumbnails.pop(video_id, None)
+        for caption_id in [c["id"] for c in self.captions_of(video_id)]:
+            del self.captions[caption_id]
+        # Playlists keep an entry for it ("Deleted video") until it is removed from them.
+        self.deleted.append(video_id)
+        return Response(b"", status=204)
 
     def _videos_list(self, request: Request) -> Response:
         parts = set(request.args.get("part", "").split(","))
@@ -238,11 +408,16 @@ class FakeYouTube:
         video = self.videos.get(body.get("id", ""))
         if video is None:
             return self._error(404, "videoNotFound")
-        problem = self._metadata_problem({"snippet": body.get("snippet", {})})
+        parts = set(request.args.get("part", "").split(","))
+        problem = self._metadata_problem({"snippet": body.get("snippet", video["snippet"]), "status": body.get("status", {})})
         if problem:
             self.rejections.append(problem)
             return self._error(400, problem)
-        video["snippet"] = body["snippet"]
+        if "snippet" in parts:
+            video["snippet"] = body["snippet"]
+        if "status" in parts:
+            # The whole status is replaced (a field left out is reset), as YouTube does.
+            video["status"] = {**body["status"], "uploadStatus": video["status"]["uploadStatus"]}
         return self._json(video)
 
     def _comment_threads(self, request: Request) -> Response:

@@ -159,3 +159,60 @@ def test_youtube_auth_runs_the_installed_app_flow_and_stores_the_token_0600(tmp_
     stored = json.loads(token_file.read_text())
     assert stored["refresh_token"] == "issued-refresh-token" and mode(token_file) == 0o600
     assert "mode 0600" in capsys.readouterr().out
+
+
+def closed_port_url() -> str:
+    """A local URL nothing listens on: connecting is refused at once, as with the network down."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/token"
+
+
+def test_a_network_failure_during_a_refresh_is_a_clear_auth_error_without_secrets(tmp_path, fake):
+    token_file = tmp_path / "token.json"
+    save_credentials(expired_token(fake), token_file)
+    before = token_file.read_text()
+    with pytest.raises(YouTubeAuthError) as failure:
+        load_credentials(token_file, token_uri=closed_port_url())
+    message = str(failure.value)
+    assert str(token_file) in message and "could not be reached" in message and "check the network" in message
+    for secret in ("the-refresh-token", "client-secret-value", "stale-access-token"):
+        assert secret not in message
+    assert token_file.read_text() == before  # nothing lost: the next run refreshes it
+
+
+def test_a_token_expiring_during_a_run_is_refreshed_and_a_failed_refresh_is_an_auth_error(tmp_path, fake):
+    from aidas_dagster.publish.youtube import youtube_publisher
+
+    token_file = tmp_path / "token.json"
+    save_credentials(expired_token(fake), token_file)
+    publisher = youtube_publisher(tmp_path / "storage", token_file=token_file, api_root=fake.base_url, token_uri=f"{fake.base_url}/token")
+    fake.videos["vid00000001"] = {"id": "vid00000001", "statistics": {"viewCount": "7"}}
+    # The hour runs out mid-run; the token endpoint is unreachable by then.
+    publisher.credentials.expiry = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    publisher.credentials._token_uri = closed_port_url()
+    calls = len(fake.log)
+    with pytest.raises(YouTubeAuthError, match="could not be reached") as failure:
+        publisher.fetch_feedback("vid00000001")
+    assert "the-refresh-token" not in str(failure.value) and len(fake.log) == calls  # nothing sent with a stale token
+
+    publisher.credentials._token_uri = f"{fake.base_url}/token"
+    assert publisher.fetch_feedback("vid00000001").statistics["views"] == 7
+    assert mode(token_file) == 0o600 and json.loads(token_file.read_text())["token"] == "fresh-access-token"
+
+
+def test_a_folder_created_for_the_token_is_0700_and_an_existing_one_is_left_alone(tmp_path, fake):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    old_umask = os.umask(0)
+    try:
+        save_credentials(expired_token(fake), shared / "aidas" / "conf" / "token.json")
+        save_credentials(expired_token(fake), shared / "token.json")
+    finally:
+        os.umask(old_umask)
+    assert mode(shared / "aidas" / "conf") == 0o700
+    assert mode(shared) == 0o755

@@ -203,3 +203,30 @@ def test_new_feedback_of_an_episode_requests_the_outline_adjustments_of_its_seri
         assert after.get_requested_partitions(outline_adjustments.key) == {SERIES}
         settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
         assert settled.get_requested_partitions(outline_adjustments.key) == set()
+
+
+def test_on_the_local_channel_a_recut_before_release_replaces_the_video_with_playlist_and_captions(written, instance, studio):
+    storage = written
+    resources = {"studio": studio, "channel": Channel()}
+    fake_final_cut(storage, 1)
+    srt = storage.final_dir(SERIES, 1) / "x.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\n첫 대사\n", encoding="utf-8")
+    assert dg.materialize([youtube_video], partition_key=key(1), instance=instance, resources=resources).success
+    first = read_json(storage.publish_record_path(SERIES, 1))
+    channel = storage.channel_dir()
+    assert (channel / first["video_id"] / "captions.ko.srt").read_text(encoding="utf-8") == srt.read_text(encoding="utf-8")
+
+    # The producer's edit, re-cut: a different file and a changed line.
+    storage.video_path(SERIES, 1).write_bytes(b"recut" * 60_000)
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\n고친 대사\n", encoding="utf-8")
+    result = dg.materialize([youtube_video], partition_key=key(1), instance=instance, resources=resources)
+    meta = materialization(result)
+    second = read_json(storage.publish_record_path(SERIES, 1))
+    assert result.success and second["video_id"] != first["video_id"] and meta["cut_revision"] == 2
+    assert meta["latest_cut_on_channel"] is True
+    assert second["metadata"]["publish_at"] == first["metadata"]["publish_at"]  # the release slot moved with it
+    assert sorted(p.parent.name for p in channel.glob("*/video.json")) == [second["video_id"]]
+    assert "고친 대사" in (channel / second["video_id"] / "captions.ko.srt").read_text(encoding="utf-8")
+    playlist = read_json(channel / "playlists" / f"{SERIES}.json")
+    assert [i["video_id"] for i in playlist["items"]] == [second["video_id"]]
+    assert playlist["description"].splitlines()[-1] == f"aidas-series:{SERIES}"

@@ -225,13 +225,13 @@ def test_a_thumbnail_that_hits_the_quota_waits_and_is_set_by_the_next_run(tmp_pa
     publisher = make_publisher(tmp_path, fake)
     record, _ = publisher.publish("short-love", 1, video, thumb, metadata())
     assert list(fake.videos) == [record.video_id] and fake.thumbnails == {}
-    assert publisher.thumbnail_deferred_until == next_reset().date()
+    assert publisher.deferred_until == next_reset().date()
 
     (tmp_path / "storage" / "youtube" / "quota.json").unlink()  # the next Pacific day
     later = make_publisher(tmp_path, fake)
     again, changed = later.publish("short-love", 1, video, thumb, metadata())
     assert changed and again.video_id == record.video_id and fake.thumbnails[record.video_id] == thumb.read_bytes()
-    assert later.thumbnail_deferred_until is None and len(fake.videos) == 1
+    assert later.deferred_until is None and len(fake.videos) == 1
 
 
 def test_a_server_error_mid_upload_is_retried_from_where_the_server_stands(tmp_path, fake, files):
@@ -302,3 +302,172 @@ def test_feedback_reads_statistics_and_every_page_of_comments(tmp_path, fake, fi
     assert collected.statistics == {"views": 1234, "likes": 56, "favorites": 0, "comments": 250}
     assert [c.text for c in collected.comments] == [f"댓글 {i}" for i in range(250)]
     assert len(fake.calls("GET", "/youtube/v3/commentThreads")) == 3
+
+
+def _publish_in_child(tmp_path: Path, base_url: str, video: Path, thumb: Path) -> None:
+    import traceback
+
+    try:
+        make_publisher(tmp_path, FakeYouTube(base_url=base_url)).publish("short-love", 1, video, thumb, metadata())
+    except BaseException:
+        (tmp_path / "child-error.txt").write_text(traceback.format_exc())
+        raise
+
+
+def test_a_process_killed_right_after_the_session_was_created_resumes_that_session(tmp_path, fake, files):
+    """A real SIGKILL while the first chunk is on its way: no finally block gets to save anything."""
+    import multiprocessing
+    import os
+    import signal
+    import threading
+
+    video, thumb = files
+    started, killed = threading.Event(), threading.Event()
+    child = multiprocessing.get_context("fork").Process(target=_publish_in_child, args=(tmp_path, fake.base_url, video, thumb))
+
+    def kill_at_the_first_chunk(method: str, path: str, content_range: str) -> None:
+        if method == "PUT" and path == UPLOAD and not killed.is_set():
+            started.wait(10)
+            os.kill(child.pid, signal.SIGKILL)
+            killed.set()
+
+    fake.on_request = kill_at_the_first_chunk
+    child.start()
+    started.set()
+    child.join(30)
+    error = tmp_path / "child-error.txt"
+    assert killed.wait(10) and child.exitcode == -signal.SIGKILL, error.read_text() if error.exists() else child.exitcode
+    assert len(fake.calls("POST", UPLOAD)) == 1 and fake.videos == {}
+    fake.on_request = None
+
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert len(fake.calls("POST", UPLOAD)) == 1  # the same session, no second insert
+    assert list(fake.videos) == [record.video_id] and fake.video_bytes[record.video_id] == video.read_bytes()
+
+
+@pytest.mark.parametrize("lost", [1, 2])
+def test_a_lost_final_response_costs_seconds_not_a_minute(tmp_path, fake, files, lost):
+    """The server stores the last chunk and the answer never arrives: httplib2 sends the request
+    again by itself (once), and with it lost too, the publisher asks where the upload stands."""
+    import time
+
+    video, thumb = files
+    size = video.stat().st_size
+    last = rf"bytes \d+-{size - 1}/{size}"
+    fake.drop("PUT", UPLOAD, content_range=last, times=lost)
+    started = time.monotonic()
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 5, f"a lost final response took {elapsed:.1f} s"
+    assert list(fake.videos) == [record.video_id] and fake.video_bytes[record.video_id] == video.read_bytes()
+    final_puts = [c for c in fake.calls("PUT", UPLOAD) if re.fullmatch(last, c[2])]
+    assert len(final_puts) == 2  # sent again, with its bytes (the fake refuses a short body)
+    status_queries = [c for c in fake.calls("PUT", UPLOAD) if c[2] == f"bytes */{size}"]
+    assert len(status_queries) == (1 if lost == 2 else 0)
+
+
+def test_status_queries_have_their_own_retry_budget(tmp_path, fake, files):
+    video, thumb = files
+    # One failed chunk, then five 503s while asking where the upload stands: more than the three
+    # attempts a chunk has (make_publisher), within the status queries' own eight.
+    fake.fail("PUT", UPLOAD, 503, "backendError", times=1, content_range=r"bytes \d+-")
+    fake.fail("PUT", UPLOAD, 503, "backendError", times=5, content_range=r"bytes \*/")
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert list(fake.videos) == [record.video_id] and fake.video_bytes[record.video_id] == video.read_bytes()
+    assert len([c for c in fake.calls("PUT", UPLOAD) if c[2].startswith("bytes */")]) == 6
+
+
+def test_a_chunk_that_keeps_failing_stops_after_its_attempts_and_the_next_run_resumes(tmp_path, fake, files):
+    from aidas_dagster.core.paid_call import ProviderError
+
+    video, thumb = files
+    fake.fail("PUT", UPLOAD, 503, "backendError", times=3, content_range=rf"bytes {CHUNK}-")
+    with pytest.raises(ProviderError, match=f"failed at byte {CHUNK} of .* after 3 attempt"):
+        make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata())
+    assert len(fake.calls("POST", UPLOAD)) == 1 and fake.video_bytes[record.video_id] == video.read_bytes()
+
+
+SRT = "1\n00:00:01,000 --> 00:00:03,500\n서연: 안녕하세요, 처음 뵙겠습니다.\n\n2\n00:00:04,000 --> 00:00:06,000\n민준: 반가워요.\n"
+
+
+@pytest.fixture
+def srt(tmp_path: Path) -> Path:
+    path = tmp_path / "ep001.srt"
+    path.write_text(SRT, encoding="utf-8")
+    return path
+
+
+def ledger_ops(tmp_path: Path) -> list[tuple[str, int]]:
+    return [(e.operation, e.units) for e in CostLedger(tmp_path / "storage" / "ledger" / "costs.jsonl").entries()]
+
+
+def test_the_srt_becomes_a_korean_caption_track_and_a_changed_srt_updates_it(tmp_path, fake, files, srt):
+    video, thumb = files
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata(), captions=srt)
+    [track] = fake.captions_of(record.video_id)
+    assert track["snippet"]["language"] == "ko" and track["snippet"]["isDraft"] is False
+    assert track["_data"] == srt.read_bytes()
+    assert ("captions.insert", 400) in ledger_ops(tmp_path)
+
+    # Unchanged: nothing sent.
+    before = len(fake.log)
+    assert make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata(), captions=srt)[1] is False
+    assert len(fake.log) == before
+
+    srt.write_text(SRT.replace("반가워요", "저도 반가워요"), encoding="utf-8")
+    again, changed = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata(), captions=srt)
+    assert changed and again.video_id == record.video_id and again.revision == 2
+    [updated] = fake.captions_of(record.video_id)
+    assert updated["id"] == track["id"] and updated["_data"] == srt.read_bytes()
+    assert ("captions.update", 450) in ledger_ops(tmp_path)
+    quota = json.loads((tmp_path / "storage" / "youtube" / "quota.json").read_text())
+    assert quota["by_method"]["captions.insert"] == 1 and quota["by_method"]["captions.update"] == 1
+    assert quota["units"] == sum(units for _op, units in ledger_ops(tmp_path))
+
+
+def test_killed_after_the_caption_insert_landed_the_next_run_finds_it_instead_of_adding_a_second(tmp_path, fake, files, srt):
+    video, thumb = files
+    dying = make_publisher(tmp_path, fake)
+    real_call = dying._call
+
+    def call_then_die(method, *args, **kwargs):
+        result = real_call(method, *args, **kwargs)
+        if method == "captions.insert":
+            raise Crash("killed before the caption id was recorded")
+        return result
+
+    dying._call = call_then_die
+    with pytest.raises(Crash):
+        dying.publish("short-love", 1, video, thumb, metadata(), captions=srt)
+
+    record, _ = make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata(), captions=srt)
+    assert len(fake.captions_of(record.video_id)) == 1
+    assert len(fake.calls("POST", "/upload/youtube/v3/captions")) == 1
+    assert len(fake.calls("GET", "/youtube/v3/captions")) == 1  # asked once, because an insert was pending
+    assert make_publisher(tmp_path, fake).publish("short-love", 1, video, thumb, metadata(), captions=srt)[1] is False
+
+
+def test_a_caption_track_that_hits_the_quota_is_deferred_and_added_by_the_next_run(tmp_path, fake, files, srt):
+    video, thumb = files
+    fake.fail("POST", "/upload/youtube/v3/captions", 403, "quotaExceeded")
+    publisher = make_publisher(tmp_path, fake)
+    record, _ = publisher.publish("short-love", 1, video, thumb, metadata(), captions=srt)
+    assert list(fake.videos) == [record.video_id] and fake.captions == {}
+    assert publisher.deferred_until == next_reset().date() and any("caption track" in n for n in publisher.notes)
+
+    (tmp_path / "storage" / "youtube" / "quota.json").unlink()  # the next Pacific day
+    later = make_publisher(tmp_path, fake)
+    assert later.publish("short-love", 1, video, thumb, metadata(), captions=srt)[1]
+    assert len(fake.captions_of(record.video_id)) == 1 and later.deferred_until is None
+
+
+def test_an_upload_whose_caption_track_would_not_fit_today_waits_before_anything_is_sent(tmp_path, fake, files, srt):
+    video, thumb = files
+    # Bucket rule: the insert costs no units, thumbnail 50 + caption 400 = 450 > 400.
+    with pytest.raises(UploadDeferred, match="needs 450 units"):
+        make_publisher(tmp_path, fake, QuotaSettings(daily_units=400)).publish(
+            "short-love", 1, video, thumb, metadata(), captions=srt
+        )
+    assert not fake.calls("POST", UPLOAD)

@@ -10,7 +10,9 @@ import pytest
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.story import offline_engine as oe
+from aidas_dagster.story.cast import pair_key
 from aidas_dagster.story.genres import genre_key
+from aidas_dagster.story.korean import hangul_syllables, thread_keyword, to_banmal
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible
 from aidas_dagster.story.validation import bible_problems, roster_problems, script_problems
 
@@ -95,11 +97,17 @@ def series(request):
         ("crime thriller", "thriller"),
         ("코미디", "comedy"),
         ("시트콤", "comedy"),
-        ("멜로", "romance"),
+        ("멜로", "melodrama"),
         ("로맨스", "romance"),
         ("romance", "romance"),
-        ("가족 드라마", "drama"),
-        ("역사극", "drama"),
+        ("가족 드라마", "family"),
+        ("역사극", "historical"),
+        ("의학 드라마", "medical"),
+        ("법정물", "legal"),
+        ("청춘 학원물", "youth"),
+        ("판타지 로맨스", "fantasy"),
+        ("공포", "horror"),
+        ("다큐멘터리", "drama"),
     ],
 )
 def test_free_text_genres_map_to_templates(text, key):
@@ -147,12 +155,12 @@ def test_voices_are_unique_and_locked(first_love, gallery):
 
 def test_relationship_matrix_links_every_lead_with_everyone(series):
     _bible, roster, _ = series
-    pairs = {oe.pair_key(r.a, r.b): r for r in roster.relationships}
+    pairs = {pair_key(r.a, r.b): r for r in roster.relationships}
     leads = [c.id for c in roster.characters if c.importance == "main"]
     for lead in leads:
         for other in roster.characters:
             if other.id != lead:
-                assert oe.pair_key(lead, other.id) in pairs, (lead, other.name)
+                assert pair_key(lead, other.id) in pairs, (lead, other.name)
     for r in roster.relationships:
         assert 0 <= r.intimacy <= 100 and r.type and re.search(r"[가-힣]", r.potential_arc)
 
@@ -220,7 +228,7 @@ def test_scripts_have_scenes_lines_and_speakers_that_are_there(series, episode):
 
 def test_lines_are_sized_for_the_offline_voice(series):
     _bible, _roster, scripts = series
-    syllables = [oe.hangul_syllables(line.text) for script in scripts for _s, line in script.lines()]
+    syllables = [hangul_syllables(line.text) for script in scripts for _s, line in script.lines()]
     assert 22 <= statistics.mean(syllables) <= 28
     assert min(syllables) >= 8 and max(syllables) <= 50
 
@@ -229,7 +237,7 @@ def test_episode_3_picks_up_the_threads_episode_2_left_open(series):
     _bible, _roster, scripts = series
     dialogue = " ".join(line.text for _s, line in scripts[2].lines())
     for thread in scripts[1].state_after.open_threads:
-        assert oe.thread_keyword(thread) in dialogue, thread
+        assert thread_keyword(thread) in dialogue, thread
 
 
 def test_each_episode_adds_a_conflict_and_resolves_a_thread(series):
@@ -237,7 +245,7 @@ def test_each_episode_adds_a_conflict_and_resolves_a_thread(series):
     for before, script in pairwise(scripts):
         state = script.state_after
         assert script.new_conflict in state.open_threads and script.new_conflict not in before.state_after.open_threads
-        resolved = oe.thread_keyword(script.partly_resolved)
+        resolved = thread_keyword(script.partly_resolved)
         assert resolved in " ".join(line.text for _s, line in script.lines())
         assert len(state.summaries) == script.episode_number
         assert state.summaries[:-1] == before.state_after.summaries
@@ -247,7 +255,7 @@ def test_each_episode_adds_a_conflict_and_resolves_a_thread(series):
 
 def test_relationships_move_gradually(series):
     _bible, roster, scripts = series
-    previous = {oe.pair_key(r.a, r.b): r.intimacy for r in roster.relationships}
+    previous = {pair_key(r.a, r.b): r.intimacy for r in roster.relationships}
     moved = False
     for script in scripts:
         now = script.state_after.relationships
@@ -320,7 +328,7 @@ def test_a_tiny_episode_is_still_a_whole_episode(genre):
         if before is not None:
             dialogue = " ".join(line.text for _s, line in script.lines())
             for thread in before.state_after.open_threads:
-                assert oe.thread_keyword(thread) in dialogue
+                assert thread_keyword(thread) in dialogue
     assert scripts[-1].cliffhanger
 
 
@@ -360,6 +368,6 @@ def test_whole_series_pass_the_quality_gate(genre):
 
 
 def test_banmal_keeps_longer_first_person_particles_plain():
-    assert oe.to_banmal("왜 저한테는 한마디도 안 했어요?") == "왜 나한테는 한마디도 안 했어?"
-    assert oe.to_banmal("저한테만은 먼저 말해 줄 줄 알았어요.") == "나한테만은 먼저 말해 줄 줄 알았어."
-    assert oe.to_banmal("저기요, 저 좀 봐요.") == "저기, 나 좀 봐."
+    assert to_banmal("왜 저한테는 한마디도 안 했어요?") == "왜 나한테는 한마디도 안 했어?"
+    assert to_banmal("저한테만은 먼저 말해 줄 줄 알았어요.") == "나한테만은 먼저 말해 줄 줄 알았어."
+    assert to_banmal("저기요, 저 좀 봐요.") == "저기, 나 좀 봐."

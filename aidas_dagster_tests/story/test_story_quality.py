@@ -22,7 +22,9 @@ from aidas_dagster.story import offline_engine as oe
 from aidas_dagster.story import quality as q
 from aidas_dagster.story.engine import OfflineStoryEngine
 from aidas_dagster.story.genres import TEMPLATES, missing_elements
+from aidas_dagster.story.korean import thread_keyword, to_banmal
 from aidas_dagster.story.models import EpisodeScript, StoryState
+from aidas_dagster.story.reviser import to_polite
 from aidas_dagster.story.validation import script_problems
 
 
@@ -105,13 +107,13 @@ def test_episode_three_carries_every_thread_episode_two_left_open(series):
     dialogue = _dialogue(ep3)
     assert ep2.state_after.open_threads
     for thread in ep2.state_after.open_threads:
-        keyword = oe.thread_keyword(thread)
+        keyword = thread_keyword(thread)
         assert keyword in dialogue or thread in ep3.state_after.resolved_threads, keyword
         assert thread in ep3.state_after.open_threads or thread in ep3.state_after.resolved_threads
     # the thread episode 3 resolves is one episode 2 left open, and it is said on screen
     resolved_now = [t for t in ep3.state_after.resolved_threads if t not in ep2.state_after.resolved_threads]
     assert resolved_now and set(resolved_now) <= set(ep2.state_after.open_threads)
-    assert all(oe.thread_keyword(t) in dialogue for t in resolved_now)
+    assert all(thread_keyword(t) in dialogue for t in resolved_now)
 
 
 def test_the_state_after_each_episode_is_complete(series):
@@ -188,7 +190,7 @@ def test_a_pair_going_back_from_banmal_to_polite_between_episodes_fails(first_lo
     said = [line for _s, line in broken.lines() if (line.speaker, line.listener) == friends]
     assert said and all(q.speech_level(line.text) != "polite" for line in said)
     for line in said:
-        line.text = oe.to_polite(line.text)
+        line.text = to_polite(line.text)
     assert q.phrasing_problems(broken, roster) == []  # consistent within the episode...
     problems = q.continuity_problems(broken, roster, states[2], scripts[:2], config)
     assert any("박지호 spoke 반말 to 강민준" in p and "sudden change" in p for p in problems), problems
@@ -201,7 +203,7 @@ def test_speaking_out_of_a_written_manner_fails(first_love):
     scene, i, line = next(
         (sc, i, ln) for sc in broken.scenes for i, ln in enumerate(sc.lines, 1) if ln.speaker == "CHAR012"
     )
-    line.text = oe.to_banmal(line.text)
+    line.text = to_banmal(line.text)
     assert q.speech_level(line.text) == "banmal"
     problems = q.manner_problems(broken, roster)
     assert len(problems) == 1 and problems[0].startswith(f"scene {scene.number} line {i} (CHAR012")
@@ -256,7 +258,7 @@ def _drop_thread(script: EpisodeScript, before: StoryState) -> tuple[EpisodeScri
     """A copy of the script that forgets a thread it was carrying: never said, gone from the state."""
     broken = script.model_copy(deep=True)
     thread = next(t for t in before.open_threads if t in script.state_after.open_threads)
-    keyword = oe.thread_keyword(thread)
+    keyword = thread_keyword(thread)
     for scene in broken.scenes:
         for line in scene.lines:
             line.text = line.text.replace(keyword, "그 일")
@@ -269,7 +271,7 @@ def test_a_dropped_thread_fails(first_love):
     broken, thread = _drop_thread(scripts[2], states[2])
     problems = q.continuity_problems(broken, roster, states[2], scripts[:2], config)
     assert f"open thread dropped without resolution: '{thread}'" in problems
-    unsaid = f"open thread not mentioned in the episode: '{oe.thread_keyword(thread)}'"
+    unsaid = f"open thread not mentioned in the episode: '{thread_keyword(thread)}'"
     assert any(p.startswith(unsaid) for p in problems)
 
 
@@ -450,10 +452,10 @@ def test_a_good_draft_is_not_revised(first_love):
 
 
 def test_to_polite_turns_common_banmal_endings_into_haeyo():
-    assert oe.to_polite("밥은 먹었어? 같이 가자.") == "밥은 먹었어요? 같이 가죠."
-    assert oe.to_polite("나는 괜찮아. 그게 맞지.") == "저는 괜찮아요. 그게 맞죠."
-    assert oe.to_polite("그건 아니야. 내 잘못이야.") == "그건 아니에요. 제 잘못이에요."
-    assert q.speech_level(oe.to_polite("응, 알았어. 내일 봐.")) == "polite"
+    assert to_polite("밥은 먹었어? 같이 가자.") == "밥은 먹었어요? 같이 가죠."
+    assert to_polite("나는 괜찮아. 그게 맞지.") == "저는 괜찮아요. 그게 맞죠."
+    assert to_polite("그건 아니야. 내 잘못이야.") == "그건 아니에요. 제 잘못이에요."
+    assert q.speech_level(to_polite("응, 알았어. 내일 봐.")) == "polite"
 
 
 # ---------------------------------------------------------------------------------------------

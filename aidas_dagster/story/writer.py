@@ -1,0 +1,1028 @@
+"""The offline script writer: each episode's Korean script from the bible, the roster and the story so far.
+
+Deterministic by construction: every choice comes from `random.Random` seeded with the series id
+and episode, and nothing iterates over an unordered set, so the same inputs give byte-identical
+output (the pipeline caches on it).
+
+Dialogue is built from a library of Korean line templates written in polite speech (해요체).
+A line spoken to someone the speaker talks down to or is close with is converted to 반말 before
+the placeholders are filled; particles (이/가, 은/는, ...) are chosen from the word they follow.
+
+Placeholders in the line library:
+  {L}     how the speaker calls the listener ("수진 씨", "언니", "아버지")
+  {you}   the listener as a subject or object (반말: 너, 존댓말: 수진 씨); {your} possessive
+  {T}     a third person as the speaker refers to them
+  {K}     the plot thread the scene talks about; {N} the new conflict; {R} the thread being resolved
+  {X}     a thread resolved in one of the last five episodes; {KS} every open thread at once
+  {P}     the place; {O} an object of the story world; {W}/{LW} what the speaker/listener is busy with
+A particle goes after a bar: {T|이/가}, {K|은/는}, {you|을/를}.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from aidas_dagster.core.config import SeriesConfig
+from aidas_dagster.story.cast import People, pair_key
+from aidas_dagster.story.korean import casual_vocative, fill, hangul_syllables, josa, thread_keyword, to_banmal
+from aidas_dagster.story.lines import (
+    ATMOSPHERES,
+    CALM_SELF_TAILS,
+    CLIFF_DESCRIPTIONS,
+    CLIFF_LINES,
+    DEVELOPMENT_LINES,
+    EMOTION_WORDS,
+    EMOTIONS,
+    LINES,
+    REACTIONS,
+    TAILS,
+    THRILLER_ATMOSPHERES,
+    TIMES,
+)
+from aidas_dagster.story.moves import (
+    ANSWER,
+    BEAT_DELTA,
+    BIG_BEATS,
+    FRIENDLY,
+    INVESTIGATORS_ONLY,
+    JOKES,
+    MAX_DELTA,
+    MOVE_DELTA,
+    OPENER_FALLBACK,
+    PAIRED,
+    PLAYFUL,
+    REPLY_FALLBACK,
+    ROMANCE_ONLY,
+    SAFE_MOVE,
+    SUPPORT_MOVES,
+    TAIL_MOVES,
+)
+from aidas_dagster.story.models import CharacterState, EpisodeScript, Line, Roster, Scene, SeriesBible, StoryState
+from aidas_dagster.story.world import ConflictSpec, given_names, thread_text, world_of
+
+LINES_PER_MINUTE = 9  # ≈ 90 lines for 10 minutes; the offline voice speaks ~25 syllables a line
+SCENES_PER_MINUTE = 0.6  # ≈ 6 scenes for 10 minutes
+
+
+def script_size(config: SeriesConfig) -> tuple[int, int]:
+    """(lines, scenes) for an episode of the config's length: ≈ 90 lines and 6 scenes for 10 minutes."""
+    minutes = float(config.episode_duration)
+    lines = max(4, int(minutes * LINES_PER_MINUTE + 0.5))
+    scenes = max(1, int(minutes * SCENES_PER_MINUTE + 0.5))
+    if minutes >= 5:
+        scenes = max(5, scenes)
+    return lines, min(scenes, max(1, lines // 4))
+
+
+@dataclass
+class _Spec:
+    """One planned line: what it does, and who says it to whom when that matters."""
+
+    move: str
+    speaker: str | None = None
+    listener: str | None = None
+    reply: bool = False
+    topic: str = ""  # the thread keyword for {K}
+    t: str | None = None  # a fixed third person for {T}
+    essential: bool = False  # continuity needs it: thread mentions, resolution, new conflict, cliffhanger
+
+
+def _unit(
+    opener: str,
+    reply: str | None = None,
+    a: str | None = None,
+    b: str | None = None,
+    *,
+    topic: str = "",
+    t: str | None = None,
+    essential: bool = False,
+) -> list[_Spec]:
+    first = _Spec(opener, a, b, topic=topic, t=t, essential=essential)
+    return [first] if reply is None else [first, _Spec(reply, b, a, reply=True, topic=topic, t=t)]
+
+
+@dataclass
+class _ScenePlan:
+    kinds: tuple[str, ...]
+    cast: list[str]
+    musts: list[list[_Spec]] = field(default_factory=list)
+    fills: list[list[_Spec]] = field(default_factory=list)
+    close: _Spec | None = None
+    budget: int = 0
+
+
+def _layout(n_scenes: int) -> list[tuple[str, ...]]:
+    """Which dramatic jobs each scene does; short episodes fold several jobs into one scene."""
+    if n_scenes == 1:
+        return [("opening", "resolve", "new", "cliff")]
+    if n_scenes == 2:
+        return [("opening", "resolve"), ("new", "cliff")]
+    if n_scenes == 3:
+        return [("opening", "resolve"), ("beat", "new"), ("cliff",)]
+    if n_scenes == 4:
+        return [("opening",), ("beat",), ("resolve", "new"), ("cliff",)]
+    if n_scenes == 5:
+        return [("opening",), ("beat",), ("resolve",), ("new",), ("cliff",)]
+    extras = ("family", "ensemble", "bond", "subplot")
+    middle = [(extras[i % len(extras)],) for i in range(n_scenes - 6)]
+    return [("opening",), ("beat",), ("subplot",), ("resolve",), ("new",), *middle, ("cliff",)]
+
+
+OUTSIDER_CLIFFS = {"예상치 못한 등장", "오해의 시작"}
+
+
+class EpisodeWriter:
+    """Writes one episode from the bible, the roster and the story state after the previous one."""
+
+    def __init__(self, bible: SeriesBible, roster: Roster, previous: StoryState, episode: int):
+        self.template, self.world = world_of(bible)
+        self.flavors = self.template.flavors
+        self.bible, self.roster, self.prev, self.episode = bible, roster, previous, episode
+        self.total = bible.config.total_episodes
+        self.final = episode == self.total
+        self.rng = random.Random(f"{bible.series_id}:{episode}:script")
+        self.people = People(self.world, roster, dict(previous.relationships))
+        self.names = given_names(self.world)
+        self.outline = bible.outline(episode)
+        self.leads = self.people.leads
+        known = set(self.people.chars)
+        self.focus = list(self.leads) + [c for c in self.outline.character_focus if c in known and c not in self.leads]
+        self.main_kw = thread_keyword(bible.main_conflict)
+        self.conflicts = {c.keyword: c for c in self.world.conflicts}
+        self.conflicts[self.world.main_conflict.keyword] = self.world.main_conflict
+        threads = list(previous.open_threads)
+        self.threads = threads
+        self.thread_kws = [thread_keyword(t) for t in threads]
+        # The thread this episode partly resolves: the oldest open one besides the main conflict.
+        r_index = next((i for i, kw in enumerate(self.thread_kws) if kw != self.main_kw), None)
+        self.r_thread = threads[r_index] if r_index is not None else (threads[0] if threads else bible.main_conflict)
+        self.r_kw = thread_keyword(self.r_thread)
+        self.r_conflict = self.conflicts.get(self.r_kw)
+        self.n_conflict = self._new_conflict()
+        self.n_kw = self.n_conflict.keyword
+        self.n_thread = thread_text(self.n_conflict, self.names)
+        # Threads resolved in the last five episodes' summaries can be called back to.
+        recent = previous.summaries[-5:]
+        self.callbacks = [
+            kw for kw in (thread_keyword(t) for t in previous.resolved_threads) if any(kw in s for s in recent)
+        ]
+        self.used_templates: set[tuple[str, int]] = set()
+        self.used_texts: set[str] = set()
+        self.moves: list[tuple[str, str, str | None]] = []  # (move, speaker, listener) per line
+        self.tics_used: Counter[str] = Counter()
+        self.used_tails: set[str] = set()
+        self.strangers = False  # the leads' first meeting: no names yet
+        self.late: str | None = None  # a cliffhanger arrival stays off screen until the last line
+        self.last_raw = ""
+        placed = {b.beat: b.episode for b in bible.genre_beats}
+        self.beat_episode = placed
+
+    # -- the episode's conflicts ------------------------------------------------------------
+
+    def _new_conflict(self) -> ConflictSpec:
+        pool = self.world.conflicts
+        start = (self.episode + 1) % len(pool)
+        for i in range(len(pool)):
+            c = pool[(start + i) % len(pool)]
+            if c.keyword not in self.thread_kws and c.keyword != self.main_kw:
+                return c
+        return pool[start]
+
+    def resolver(self) -> str | None:
+        """Who brings the partial resolution about: the first person its text names, else the thread's own."""
+        if self.r_conflict is not None:
+            named = self.people.ids_of(tuple(re.findall(r"\{(\w+)", self.r_conflict.resolution)))
+            if named:
+                return named[0]
+        chars = self.chars_of(self.r_kw)
+        return chars[0] if chars else None
+
+    def subject(self) -> str | None:
+        """Whom the new conflict is about: the first person its description names."""
+        named = self.people.ids_of(tuple(re.findall(r"\{(\w+)", self.n_conflict.description)))
+        return named[0] if named else None
+
+    def messenger(self) -> str | None:
+        """Who brings the news of the new conflict: someone involved who is not its subject."""
+        chars = self.chars_of(self.n_kw)
+        return next((c for c in chars if c != self.subject()), chars[0] if chars else None)
+
+    def chars_of(self, keyword: str) -> list[str]:
+        c = self.conflicts.get(keyword)
+        return self.people.ids_of(c.chars) if c else []
+
+    # -- casting the scenes -------------------------------------------------------------------
+
+    def _friend_of(self, host: str, exclude: list[str]) -> str:
+        pool = [c for c in self.focus if c not in self.leads and c not in exclude] or [
+            c for c in self.people.ids if c not in self.leads and c not in exclude
+        ]
+        return max(pool, key=lambda c: (self.people.close(host, c), -self.people.ids.index(c)))
+
+    def _outsider(self) -> str:
+        for cid in self.chars_of(self.n_kw) + self.chars_of(self.r_kw) + self.focus:
+            if cid not in self.leads:
+                return cid
+        return next(c for c in self.people.ids if c not in self.leads)
+
+    def _cast(self, kind: str, taken: list[str]) -> list[str]:
+        a, b = self.leads[(self.episode - 1) % 2], self.leads[self.episode % 2]
+        p = self.people
+        if kind == "opening":
+            return [a, self._friend_of(a, [])]
+        if kind in ("beat", "bond"):
+            cast = [a, b]
+            if kind == "beat" and self.template.key in ("thriller", "comedy"):
+                pool = [
+                    c
+                    for c in self.chars_of(self.n_kw) + self.chars_of(self.r_kw) + self.focus
+                    if c not in self.leads and not p.detective(c)
+                ]
+                if pool:
+                    # questioning goes to suspects and witnesses before anyone else
+                    rank = {"용의자": 0, "목격자": 1}
+                    pool.sort(key=lambda c: min([v for k, v in rank.items() if k in p.chars[c].role] or [2]))
+                    cast.append(pool[0])
+            return cast
+        if kind == "subplot":
+            members = [
+                c for sp in self.bible.subplots if self.episode in sp.episodes for c in sp.characters if c in p.chars
+            ]
+            members = [c for c in dict.fromkeys(members) if c not in self.leads][:3]
+            if len(members) < 2:
+                members = [c for c in self.focus if c not in self.leads and c not in taken][:3]
+            return members if len(members) >= 2 else members + [b]
+        if kind == "resolve":
+            cast = list(dict.fromkeys([c for c in [self.resolver()] if c] + self.chars_of(self.r_kw)[:1]))
+            if not any(c in self.leads for c in cast):
+                cast.append(b)
+            return cast if len(cast) >= 2 else cast + [self._friend_of(b, cast)]
+        if kind == "new":
+            cast = [self.messenger()] if self.messenger() else []
+            if a not in cast:
+                cast.append(a)
+            return cast if len(cast) >= 2 else cast + [self._friend_of(a, cast)]
+        if kind == "cliff":
+            cast = [a, b]
+            if self._cliff_type() in OUTSIDER_CLIFFS:
+                cast.append(self._outsider())
+            return cast
+        if kind == "family":
+            groups: dict[str, list[str]] = {}
+            for cid in self.people.ids:
+                fam = p.family(cid)
+                if fam and (cid in self.focus or cid in self.leads):
+                    groups.setdefault(fam, []).append(cid)
+            best = max(groups.values(), key=len, default=[])
+            if len(best) >= 2:
+                return best[:3]
+            kind = "ensemble"
+        # ensemble: whoever in focus has not been on screen yet
+        rest = [c for c in self.focus if c not in taken and c not in self.leads][:4]
+        return rest if len(rest) >= 2 else rest + [c for c in self.focus if c not in rest][: 2 - len(rest)]
+
+    # -- what the scenes do -------------------------------------------------------------------
+
+    def _cliff_type(self) -> str:
+        kind = self.outline.cliffhanger_type
+        return kind if kind in CLIFF_LINES else "위기 발생"
+
+    def _pair_mode(self, for_cliff: bool = False) -> str:
+        beats, e, placed = set(self.outline.beats), self.episode, self.beat_episode
+        a, b = self.leads
+        close = self.people.close(a, b)
+        if "romance" in self.flavors:
+            if "first_meeting" in beats:
+                return "bicker" if for_cliff else "meet"
+            if "confession" in beats:
+                return "sweet" if for_cliff else "confess"
+            if "major_crisis" in beats:
+                return "crisis"
+            if "resolution" in beats:
+                return "reunite"
+            crisis, end = placed.get("major_crisis"), placed.get("resolution")
+            if crisis and end and crisis < e < end:
+                return "longing"
+            if "first_conflict" in beats:
+                return "quarrel"
+            return "sweet" if close >= 30 else "bicker"
+        if "thriller" in self.flavors:
+            return "partners"
+        if "comedy" in self.flavors:
+            return "sweet" if close >= 50 else "comic"
+        if "reconciliation" in beats:
+            return "reunite"
+        if "major_crisis" in beats:
+            return "longing"
+        return "sweet" if close >= 70 else "friends"
+
+    def _pair_units(self, mode: str) -> list[list[_Spec]]:
+        a, b = self.leads[(self.episode - 1) % 2], self.leads[self.episode % 2]
+        if mode in ("confess", "reunite"):
+            a, b = self.leads  # the beat says who confesses
+        U = _unit
+        return {
+            "meet": [
+                U("first_meeting", "first_meeting_reply", a, b),
+                U("spat", "spat_reply", b, a),
+                U("spat", "spat_reply", a, b),
+                U("spat", "spat_reply", b, a),
+            ],
+            "bicker": [
+                U("tease", "tease_back", a, b),
+                U("tease", "tease_back", b, a),
+                U("work", "work_reply", a, b),
+                U("smalltalk", "smalltalk_reply", b, a),
+            ],
+            "quarrel": [
+                U("argue", "defend", a, b),
+                U("jealousy", "jealousy_reply", b, a),
+                U("apologize", "forgive", a, b),
+            ],
+            "sweet": [
+                U("flirt", "shy", a, b),
+                U("flirt", "shy", b, a),
+                U("jealousy", "jealousy_reply", b, a),
+                U("comfort", None, a, b),
+                U("smalltalk", "smalltalk_reply", a, b),
+            ],
+            "confess": [
+                U("confession_lead", "confession_lead_reply", a, b),
+                U("confession", "confession_reply", a, b),
+                U("flirt", "shy", b, a),
+            ],
+            "crisis": [
+                U("crisis", "crisis_reply", b, a),
+                U("argue", "defend", a, b),
+                U("crisis", "crisis_reply", a, b),
+            ],
+            "longing": [
+                U("worry", "comfort", a, b),
+                U("apologize", "forgive", b, a),
+                U("secret_hint", "secret_reply", a, b),
+            ],
+            "reunite": [
+                U("apologize", "forgive", a, b),
+                U("reunion", "confession_reply", b, a),
+                U("flirt", "shy", a, b),
+            ],
+            "partners": [
+                U("clue", "clue_reply", a, b),
+                U("suspicion", "suspicion_reply", b, a),
+                U("worry", "comfort", a, b),
+            ],
+            "friends": [
+                U("secret_hint", "secret_reply", a, b),
+                U("worry", "comfort", b, a),
+                U("advice", "advice_reply", a, b),
+                U("smalltalk", "smalltalk_reply", b, a),
+            ],
+            "comic": [
+                U("tease", "tease_back", a, b),
+                U("gag", "gag_reply", b, a),
+                U("misunderstanding", "gag_reply", a, b),
+            ],
+        }[mode]
+
+    def _flavor_units(self) -> list[list[_Spec]]:
+        units: list[list[_Spec]] = []
+        comic_beat = {"misunderstanding", "big_mixup", "slapstick_moment", "running_gag"} & set(self.outline.beats)
+        if "comedy" in self.flavors:
+            pair = [_unit("gag", "gag_reply"), _unit("misunderstanding", "gag_reply")]
+            units += pair[::-1] if comic_beat else pair
+        if "thriller" in self.flavors:
+            units += [
+                _unit("suspicion", "suspicion_reply", topic=self.main_kw),
+                _unit("clue", "clue_reply"),
+                _unit("threat", "threat_reply"),
+            ]
+        if "drama" in self.flavors:
+            units += [_unit("secret_hint", "secret_reply")]
+        if "romance" in self.flavors:
+            units += [_unit("tease", "tease_back")]
+        return units
+
+    def _culprit(self) -> str | None:
+        return self.people.id_of("chief") if "thriller" in self.flavors else None
+
+    def _plan_kind(self, kind: str, cast: list[str]) -> tuple[list[list[_Spec]], list[list[_Spec]], _Spec | None]:
+        """(must units, filler units, closing line) for one dramatic job."""
+        U = _unit
+        p = self.people
+        greet = U("greet", "greet_reply")
+        generic = [
+            U("work", "work_reply"),
+            U("smalltalk", "smalltalk_reply"),
+            U("advice", "advice_reply"),
+            U("worry", "comfort"),
+        ]
+        callback = [U("callback", "comfort")] if self.callbacks else []
+        if kind == "opening":
+            recalls = [
+                U("recall", "recall_reply", topic=kw, essential=True)
+                for kw in reversed(self.thread_kws)
+                if kw != self.r_kw
+            ]
+            return [greet, *recalls, U("worry", "comfort")], callback + self._flavor_units() + generic, _Spec("plan")
+        if kind in ("beat", "bond"):
+            mode = self._pair_mode()
+            units = self._pair_units(mode)
+            musts = units[:2] if kind == "beat" else units[:1]
+            extra = [c for c in cast if c not in self.leads]
+            if kind == "beat" and extra:
+                x = extra[0]
+                d = next((c for c in self.leads if p.detective(c)), self.leads[0])
+                beats = set(self.outline.beats)
+                if "thriller" in self.flavors:
+                    musts = [U("interrogate", "alibi", d, x), U("clue", "clue_reply"), *musts[1:]]
+                    culprit = self._culprit()
+                    if "final_twist" in beats and culprit:  # the leads name the one they trusted most
+                        a, b = self.leads
+                        musts.append(U("twist", "twist_reply", a, b, t=culprit, topic=self.main_kw))
+                else:
+                    musts = [*musts, U("gag", "gag_reply", x), U("misunderstanding", "misunderstanding_reply", x)]
+            after = units[1:] if mode == "meet" else self._pair_units(self._pair_mode(for_cliff=True))
+            fills = after if mode == "confess" else units[2:] + after
+            return musts, fills, None if mode == "meet" else _Spec("plan")
+        if kind == "subplot":
+            absent = [c for c in self.focus if c not in cast]
+            musts = [greet, U("gossip", "gossip_reply", t=absent[0] if absent else None)]
+            parents = [(x, y) for x in cast for y in cast if p.is_parent(x, y)]
+            if parents:
+                musts.append(U("family_nag", "family_reply", *parents[0]))
+            return musts, self._flavor_units() + [U("secret_hint", "secret_reply")] + generic, _Spec("plan")
+        if kind == "resolve":
+            doer = self.resolver() if self.resolver() in cast else None
+            topic = self.r_kw
+            low = len(cast) >= 2 and p.close(cast[0], cast[1]) < 70
+            middle = U("argue", "defend", topic=topic) if low else U("worry", "comfort", topic=topic)
+            musts = [
+                greet,
+                U("recall", "recall_reply", topic=topic),
+                middle,
+                U("resolve", "resolve_reply", doer, topic=topic, essential=True),
+            ]
+            return (
+                musts,
+                [U("apologize", "forgive"), *callback, U("smalltalk", "smalltalk_reply"), U("advice", "advice_reply")],
+                _Spec("plan"),
+            )
+        if kind == "new":
+            teller = self.messenger() if self.messenger() in cast else None
+            subject = self.subject() or next(iter(self.chars_of(self.n_kw)), None)
+            middle = U("recall", "recall_reply", topic=self.n_kw)
+            told = next((c for c in cast if c in self.leads and c != teller), None)
+            musts = [
+                greet,
+                U("reveal", "shock", teller, told, essential=True),
+                U("worry", "comfort", topic=self.n_kw),
+                middle,
+            ]
+            fills = [U("gossip", "gossip_reply", t=subject), U("advice", "advice_reply"), U("work", "work_reply")]
+            return musts, fills, _Spec("decide", topic=self.n_kw)
+        if kind == "cliff":
+            units = self._pair_units(self._pair_mode(for_cliff=True))
+            return [units[0], U("worry", "comfort", topic=self.n_kw)], units[1:] + units, self._cliff_spec(cast)
+        if kind == "family":
+            parents = [(x, y) for x in cast for y in cast if p.is_parent(x, y)]
+            musts = [U("family_nag", "family_reply", *parents[0])] if parents else [greet]
+            return (
+                musts,
+                [U("worry", "comfort"), U("smalltalk", "smalltalk_reply"), U("secret_hint", "secret_reply")] + generic,
+                _Spec("plan"),
+            )
+        # ensemble
+        return [greet, U("gossip", "gossip_reply")], self._flavor_units() + generic, _Spec("plan")
+
+    def _cliff_spec(self, cast: list[str]) -> _Spec:
+        kind = self._cliff_type()
+        a, b = self.leads[(self.episode - 1) % 2], self.leads[self.episode % 2]
+        if kind in OUTSIDER_CLIFFS:
+            outsider = next((c for c in cast if c not in self.leads), None)
+            if outsider:
+                return _Spec("cliff", outsider, a, topic=self.n_kw, essential=True)
+        if kind in ("고백 직전", "여운"):
+            return _Spec("cliff", self.leads[0], self.leads[1], topic=self.n_kw, essential=True)
+        return _Spec("cliff", b, a, topic=self.n_kw, essential=True)
+
+    def plan(self) -> list[_ScenePlan]:
+        n_lines, n_scenes = script_size(self.bible.config)
+        plans: list[_ScenePlan] = []
+        taken: list[str] = []
+        for kinds in _layout(n_scenes):
+            cast: list[str] = []
+            for kind in kinds:
+                for cid in self._cast(kind, taken + cast):
+                    if cid not in cast:
+                        cast.append(cid)
+            taken += [c for c in cast if c not in taken]
+            plans.append(_ScenePlan(kinds, cast))
+        budgets = [n_lines // n_scenes + (1 if i < n_lines % n_scenes else 0) for i in range(n_scenes)]
+        for plan, budget in zip(plans, budgets):
+            plan.budget = budget
+        # Everyone in focus gets on screen: leftovers join the least crowded ensemble-like scene.
+        for cid in self.focus:
+            if any(cid in p.cast for p in plans):
+                continue
+            # not into the lead pair's scenes, nor into the scene where the news about them breaks
+            busy = {"beat", "bond", "cliff"} | ({"new"} if cid == self.subject() else set())
+            roomy = [p for p in plans if p.budget >= 8 and len(p.cast) < 4 and not set(p.kinds) & busy]
+            if not roomy:
+                continue
+            # join the scene of the people they are closest to (family, friends), else the emptiest one
+            target = max(
+                roomy, key=lambda p: (max(self.people.close(cid, c) for c in p.cast), -len(p.cast), -plans.index(p))
+            )
+            target.cast.append(cid)
+        for plan in plans:
+            musts, fills, close = [], [], None
+            for kind in plan.kinds:
+                m, f, c = self._plan_kind(kind, plan.cast)
+                if musts:  # one greeting per scene is enough
+                    m = [u for u in m if u[0].move != "greet"]
+                musts += m
+                fills += f
+                close = c
+            if close is not None and close.move == "plan" and close.speaker is None:
+                close.speaker = plan.cast[0]  # the host wraps the scene up
+            plan.musts, plan.fills, plan.close = musts, fills, close
+        return plans
+
+    @staticmethod
+    def _fit(plan: _ScenePlan) -> list[_Spec]:
+        """Exactly `plan.budget` lines: the musts, then fillers; short scenes keep what continuity needs."""
+        specs = [s for unit in plan.musts for s in unit]
+        close = [plan.close] if plan.close else []
+        room = plan.budget - len(close)
+        if len(specs) <= room:
+            fills = plan.fills or [_unit("smalltalk", "smalltalk_reply")]
+            i = 0
+            while len(specs) < room:
+                unit = fills[i % len(fills)]
+                i += 1
+                specs.extend(unit[: room - len(specs)])
+            return specs + close
+        for idx in reversed(range(len(specs))):  # drop what continuity can spare, latest first
+            if len(specs) <= room:
+                break
+            if not specs[idx].essential:
+                del specs[idx]
+        recalls = [s for s in specs if s.move == "recall"]
+        if len(specs) > room and len(recalls) > 1:
+            first = specs.index(recalls[0])
+            specs = [s for s in specs if s.move != "recall"]
+            specs.insert(first, _Spec("recall_all", essential=True))
+        return specs[-room:] + close if room > 0 else close[-plan.budget :]
+
+    # -- writing the lines --------------------------------------------------------------------
+
+    def _who(self, spec: _Spec, cast: list[str], spoken: Counter[str], prev: Line | None) -> tuple[str, str | None]:
+        if (
+            spec.speaker
+            and spec.speaker in cast
+            and not (spec.reply and prev is not None and prev.speaker == spec.speaker)
+        ):
+            s = spec.speaker
+        elif spec.reply and prev is not None and prev.listener in cast:
+            s = prev.listener
+        else:
+            pool = [c for c in cast if prev is None or c != prev.speaker] or cast
+            s = min(pool, key=lambda c: (spoken[c], cast.index(c)))
+        others = [c for c in cast if c != s]
+        if spec.listener and spec.listener in others:
+            return s, spec.listener
+        if spec.reply and prev is not None and prev.speaker in others:
+            return s, prev.speaker
+        if not others:
+            return s, None
+        # the least heard, and among them the one the speaker is closest to
+        return s, min(others, key=lambda c: (spoken[c], -self.people.close(s, c), cast.index(c)))
+
+    def playful(self, cid: str) -> bool:
+        return self.template.key == "comedy" or bool(PLAYFUL & set(self.people.chars[cid].personality))
+
+    def _adjust_move(self, move: str, s: str, l: str | None) -> str:
+        """Keep moves in character: romance between the leads, jokes for the playful, questions for detectives."""
+        p = self.people
+        leads = l is not None and {s, l} == set(self.leads)
+        if move in JOKES and not (
+            self.playful(s) or leads or (l is not None and p.close(s, l) >= 60 and move == "tease")
+        ):
+            return SAFE_MOVE[move]
+        if move == "threat" and (s in self.leads or p.detective(s)):
+            return "suspicion"
+        if move in INVESTIGATORS_ONLY and not p.detective(s):
+            return INVESTIGATORS_ONLY[move]
+        if move in FRIENDLY and l is not None and not leads and p.close(s, l) < 20:
+            return "recall"  # strangers and adversaries talk business, not small talk
+        if move in ROMANCE_ONLY and (l is None or {s, l} != set(self.leads)):
+            return SAFE_MOVE[move]
+        if move == "family_nag" and (l is None or not p.is_parent(s, l)):
+            return "advice"
+        if move == "family_reply" and (l is None or not p.is_parent(l, s)):
+            return "advice_reply"
+        if move == "interrogate" and (l is None or not p.detective(s) or p.detective(l)):
+            return "suspicion"
+        if move == "alibi" and (l is None or p.detective(s)):
+            return "suspicion_reply"
+        return move
+
+    def _third(self, spec: _Spec, move: str, s: str, l: str | None, cast: list[str], prev_t: str | None) -> str | None:
+        p = self.people
+        if spec.t:
+            pool = [spec.t]
+        elif spec.reply and prev_t:
+            pool = [prev_t]
+        elif move in ("reveal", "shock", "decide"):
+            pool = self.chars_of(self.n_kw)
+        elif move in ("resolve", "resolve_reply"):
+            pool = self.chars_of(self.r_kw)
+        elif move in ("jealousy", "crisis"):
+            pool = [
+                c
+                for c in p.ids
+                if c not in self.leads
+                and p.chars[c].gender == p.chars[s].gender
+                and not (p.family(c) and p.family(c) == p.family(s))
+            ]
+            pool.sort(key=lambda c: p.chars[c].importance != "major_supporting")
+        elif move == "misunderstanding" and l is not None:  # a joke about a match: someone of the listener's age
+            pool = [
+                c
+                for c in p.ids
+                if abs(p.chars[c].age - p.chars[l].age) <= 8 and not (p.family(c) and p.family(c) == p.family(l))
+            ]
+        elif spec.topic:
+            pool = self.chars_of(spec.topic)
+        else:
+            pool = []
+        absent_only = move in ("gossip", "gossip_reply")  # nobody gossips about someone standing there
+        primary = [c for c in dict.fromkeys(pool) if c not in (s, l) and not (absent_only and c in cast)]
+        if primary:  # the person the line is about: someone off screen if possible
+            return next((c for c in primary if c not in cast), primary[0])
+        rest = [c for c in dict.fromkeys(self.leads + [c for c in self.focus] + p.ids) if c not in (s, l)]
+        rest = [c for c in rest if c not in cast] or ([] if absent_only else rest)
+        if not rest:
+            return None
+        return rest[0] if rest[0] in self.leads else self.rng.choice(rest[:2])
+
+    def _address(self, s: str, l: str) -> tuple[str, str, bool]:
+        if self.strangers and {s, l} == set(self.leads):
+            return "저기요", "그쪽", False
+        return self.people.address(s, l)
+
+    def _values(self, s: str, l: str | None, t: str | None, topic: str, short: str) -> dict[str, str]:
+        p = self.people
+        values = {
+            "K": topic or self.main_kw,
+            "N": self.n_kw,
+            "R": self.r_kw,
+            "KS": ", ".join(josa(kw, "도/도") for kw in self.thread_kws) if self.thread_kws else self.main_kw + "도",
+            "P": short,
+            "O": self.rng.choice(self.world.objects),
+            "W": p.work(s),
+        }
+        if self.callbacks:
+            values["X"] = self.callbacks[-1 - self.rng.randrange(min(2, len(self.callbacks)))]
+        if l is not None:
+            vocative, reference, banmal = self._address(s, l)
+            casual = banmal and vocative == casual_vocative(p.given(l))
+            values.update(
+                L=vocative, you="너" if casual else reference, your="네" if casual else reference, LW=p.work(l)
+            )
+        if t is not None:
+            values["T"] = p.refer(s, t)
+        return values
+
+    def _pick(
+        self, moves: list[str], values: dict[str, str], banmal: bool, library: dict, answer: int | None = None
+    ) -> tuple[str, str, str, int]:
+        """(text, emotion, move, index): a template not used in this episode if any move of the chain
+        has one, else any whose filled text is new; `answer` is the index of the opener being answered."""
+        for fresh_only in (True, False):
+            for move in dict.fromkeys(moves):
+                found = self._pick_from(move, values, banmal, library, answer if move == moves[0] else None, fresh_only)
+                if found:
+                    return found
+        # Only hour-long episodes get here: the library is spent, so a line may come back.
+        found = self._pick_from(moves[0], values, banmal, library, answer, False, allow_repeat=True)
+        if found is None:
+            raise RuntimeError(f"no usable template for {moves[0]!r}")
+        return found
+
+    def _pick_from(
+        self,
+        move: str,
+        values: dict[str, str],
+        banmal: bool,
+        library: dict,
+        answer: int | None,
+        fresh_only: bool,
+        allow_repeat: bool = False,
+    ) -> tuple[str, str, str, int] | None:
+        default, templates = library[move]
+        order = list(range(len(templates)))
+        self.rng.shuffle(order)
+        if answer is not None and answer < len(templates):
+            order.remove(answer)
+            order.insert(0, answer)
+        for i in order:
+            if fresh_only and (move, i) in self.used_templates:
+                continue
+            raw, emotion = templates[i], default
+            if raw.startswith("@"):
+                head, raw = raw.split(" ", 1)
+                emotion = head[1:]
+            if any(f"{{{key}" in raw and key not in values for key in ("X", "T", "L", "you", "your", "LW")):
+                continue
+            text = fill(to_banmal(raw) if banmal else raw, values)
+            self.last_raw = raw
+            if text in self.used_texts and not allow_repeat:
+                continue
+            self.used_templates.add((move, i))
+            self.used_texts.add(text)
+            return text, emotion, move, i
+        return None
+
+    def _line(
+        self,
+        spec: _Spec,
+        s: str,
+        l: str | None,
+        cast: list[str],
+        short: str,
+        prev_t: str | None,
+        answering: tuple[str, int] | None,
+    ) -> tuple[Line, str | None, tuple[str, int]]:
+        """One line; `answering` is the (move, template) of the line it replies to, if any."""
+        p = self.people
+        banmal = l is not None and self._address(s, l)[2]
+        if spec.move == "cliff":
+            t = self._third(_Spec("reveal"), "reveal", s, l, cast, None)
+            values = self._values(s, l, t, spec.topic, short)
+            text, emotion, move, index = self._pick([self._cliff_type(), "위기 발생"], values, banmal, CLIFF_LINES)
+        else:
+            move, answer = spec.move, None
+            if spec.reply and answering and answering[0] in ANSWER:
+                move = ANSWER[answering[0]]  # answer what was actually said
+                answer = answering[1] if answering[0] in PAIRED else None
+            if answer is None:
+                move = self._adjust_move(move, s, l)
+            t = self._third(spec, move, s, l, cast, prev_t)
+            values = self._values(s, l, t, spec.topic, short)
+            fallback = REPLY_FALLBACK if spec.reply else OPENER_FALLBACK
+            chain = [move, SAFE_MOVE.get(move, move), *fallback]
+            text, emotion, move, index = self._pick(chain, values, banmal, LINES, answer)
+            text = self._lengthen(text, self.last_raw, spec, move, emotion, banmal, values)
+            tics = p.tics(s)
+            first_word = text.split(" ", 1)[0]
+            if (
+                tics
+                and not spec.reply
+                and not spec.essential
+                and self.tics_used[s] < 2
+                and self.rng.random() < 0.15
+                and not first_word.endswith((",", "?", "!", "..."))
+            ):
+                self.tics_used[s] += 1
+                tic = self.rng.choice(tics)
+                text = f"{to_banmal(tic) if banmal else tic} {text}"
+        self.moves.append((move, s, l))
+        reaction = self.rng.choice(REACTIONS[emotion]) if l is not None else ""
+        return Line(speaker=s, text=text, emotion=emotion, listener=l, reaction=reaction), t, (move, index)
+
+    def _lengthen(
+        self, text: str, raw: str, spec: _Spec, move: str, emotion: str, banmal: bool, values: dict[str, str]
+    ) -> str:
+        """Call the listener by name now and then, and give short statements a follow-up in the same mood."""
+        first_word = text.split(" ", 1)[0]
+        addressed = any(f"{{{key}" in raw for key in ("L", "you", "your"))
+        if (
+            not spec.reply
+            and "L" in values
+            and not addressed
+            and not self.strangers
+            and self.rng.random() < 0.45
+            and not first_word.endswith((",", "?", "!", "..."))
+        ):
+            text = f"{values['L']}, {text}"
+        if (
+            move in TAIL_MOVES
+            and not spec.essential
+            and hangul_syllables(text) < 22
+            and text.endswith(".")
+            and not text.endswith("...")
+        ):
+            tails = CALM_SELF_TAILS if emotion == "calm" and move not in SUPPORT_MOVES else TAILS[emotion]
+            fresh = [t for t in tails if t not in self.used_tails]
+            if fresh:
+                tail = self.rng.choice(fresh)
+                self.used_tails.add(tail)
+                text = f"{text} {to_banmal(tail) if banmal else tail}"
+        return text
+
+    def _place(self, plan: _ScenePlan, previous: str) -> tuple[str, str]:
+        kind = plan.kinds[0]
+        shared = [pl for pl in self.world.places if pl[0] != previous]
+        if kind in ("beat", "cliff", "bond", "ensemble"):
+            return self.rng.choice(shared)
+        host = plan.cast[0]
+        if kind in ("resolve", "new"):
+            doers = self.chars_of(self.r_kw if kind == "resolve" else self.n_kw)
+            host = next((c for c in doers if c in plan.cast), host)
+        place = self.people.home(host)
+        return place if place[0] != previous else self.rng.choice(shared)
+
+    def scenes(self) -> list[Scene]:
+        plans = self.plan()
+        start = self.rng.choice((0, 1))
+        span = len(TIMES) - 1 - start
+        scenes: list[Scene] = []
+        location = ""
+        for number, plan in enumerate(plans, 1):
+            location, short = self._place(plan, location)
+            time = TIMES[start + (span * (number - 1)) // max(1, len(plans) - 1)]
+            spoken: Counter[str] = Counter()
+            lines: list[Line] = []
+            prev: Line | None = None
+            prev_t: str | None = None
+            said: tuple[str, int] | None = None
+            self.strangers = "first_meeting" in self.outline.beats and "beat" in plan.kinds
+            outsider = plan.close.speaker if plan.close and plan.close.move == "cliff" else None
+            self.late = outsider if outsider and outsider not in self.leads else None
+            for spec in self._fit(plan):
+                cast = (
+                    plan.cast if spec.move == "cliff" or self.late is None else [c for c in plan.cast if c != self.late]
+                )
+                s, l = self._who(spec, cast, spoken, prev)
+                line, prev_t, said = self._line(spec, s, l, cast, short, prev_t, said)
+                spoken[s] += 1
+                lines.append(line)
+                prev = line
+            present = [c for c in plan.cast if any(c in (ln.speaker, ln.listener) for ln in lines)]
+            mood = ATMOSPHERES.get(plan.kinds[0], ATMOSPHERES["ensemble"])
+            if "thriller" in self.flavors and plan.kinds[0] in ("beat", "new", "cliff"):
+                mood = THRILLER_ATMOSPHERES
+            scenes.append(
+                Scene(
+                    number=number,
+                    location=location,
+                    time_of_day=time,
+                    atmosphere=self.rng.choice(mood),
+                    characters=present,
+                    lines=lines,
+                )
+            )
+        return scenes
+
+    # -- the state after the episode ----------------------------------------------------------
+
+    def relationship_changes(self) -> dict[str, int]:
+        raw: Counter[str] = Counter()
+        for move, s, l in self.moves:
+            if l is not None and move in MOVE_DELTA:
+                raw[pair_key(s, l)] += MOVE_DELTA[move]
+        leads = pair_key(*self.leads)
+        beats = set(self.outline.beats)
+        bonus = {
+            "confession": 6,
+            "resolution": 6,
+            "reconciliation": 6,
+            "heartwarming_resolution": 4,
+            "turning_point": 4,
+            "major_crisis": -8,
+        }
+        raw[leads] += sum(v for k, v in bonus.items() if k in beats)
+        changes: dict[str, int] = {}
+        for key in sorted(raw):
+            if key not in self.prev.relationships:
+                continue
+            cap = BEAT_DELTA if key == leads and beats & BIG_BEATS else MAX_DELTA
+            delta = max(-cap, min(cap, raw[key]))
+            before = self.prev.relationships[key]
+            delta = max(0, min(100, before + delta)) - before
+            if delta:
+                changes[key] = delta
+        return changes
+
+
+def write_script(bible: SeriesBible, roster: Roster, previous: StoryState, episode: int) -> EpisodeScript:
+    """One episode written from the continuity context: the outline and the state after the previous episode."""
+    if not bible.config.has_episode(episode):
+        raise ValueError(
+            f"{bible.series_id} has {bible.config.total_episodes} episodes; episode {episode} is beyond its end"
+        )
+    if previous.after_episode != episode - 1:
+        raise ValueError(
+            f"episode {episode} of {bible.series_id} must be written from the state after episode {episode - 1}, "
+            f"got the state after episode {previous.after_episode}"
+        )
+    w = EpisodeWriter(bible, roster, previous, episode)
+    scenes = w.scenes()
+    people, names = w.people, w.names
+    outline = w.outline
+    cliff_line = scenes[-1].lines[-1]
+    cliff_desc = fill(
+        CLIFF_DESCRIPTIONS[w._cliff_type()],
+        {
+            "speaker": people.given(cliff_line.speaker),
+            "listener": people.given(cliff_line.listener) if cliff_line.listener else "모두",
+            "Nq": f"'{w.n_kw}'",
+        },
+    )
+    resolution = fill(w.r_conflict.resolution, names) if w.r_conflict else f"'{w.r_kw}' 문제는 한고비를 넘긴다"
+    partly_resolved = f"{w.r_kw}: {resolution}"
+    new_conflict = w.n_thread
+    new_desc = fill(w.n_conflict.description, names)
+    main_resolution = fill(w.world.main_conflict.resolution, names)
+
+    sentences = [outline.main_event, f"한편 {resolution}"]
+    if w.final:
+        sentences.append(main_resolution)
+        sentences.append(f"그리고 새로운 이야기의 씨앗이 뿌려진다: {new_desc}")
+    elif outline.main_event != new_desc:
+        sentences.append(f"그러나 새로운 갈등이 시작된다: {new_desc}")
+    sentences.append(f"마지막 순간, {cliff_desc}")
+    summary = f"{episode}화 '{outline.title}': " + " ".join(s.rstrip(".") + "." for s in sentences)
+
+    key_events = [
+        outline.main_event,
+        partly_resolved,
+        f"새 갈등 — {new_conflict}",
+        f"클리프행어 — {w._cliff_type()}: {cliff_desc}",
+    ]
+    if w.final:
+        key_events.insert(2, f"결말 — {w.main_kw}: {main_resolution}")
+
+    # Who felt what, and where they ended up.
+    emotions: dict[str, Counter[str]] = {}
+    location: dict[str, str] = {}
+    for scene in scenes:
+        for cid in scene.characters:
+            location[cid] = scene.location
+        for line in scene.lines:
+            emotions.setdefault(line.speaker, Counter())[line.emotion] += 1
+    n_chars, r_chars = set(w.chars_of(w.n_kw)), set(w.chars_of(w.r_kw))
+    developments: dict[str, str] = {}
+    states = dict(previous.character_states)
+    for cid in people.ids:
+        if cid not in emotions:
+            continue
+        counts = emotions[cid]
+        mood = max(EMOTIONS, key=lambda e: (counts[e], -EMOTIONS.index(e)))
+        kw = w.n_kw if cid in n_chars else w.r_kw if cid in r_chars else w.main_kw
+        developments[cid] = fill(DEVELOPMENT_LINES[mood], {"name": people.given(cid), "kw": f"'{kw}'"})
+        before = states.get(cid)
+        goals = [g for g in (before.active_goals if before else list(people.chars[cid].goals)) if w.r_kw not in g]
+        if cid in n_chars and f"{w.n_kw} 해결" not in goals:
+            goals.append(f"{w.n_kw} 해결")
+        if w.final:
+            goals = [g for g in goals if not g.endswith(" 해결")] + ([f"{w.n_kw} 해결"] if cid in n_chars else [])
+        states[cid] = CharacterState(
+            emotional_state=EMOTION_WORDS[mood],
+            location=location.get(cid, before.location if before else people.home(cid)[0]),
+            active_goals=goals[-4:],
+            status=before.status if before else "active",
+        )
+    for cid, place in location.items():  # present but silent: they still moved
+        if cid not in emotions and cid in states:
+            states[cid] = states[cid].model_copy(update={"location": place})
+
+    changes = w.relationship_changes()
+    relationships = dict(previous.relationships)
+    for key, delta in changes.items():
+        relationships[key] += delta
+
+    if w.final:
+        resolved_now = list(previous.open_threads)
+        open_threads = [new_conflict]
+    else:
+        resolved_now = [w.r_thread] if w.r_kw != w.main_kw else []
+        open_threads = [t for t in previous.open_threads if t not in resolved_now] + [new_conflict]
+    state = StoryState(
+        after_episode=episode,
+        character_states={cid: states[cid] for cid in sorted(states)},
+        relationships=relationships,
+        key_events=(previous.key_events + key_events)[-40:],
+        open_threads=open_threads,
+        resolved_threads=previous.resolved_threads + resolved_now,
+        summaries=previous.summaries + [summary],
+    )
+    return EpisodeScript(
+        series_id=bible.series_id,
+        episode_number=episode,
+        title=outline.title,
+        scenes=scenes,
+        summary=summary,
+        key_events=key_events,
+        new_conflict=new_conflict,
+        partly_resolved=partly_resolved,
+        cliffhanger=f"{w._cliff_type()} — {cliff_desc}",
+        character_developments=developments,
+        relationship_changes=changes,
+        state_after=state,
+        writer="offline",
+    )
