@@ -12,10 +12,12 @@ ElevenLabs budget that is tight on purpose. Injected faults:
 - kills: every SOAK_KILL_EVERY-th production process is SIGKILLed (with its ffmpeg children)
   at a random moment, as an OOM kill or a reboot does; the next one resumes the episode;
 - provider 5xx: bursts of HTTP 503 from the voice server (SOAK_5XX_RATE of requests, in runs);
-- a quota refusal: one ElevenLabs 401 `quota_exceeded` (the chain fails over for that run).
+- a quota refusal: one ElevenLabs 401 `quota_exceeded` (the chain fails over for that run);
+- a tight ElevenLabs budget (SOAK_ELEVENLABS_BUDGET_USD, $0.15 a day): once it is spent an episode
+  is refused before spending and its series waits (deferred), as the daily schedule would.
 
-The report: episodes made, runs killed and recovered, retries (5xx answered), duplicates (an
-episode published twice or a line paid twice: must be 0), blocked runs (left STARTED or holding a
+The report: episodes made, runs killed and recovered, retries (5xx answered), deferrals, duplicates
+(an episode published twice: must be 0), lines paid twice, blocked runs (left STARTED or holding a
 pool slot at the end: must be 0), half-written files under storage (must be 0), budget overspend
 (must be 0) and the wall time. Exit status 1 when a must-be-0 figure is not 0.
 """
@@ -131,13 +133,14 @@ def main() -> int:
     deadline = started + minutes * 60
     next_episode = {name: 1 for name in names}
     launched = killed = failed_runs = 0
+    deferred: dict[str, int] = {}  # series -> episode refused for today's budget (the schedule waits for tomorrow)
     running: dict[str, tuple[subprocess.Popen, float | None, Path]] = {}
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
     while True:
         now = time.monotonic()
         for name in names:
-            if name not in running and now < deadline:
+            if name not in running and name not in deferred and now < deadline:
                 launched += 1
                 kill_at = now + rng.uniform(8, 70) if kill_every and launched % kill_every == 0 else None
                 log_path = logs / f"{launched:03d}-{name}-{next_episode[name]:03d}.log"
@@ -158,15 +161,18 @@ def main() -> int:
             if code == 0:
                 print(f"[soak] made {name} episode {next_episode[name]}", flush=True)
                 next_episode[name] += 1
+            elif code != -signal.SIGKILL and "budget reached" in log_path.read_text(encoding="utf-8", errors="replace"):
+                deferred[name] = next_episode[name]
+                print(f"[soak] {name} episode {next_episode[name]}: refused for today's budget before spending; deferred", flush=True)
             elif code != -signal.SIGKILL:
                 failed_runs += 1
                 print(f"[soak] {log_path.stem} failed (exit {code}); the next run resumes it: {log_path}", flush=True)
-        if not running and time.monotonic() >= deadline:
+        if not running and (time.monotonic() >= deadline or len(deferred) == len(names)):
             break
         time.sleep(0.5)
     # Once more for each series after the last kill, as the next tick would: resume and finish.
     for name in names:
-        if not (storage / "series" / name / "episodes" / f"{next_episode[name]:03d}").exists():
+        if name in deferred or not (storage / "series" / name / "episodes" / f"{next_episode[name]:03d}").exists():
             continue
         out = subprocess.run([sys.executable, "-m", "aidas_dagster.cli", "produce", name, str(next_episode[name])],
                              env=env, capture_output=True, text=True)  # fmt: skip
@@ -174,10 +180,10 @@ def main() -> int:
             next_episode[name] += 1
     server.stop()
     wall = time.monotonic() - started
-    return report(work, storage, home, names, voice, budget_usd, launched, killed, failed_runs, wall)
+    return report(work, storage, home, names, voice, budget_usd, launched, killed, failed_runs, deferred, wall)
 
 
-def report(work, storage, home, names, voice, budget_usd, launched, killed, failed_runs, wall) -> int:
+def report(work, storage, home, names, voice, budget_usd, launched, killed, failed_runs, deferred, wall) -> int:
     import dagster as dg
 
     from aidas_dagster.core.ledger import CostLedger
@@ -219,6 +225,7 @@ def report(work, storage, home, names, voice, budget_usd, launched, killed, fail
         f"  episodes made          {episodes}  ({', '.join(f'{n}: {len(v)}' for n, v in made.items())})",
         f"  runs                   {dict(statuses)}; dead runs recovered {recovered}",
         f"  retries (5xx answered) {voice.answered_5xx}; quota refusals {voice.quota_refused}",
+        f"  deferrals (budget)     {len(deferred)}  ({', '.join(f'{n} episode {e}' for n, e in deferred.items()) or 'none'})",
         f"  ElevenLabs spend       {', '.join(f'{d}: ${usd:.4f}' for d, usd in sorted(spent_by_day.items())) or 'none'} (budget ${budget_usd:.2f}/day)",
         f"  duplicates             {dup_uploads}  (episodes uploaded twice)",
         f"  lines paid twice       {dup_paid}  (a kill between the provider's answer and the line cache; {len(paid)} paid lines in all)",
