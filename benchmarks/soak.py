@@ -13,7 +13,7 @@ ElevenLabs budget that is tight on purpose. Injected faults:
   at a random moment, as an OOM kill or a reboot does; the next one resumes the episode;
 - provider 5xx: bursts of HTTP 503 from the voice server (SOAK_5XX_RATE of requests, in runs);
 - a quota refusal: one ElevenLabs 401 `quota_exceeded` (the chain fails over for that run);
-- a tight ElevenLabs budget (SOAK_ELEVENLABS_BUDGET_USD, $0.15 a day): once it is spent an episode
+- a tight ElevenLabs budget (SOAK_ELEVENLABS_BUDGET_USD, default $0.03 per soak minute): once it is spent an episode
   is refused before spending and its series waits (deferred), as the daily schedule would.
 
 The report: episodes made, runs killed and recovered, retries (5xx answered), deferrals, duplicates
@@ -106,7 +106,8 @@ def main() -> int:
     kill_every = int(os.environ.get("SOAK_KILL_EVERY", "3"))
     rate_5xx = float(os.environ.get("SOAK_5XX_RATE", "0.08"))
     seed = int(os.environ.get("SOAK_SEED", "14"))
-    budget_usd = float(os.environ.get("SOAK_ELEVENLABS_BUDGET_USD", "0.15"))
+    # Tight on purpose: about what the soak's time can spend, so the refusal comes near its end.
+    budget_usd = float(os.environ.get("SOAK_ELEVENLABS_BUDGET_USD") or round(0.03 * minutes, 2))
     rng = random.Random(seed)
     work = Path(os.environ.get("SOAK_DIR") or tempfile.mkdtemp(prefix="aidas-soak-"))
     series_dir, storage, home = work / "series", work / "storage", work / "home"
