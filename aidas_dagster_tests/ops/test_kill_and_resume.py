@@ -148,7 +148,7 @@ def test_a_kill_during_a_stage_resumes_reusing_finished_work(tmp_path: Path, cas
     assert info["video_codec"] == "h264" and float(info["duration"]) > 5
     record = json.loads(storage.publish_record_path(SERIES, 1).read_text(encoding="utf-8"))
     assert record["video_id"]
-    assert len([p for p in storage.channel_dir().iterdir() if p.is_dir()]) == 1  # published exactly once
+    assert len(list(storage.channel_dir().glob("*/video.json"))) == 1  # published exactly once
 
     # Finished work was reused, not redone: no cache file rewritten, no earlier stage's output rewritten.
     cache_after = _files(storage_root / "cache")
