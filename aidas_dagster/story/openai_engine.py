@@ -40,7 +40,9 @@ from aidas_dagster.core.paid_call import (
 from aidas_dagster.core.storage import write_json
 from aidas_dagster.story import prompts
 from aidas_dagster.story.cast import AVATAR_STRATEGY, appearance_for, pair_key
-from aidas_dagster.story.genres import arc_episodes, place_beats, template_for
+from aidas_dagster.story import library as story_library
+from aidas_dagster.story.genres import TEMPLATES, arc_episodes, place_beats, template_for
+from aidas_dagster.story.premise import analyse_premise
 from aidas_dagster.story.models import (
     AgeGroup,
     ArcPart,
@@ -340,9 +342,10 @@ def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def bible_from_draft(config: SeriesConfig, draft: BibleDraft) -> SeriesBible:
-    """The series bible; arc episode ranges and genre-beat placement come from the genre template."""
-    template = template_for(config.genre)
+def bible_from_draft(config: SeriesConfig, draft: BibleDraft, genre: str = "") -> SeriesBible:
+    """The series bible; arc episode ranges and genre-beat placement come from the genre template
+    (`genre`: a template key, by default the one the config's genre words name)."""
+    template = template_for(genre or config.genre)
     n = config.total_episodes
     problems: list[str] = []
     plan_ids = [entry.id for entry in draft.cast_plan]
@@ -844,7 +847,13 @@ class OpenAIStoryEngine:
     # -- the StoryEngine protocol ----------------------------------------------------------
 
     def write_bible(self, config: SeriesConfig) -> SeriesBible:
-        template = template_for(config.genre)
+        # The same premise analysis as the offline writer, as guidance in the prompt and on the bible.
+        premise = analyse_premise(config)
+        setting_key = premise.settings[0].value if premise.settings else ""
+        setting = story_library.settings().get(setting_key)
+        for note in premise.notes:
+            log.info("%s: premise: %s", config.series_id, note)
+        template = TEMPLATES[premise.genre.value] if premise.genre.value in TEMPLATES else template_for(config.genre)
         n = config.total_episodes
         arc_parts = [
             {"part": i + 1, "template_name": spec.name, "template_description": spec.description, "episodes": eps}
@@ -852,13 +861,16 @@ class OpenAIStoryEngine:
         ]
         beats = [{"beat": beat.name, "episode": e, "working_title": beat.title} for beat, e in place_beats(template, n)]
         messages = prompts.bible_messages(
-            config, arc_parts, beats, template.label, list(template.character_roles), MIN_CHARACTERS
+            config, arc_parts, beats, template.label, list(template.character_roles), MIN_CHARACTERS,
+            prompts.premise_guidance(premise, setting),
         )
         return self._exchange(
             "write_bible",
             messages,
             BibleDraft,
-            lambda draft: bible_from_draft(config, draft),
+            lambda draft: bible_from_draft(config, draft, template.key).model_copy(
+                update={"premise": premise, "setting": setting_key}
+            ),
             series_id=config.series_id,
             episode=0,
             output_tokens=1500 + 250 * n,
