@@ -1032,17 +1032,30 @@ class OpenAIStoryEngine:
             self._record(operation, cached, series_id, episode, cache_hit=True, turn=turn)
             turns.append((key, cached))
             return cached
+        held = None
         if self.budget is not None:
             prompt_tokens = sum(len(m["content"]) for m in messages) // 2  # Korean and JSON: ~2 chars a token
-            self.budget.ensure_can_spend(PROVIDER, self._cost(model, prompt_tokens, output_tokens)[0])
-        completion = self._create(operation, model, messages, schema_name, schema)
+            # Reserved (not just checked) so parallel runs see this call in flight; released on failure.
+            held = self.budget.reserve(
+                PROVIDER, self._cost(model, prompt_tokens, output_tokens)[0], what=f"{series_id} {episode} {operation}"
+            )
+        try:
+            completion = self._create(operation, model, messages, schema_name, schema)
+        except BaseException:
+            if held is not None:
+                held.release()
+            raise
         if not isinstance(getattr(completion, "choices", None), list) or not completion.choices:
+            if held is not None:
+                held.release()
             raise ProviderError(
                 f"OpenAI {operation} with model {model}: the server at {self.base_url or 'api.openai.com'} "
                 "answered without a chat completion (no choices in the reply)"
             )
         reply = self._reply_of(completion, model)
         self._record(operation, reply, series_id, episode, cache_hit=False, turn=turn)
+        if held is not None:
+            held.settle(round(self._cost(reply.model, reply.prompt_tokens, reply.completion_tokens)[0], 6))
         if reply.refusal:
             raise StoryRefusal(
                 f"OpenAI {operation} for {series_id} (model {model}): the model refused: {reply.refusal}"
