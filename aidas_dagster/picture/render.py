@@ -30,7 +30,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import wave
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -42,18 +41,17 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from aidas_dagster.core.storage import atomic_path, file_digest, fingerprint, write_text
 from aidas_dagster.picture import fonts
-from aidas_dagster.picture.audio_encode import AacEncode, AudioEncodeError
 from aidas_dagster.picture import segment_cache as seg_cache
+from aidas_dagster.picture import soundtrack as snd
 from aidas_dagster.picture.avatars import DRAW_VERSION, back_image, bust_image, hex_rgb, shade
 from aidas_dagster.picture.backdrops import BACKDROP_VERSION, Backdrops
 from aidas_dagster.picture.clips import frame_span, present_characters, read_wav_mono, scene_starts
 from aidas_dagster.picture.models import ClipPlan, FinalCut, LineClip
-from aidas_dagster.picture.music import music_bed, mood_key
 from aidas_dagster.picture.probe import ffmpeg_exe, probe
 from aidas_dagster.story.models import Character, EpisodeScript, Roster, Scene
 from aidas_dagster.voice.models import AudioTrack, TrackLine
 
-RENDER_VERSION = 5
+RENDER_VERSION = 6
 W, H = 1920, 1080
 FRAME_BYTES = W * H * 3 // 2
 GOP = 60
@@ -73,12 +71,7 @@ SUB_ROW_HEIGHT = 68
 SUB_BOTTOM = 62  # baseline of the last row above the frame's bottom edge
 NAME_SIZE = 36
 
-# Music levels (dB relative to the bed's peak): under speech, in pauses, under the title cards.
-MUSIC_UNDER_SPEECH_DB = -24.0
-MUSIC_GAP_DB = -14.0
-MUSIC_CARDS_DB = -9.0
-DUCK_RAMP_SECONDS = 0.3
-MUSIC_VERSION = 1
+MUSIC_VERSION = 2  # music per segment from a fixed chord (soundtrack.py)
 
 
 class RenderError(RuntimeError):
@@ -710,10 +703,18 @@ class _Segment:
     view: _SceneView | None = None  # scenes only: what the frames are drawn from
     lines: list[_Line] = field(default_factory=list)
     kept_frames: int | None = None  # frames the join keeps (a chunk is encoded with a spare one)
+    mood: str = ""  # the scene's atmosphere: which music plays under it
+    line: int | None = None  # the track line whose voice starts this segment
 
     @property
     def kept(self) -> int:
         return self.n_frames if self.kept_frames is None else self.kept_frames
+
+    @property
+    def min_kept(self) -> int:
+        """The fewest frames the join can keep, known from the spec alone (a chunk encoded in whole
+        seconds keeps more than n - FRAME_QUANTUM of them)."""
+        return self.n_frames if self.kept_frames is None else max(0, self.n_frames - FRAME_QUANTUM)
 
     def key(self, preset: str, crf: int, fps: int, x264_params: str | None) -> str:
         encoder = {"preset": preset, "crf": crf, "fps": fps, "gop": GOP, "size": [W, H], "x264": x264_params}
@@ -988,79 +989,49 @@ def _scene_runs(
 # ---------------------------------------------------------------- audio
 
 
-def _write_wav(path: Path, samples: np.ndarray, sample_rate: int, chunk: int = 1 << 20) -> None:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        for lo in range(0, len(samples), chunk):
-            part = np.clip(samples[lo : lo + chunk], -1.0, 1.0) * 32767.0
-            w.writeframes(part.astype("<i2").tobytes())
-
-
-def _db(value: float) -> float:
-    return float(10 ** (value / 20))
-
-
-DUCK_RATE = 100  # control rate of the ducking envelope (10 ms steps, interpolated per sample)
-
-
-def duck_envelope(duration: float, speech: list[tuple[float, float]], cards: list[tuple[float, float]]) -> np.ndarray:
-    """Music gain at DUCK_RATE points a second: low under speech, higher in gaps and under the title
-    cards, with DUCK_RAMP_SECONDS linear ramps (the ramp is centred on the speech edge ± half a ramp,
-    so the music is already down when the voice starts)."""
-    rate = DUCK_RATE
-    m = int(math.ceil(duration * rate)) + 2
-    gain = np.full(m, _db(MUSIC_GAP_DB), dtype=np.float64)
-    for s, e in cards:
-        gain[max(0, int(s * rate)) : max(0, int(math.ceil(e * rate)))] = _db(MUSIC_CARDS_DB)
-    pad = DUCK_RAMP_SECONDS / 2
-    for s, e in speech:
-        gain[max(0, int((s - pad) * rate)) : max(0, int(math.ceil((e + pad) * rate)))] = _db(MUSIC_UNDER_SPEECH_DB)
-    width = max(1, round(DUCK_RAMP_SECONDS * rate))
-    padded = np.concatenate([np.full(width, gain[0]), gain, np.full(width, gain[-1])])
-    cs = np.concatenate([[0.0], np.cumsum(padded)])
-    smooth = (cs[width:] - cs[:-width]) / width  # moving average of a step: a linear ramp
-    return smooth[width // 2 : width // 2 + m].astype(np.float32)
-
-
-def _apply_envelope(signal: np.ndarray, envelope: np.ndarray, sample_rate: int, chunk: int = 1 << 20) -> None:
-    """signal *= envelope (given at DUCK_RATE), interpolated per sample, in place and in chunks."""
-    points = np.arange(len(envelope), dtype=np.float64)
-    for lo in range(0, len(signal), chunk):
-        hi = min(len(signal), lo + chunk)
-        t = np.arange(lo, hi, dtype=np.float64) * (DUCK_RATE / sample_rate)
-        signal[lo:hi] *= np.interp(t, points, envelope).astype(np.float32)
-
-
-def mix_audio(track: AudioTrack, script: EpisodeScript, intro: float, total: float, out_wav: Path) -> None:
-    """Dialogue delayed by the intro + the scene-mood music bed, ducked under speech, one mono WAV."""
+def sound_parts(timeline: "Timeline", track: AudioTrack, ffmpeg: str) -> list[snd.Part]:
+    """Each segment's part of the soundtrack (soundtrack.py): its music from a chord fixed by the
+    segment, its line's voice at the AAC frame nearest the line's first sound."""
+    fps = timeline.fps
+    if snd.RATE % fps:
+        raise RenderError(f"{fps} fps: the soundtrack needs a frame rate that divides {snd.RATE}")
+    spf = snd.RATE // fps  # samples per video frame
     dialogue, sr = read_wav_mono(Path(track.dialogue_wav))
-    n = int(round(total * sr))
-    at = int(round(intro * sr))
-    # Music: one bed per run of scenes with the same mood, overlapping 1 s (their own fades cross).
-    moods = {s.number: s.atmosphere for s in script.scenes}
-    spans: list[tuple[int, str]] = []  # (start sample, mood)
-    cuts = scene_starts(track)
-    for scene in sorted(track.scenes, key=lambda s: s.start):
-        mood = moods.get(scene.number, "")
-        if not spans or mood_key(spans[-1][1]) != mood_key(mood):
-            spans.append((0 if not spans else at + int(round(cuts[scene.number] * sr)), mood))
-    spans = spans or [(0, script.scenes[0].atmosphere if script.scenes else "")]
-    mix = np.zeros(n, dtype=np.float32)
-    half = sr // 2
-    for i, (start, mood) in enumerate(spans):
-        begin = max(0, start - half) if i else 0
-        end = min(n, spans[i + 1][0] + half) if i + 1 < len(spans) else n
-        if end > begin:
-            mix[begin:end] += music_bed((end - begin) / sr, sr, track.series_id, mood)[: end - begin]
-    speech = [(intro + ln.start, intro + ln.end) for ln in track.lines]
-    cards = [(0.0, intro), (intro + track.duration, total)]
-    _apply_envelope(mix, duck_envelope(total, speech, cards), sr)
-    take = max(0, min(len(dialogue), n - at))
-    mix[at : at + take] += dialogue[:take]
+    spans = {tl.index: (tl.start, tl.end) for tl in track.lines}
+    cores = snd.line_cores(dialogue, sr, spans)
     del dialogue
-    _write_wav(out_wav, mix, sr)
+    voices = snd.resample_voices({i: c for i, (_at, c) in cores.items()}, sr, ffmpeg)
+    intro = timeline.intro_frames * spf
+    total = timeline.total_frames * spf
+    parts: list[snd.Part] = []
+    frame = 0
+    segments = timeline.segments
+    for k, seg in enumerate(segments):
+        video_at = frame * spf
+        frame += seg.kept
+        kind = seg.spec.get("kind")
+        level = snd.MUSIC_CARDS_DB if kind in ("intro", "outro") else snd.MUSIC_GAP_DB
+        min_len = seg.min_kept * spf - 2 * snd.FRAME
+        placed: list[tuple[int, snd.Voice]] = []
+        if seg.line is not None and seg.line in voices:
+            first = intro + round(cores[seg.line][0] * snd.RATE / sr)
+            at = round(first / snd.FRAME) * snd.FRAME
+            placed = [(-snd.RESAMPLE_PAD, voices[seg.line])]
+            # The part starts at the line's first sound, a little after the segment: how much later
+            # follows from the line alone (its leading silence), rounded up, plus half a frame.
+            lead = (cores[seg.line][0] - round(spans[seg.line][0] * sr)) * snd.RATE / sr + spf / 2
+            min_len -= -(-int(math.ceil(lead)) // snd.FRAME) * snd.FRAME
+        else:
+            at = round(video_at / snd.FRAME) * snd.FRAME
+            if kind == "plain":  # no scenes: every voice sits in the one segment
+                placed = [(intro + round(cores[i][0] * snd.RATE / sr) - at - snd.RESAMPLE_PAD, v) for i, v in voices.items()]
+        at = max(at, parts[-1].at if parts else 0)
+        chord = seg.line if seg.line is not None else sum(map(ord, seg.name)) % 97
+        last = k + 1 == len(segments)
+        parts.append(snd.Part(seg.name, at, seg.mood, level, chord, min_len, placed,
+                              fade_in=snd.CARD_FADE if k == 0 else 0,
+                              fade_out=(total - at, snd.CARD_FADE) if last else None))  # fmt: skip
+    return parts
 
 
 # ---------------------------------------------------------------- SRT and thumbnail
@@ -1295,7 +1266,7 @@ def build_timeline(
         if not lines:
             bg = lambda view=view: to_yuv420(backdrops.get(view.location, view.time_of_day, view.atmosphere))  # noqa: E731
             spec = {"kind": "empty", "frames": B - A, "fade": fade, "backdrop": backdrop_id(view)}
-            segments.append(_Segment(f"scene{ts.number:02d}", B - A, spec, lambda bg=bg, n=B - A: _hold_runs(bg, n, fade, fade), view))
+            segments.append(_Segment(f"scene{ts.number:02d}", B - A, spec, lambda bg=bg, n=B - A: _hold_runs(bg, n, fade, fade), view, mood=view.atmosphere))
             continue
         all_cues.extend(c for ln in lines for c in ln.cues)
         fade_out = max(0, min(fade, B - lines[-1].f0 - 1))
@@ -1311,7 +1282,7 @@ def build_timeline(
             n = _quantized(lead + 1)
             spec = {"kind": "lead_in", "frames": n, "fade": fade, "backdrop": backdrop_id(view), "fonts": font_id, "picture": part_spec(first)}
             runs = lambda first=first, view=view, n=n: _hold_runs(lambda: _still_of(painter, view, first, last=False, fps=fps), n, fade, 0)  # noqa: E731
-            segments.append(_Segment(f"scene{ts.number:02d}-in", n, spec, runs, view, kept_frames=lead))
+            segments.append(_Segment(f"scene{ts.number:02d}-in", n, spec, runs, view, kept_frames=lead, mood=view.atmosphere))
         for k, (ln, end_f) in enumerate(zip(lines, ends)):
             a = ln.f0
             kept = end_f - a
@@ -1324,18 +1295,19 @@ def build_timeline(
             spec = {"kind": "line", "draw": DRAW_VERSION, "frames": n, "backdrop": backdrop_id(view), "fonts": font_id,
                     "lines": [part_spec(p, a) for p in parts]}  # fmt: skip
             runs = lambda parts=parts, view=view, a=a, n=n: _scene_runs(view, parts, a, a + n, 0, painter, fps, 0)  # noqa: E731
-            segments.append(_Segment(f"scene{ts.number:02d}-line{ln.clip.index:03d}", n, spec, runs, view, parts, kept_frames=kept))
+            segments.append(_Segment(f"scene{ts.number:02d}-line{ln.clip.index:03d}", n, spec, runs, view, parts, kept_frames=kept,
+                                     mood=view.atmosphere, line=ln.clip.index))  # fmt: skip
         if fade_out:
             last = parts_of[-1][-1]
             spec = {"kind": "fade_out", "frames": fade_out, "backdrop": backdrop_id(view), "fonts": font_id, "picture": part_spec(last)}
             runs = lambda last=last, view=view, n=fade_out: _hold_runs(lambda: _still_of(painter, view, last, last=True, fps=fps), n, 0, n)  # noqa: E731
-            segments.append(_Segment(f"scene{ts.number:02d}-out", fade_out, spec, runs, view))
+            segments.append(_Segment(f"scene{ts.number:02d}-out", fade_out, spec, runs, view, mood=view.atmosphere))
 
     if not segments and track_n > 0:  # a track without scenes: one plain segment
         view = view_of(script.scenes[0].number)
         first_view = view
         segments.append(_Segment("scene01", track_n, {"kind": "plain", "frames": track_n, "backdrop": [BACKDROP_VERSION, view.location, view.time_of_day]},
-                                 lambda: _static_runs(lambda: backdrops.get(view.location, view.time_of_day), track_n, fade)))  # fmt: skip
+                                 lambda: _static_runs(lambda: backdrops.get(view.location, view.time_of_day), track_n, fade), mood=view.atmosphere))  # fmt: skip
     first_view = first_view or _SceneView("", "밤", "")
     intro_rows = [
         (series_title, 104, True, (255, 255, 255)),
@@ -1347,11 +1319,13 @@ def build_timeline(
     if intro_n:
         segments.insert(0, _Segment("intro", intro_n, {"kind": "intro", "frames": intro_n, "fade": min(fade, intro_n // 2), "rows": intro_rows,
                                                        "bg": [BACKDROP_VERSION, first_view.location, first_view.time_of_day, first_view.atmosphere], "fonts": font_id},
-                                    lambda: _static_runs(lambda: _title_card(card_bg(), intro_rows, badge=f"{script.episode_number}화"), intro_n, min(fade, intro_n // 2))))  # fmt: skip
+                                    lambda: _static_runs(lambda: _title_card(card_bg(), intro_rows, badge=f"{script.episode_number}화"), intro_n, min(fade, intro_n // 2)),
+                                    mood=scenes[ordered[0].number].atmosphere if ordered and ordered[0].number in scenes else first_view.atmosphere))  # fmt: skip
     if outro_n:
         segments.append(_Segment("outro", outro_n, {"kind": "outro", "frames": outro_n, "fade": min(fade, outro_n // 2), "rows": outro_rows,
                                                     "bg": [BACKDROP_VERSION, first_view.location, first_view.time_of_day, first_view.atmosphere], "fonts": font_id},
-                                 lambda: _static_runs(lambda: _title_card(card_bg(), outro_rows), outro_n, min(fade, outro_n // 2))))  # fmt: skip
+                                 lambda: _static_runs(lambda: _title_card(card_bg(), outro_rows), outro_n, min(fade, outro_n // 2)),
+                                 mood=scenes[ordered[-1].number].atmosphere if ordered and ordered[-1].number in scenes else first_view.atmosphere))  # fmt: skip
 
     tiled = sum(seg.kept for seg in segments)
     if tiled != intro_n + track_n + outro_n:
@@ -1376,14 +1350,18 @@ def render_final_cut(
     outro_seconds: float = 3.0,
     x264_params: str | None = STILL_X264_PARAMS,
     cache_budget_bytes: int = seg_cache.DEFAULT_BUDGET_BYTES,
+    loudness: snd.Loudness = snd.Loudness(),
 ) -> FinalCut:
     """Render the episode (see the module docstring). Every output is written atomically.
     Afterwards the segment cache is pruned to `cache_budget_bytes` (see segment_cache.py)."""
     cache = Path(segment_cache)
     with seg_cache.cache_in_use(cache):
-        cut = _render(plan, track, script, roster, series_title, out_video, out_srt, out_thumbnail, cache,
-                      preset, crf, intro_seconds, outro_seconds, x264_params)  # fmt: skip
-        seg_cache.record_cut(cache, plan.series_id, plan.episode_number, [Path(p) for p in cut.segments])
+        previous = seg_cache.episode_record(cache, plan.series_id, plan.episode_number).get("audio_gain_db")
+        cut, audio_files = _render(plan, track, script, roster, series_title, out_video, out_srt, out_thumbnail, cache,
+                                   preset, crf, intro_seconds, outro_seconds, x264_params, loudness,
+                                   previous if isinstance(previous, (int, float)) else None)  # fmt: skip
+        seg_cache.record_cut(cache, plan.series_id, plan.episode_number, [Path(p) for p in cut.segments] + audio_files,
+                             audio_gain_db=cut.audio_gain_db)  # fmt: skip
     seg_cache.prune(cache, cache_budget_bytes)
     return cut
 
@@ -1391,8 +1369,8 @@ def render_final_cut(
 def _render(
     plan: ClipPlan, track: AudioTrack, script: EpisodeScript, roster: Roster, series_title: str, out_video: Path, out_srt: Path,
     out_thumbnail: Path, segment_cache: Path, preset: str, crf: int, intro_seconds: float, outro_seconds: float,
-    x264_params: str | None,
-) -> FinalCut:
+    x264_params: str | None, loudness: snd.Loudness, previous_gain_db: float | None,
+) -> tuple[FinalCut, list[Path]]:
     started = time.monotonic()
     timeline = build_timeline(plan, track, script, roster, series_title, intro_seconds, outro_seconds)
     fps, segments = timeline.fps, timeline.segments
@@ -1403,26 +1381,33 @@ def _render(
     write_text(out_srt, srt_text(timeline.cues, intro))
     draw_thumbnail(series_title, script.episode_number, script.title, timeline.card_backdrop(), _leads(roster, plan), out_thumbnail)
 
-    # Audio first: ffmpeg's AAC encoder is single-threaded (~10 s for 10 minutes), so it runs in
-    # parallel chunks beside the video encoders instead of after them; the join copies both streams.
     out_video.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_video.parent, prefix=".render-") as work:
         work_dir = Path(work)
-        mix_wav, aac = work_dir / "mix.wav", work_dir / "audio.aac"
-        mix_audio(track, script, intro, total, mix_wav)
-        try:
-            audio = AacEncode(mix_wav, aac, ffmpeg_exe())
-        except AudioEncodeError as exc:
-            raise RenderError(f"{out_video}: {exc}") from exc
+        aac = work_dir / "audio.aac"
+        # The soundtrack is mixed and its missing pieces encoded beside the video encoders (the AAC
+        # encoder is single-threaded); the join then copies both streams.
+        sound: list[snd.Soundtrack] = []
+        failed: list[BaseException] = []
+
+        def make_sound() -> None:
+            try:
+                parts = sound_parts(timeline, track, ffmpeg_exe())
+                sound.append(snd.make_soundtrack(parts, timeline.total_frames * (snd.RATE // fps), track.series_id, segment_cache,
+                                                 aac, ffmpeg_exe(), loudness=loudness, previous_gain_db=previous_gain_db))  # fmt: skip
+            except BaseException as exc:  # re-raised by the render's thread
+                failed.append(exc)
+
+        audio = threading.Thread(target=make_sound, name="soundtrack", daemon=True)
+        audio.start()
         try:
             paths, encoded = _encode_segments(segments, segment_cache, preset, crf, fps, x264_params)
-        except BaseException:
-            audio.kill()
-            raise
-        try:
-            audio.finish()
-        except AudioEncodeError as exc:
-            raise RenderError(f"{out_video}: {exc}") from exc
+        finally:
+            audio.join()
+        if failed:
+            exc = failed[0]
+            raise RenderError(f"{out_video}: soundtrack: {exc}") from exc
+        soundtrack = sound[0]
         listing = work_dir / "segments.txt"
         listing.write_text(
             "ffconcat version 1.0\n"
@@ -1440,7 +1425,7 @@ def _render(
             if abs(duration - total) > 1.5 / fps:
                 raise RenderError(f"{out_video}: rendered {duration:.3f} s, expected {total:.3f} s (intro + track + outro)")
 
-    return FinalCut(
+    cut = FinalCut(
         series_id=plan.series_id,
         episode_number=plan.episode_number,
         video_path=str(out_video),
@@ -1452,16 +1437,24 @@ def _render(
         fps=fps,
         segments=[str(p) for p in paths],
         segments_encoded=encoded,
+        audio_pieces=soundtrack.pieces,
+        audio_pieces_encoded=soundtrack.encoded_pieces,
+        audio_frames_encoded=soundtrack.encoded_frames,
+        audio_frames=soundtrack.total_frames,
+        loudness_lufs=round(soundtrack.lufs, 2),
+        audio_gain_db=soundtrack.gain_db,
         intro_seconds=intro,
         outro_seconds=timeline.outro_frames / fps,
         track_duration=track.duration,
         track_fingerprint=track.fingerprint,
         render_seconds=round(time.monotonic() - started, 3),
         fingerprint=fingerprint(
-            RENDER_VERSION, MUSIC_VERSION, DRAW_VERSION, [p.name for p in paths], track.fingerprint, series_title,
+            RENDER_VERSION, MUSIC_VERSION, snd.SOUND_VERSION, DRAW_VERSION, [p.name for p in paths], track.fingerprint, series_title,
             [s.atmosphere for s in script.scenes], preset, crf, x264_params, intro_seconds, outro_seconds,
+            [loudness.target_lufs, loudness.true_peak_db],
         ),
     )  # fmt: skip
+    return cut, soundtrack.cache_files
 
 
 def _concat_entry(path: Path, seg: _Segment, fps: int) -> str:
