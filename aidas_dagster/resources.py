@@ -150,6 +150,8 @@ class AvatarStudio(dg.ConfigurableResource):
     crf: int = Field(default=23, ge=0, le=51)
     fps: int = 30
     segment_cache_gb: float = Field(default=4.0, gt=0, description="encoded segments kept for quick re-cuts")
+    loudness_lufs: float | None = Field(default=-14.0, le=0, description="integrated loudness of the final mix (None: not normalised)")
+    true_peak_db: float = Field(default=-1.0, le=0, description="true-peak ceiling of the final mix (dBTP)")
 
     def avatar_provider(self, cache_dir: Path, ledger: CostLedger | None = None, budget: Budget | None = None):
         """HeyGen clips (a `HeyGenAvatars`) when a key is set, else None: every line renders locally."""

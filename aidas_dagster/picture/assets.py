@@ -17,6 +17,7 @@ from aidas_dagster.picture.clips import PLAN_VERSION, plan_clips
 from aidas_dagster.picture.heygen import LineRequest, wants_provider_clip
 from aidas_dagster.picture.models import ClipPlan, FinalCut
 from aidas_dagster.picture.render import RENDER_VERSION, render_final_cut
+from aidas_dagster.picture.soundtrack import Loudness
 from aidas_dagster.resources import AvatarStudio, StudioResource
 from aidas_dagster.story.assets import load_roster, load_script
 from aidas_dagster.voice.assets import audio_track, load_track
@@ -141,7 +142,8 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
     plan = load_plan(studio, part.series_id, part.episode)
     manifest = storage.final_manifest_path(part.series_id, part.episode)
     video = storage.video_path(part.series_id, part.episode)
-    inputs = fingerprint(RENDER_VERSION, plan.fingerprint, track.fingerprint, script, config.title, avatar_studio.preset, avatar_studio.crf)
+    inputs = fingerprint(RENDER_VERSION, plan.fingerprint, track.fingerprint, script, config.title, avatar_studio.preset, avatar_studio.crf,
+                         avatar_studio.loudness_lufs, avatar_studio.true_peak_db)  # fmt: skip
     if is_fresh(manifest, inputs, video):
         cut = FinalCut.model_validate(read_json(manifest))
         context.log.info(f"{part.series_id} ep {part.episode}: final cut unchanged; reusing {video}")
@@ -160,6 +162,8 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
             preset=avatar_studio.preset,
             crf=avatar_studio.crf,
             cache_budget_bytes=int(avatar_studio.segment_cache_gb * 2**30),
+            loudness=Loudness(avatar_studio.loudness_lufs, avatar_studio.true_peak_db),
+            progress=context.log.info,
         )
         write_json(manifest, cut)
         mark_fresh(manifest, inputs)
@@ -175,6 +179,8 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
             "render_seconds": round(cut.render_seconds, 1),
             "segments": len(cut.segments),
             "segments_encoded": cut.segments_encoded,
+            "audio_pieces_encoded": cut.audio_pieces_encoded,
+            **({"loudness_lufs": cut.loudness_lufs} if cut.loudness_lufs is not None else {}),
             "size_mb": round(Path(cut.video_path).stat().st_size / 1e6, 1),
             "video": dg.MetadataValue.path(cut.video_path),
             "subtitles": dg.MetadataValue.path(cut.srt_path),

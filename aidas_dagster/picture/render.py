@@ -26,13 +26,16 @@ import fcntl
 import math
 import os
 import queue
+import re
+import shutil
+import socket
 import subprocess
 import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1092,8 +1095,12 @@ def draw_thumbnail(
 # ---------------------------------------------------------------- the cut
 
 
+PROGRESS_SECONDS = 3.0  # at most one progress line this often
+
+
 def _encode_segments(
-    segments: list[_Segment], cache: Path, preset: str, crf: int, fps: int, x264_params: str | None, workers: int = 2
+    segments: list[_Segment], cache: Path, preset: str, crf: int, fps: int, x264_params: str | None, workers: int = 2,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[list[Path], int]:
     """Encode the segments the cache lacks; return every segment's file and how many were encoded.
 
@@ -1115,9 +1122,21 @@ def _encode_segments(
             pool.submit(encode_frames, seg.runs(), seg.n_frames, path, preset=preset, crf=crf, fps=fps, x264_params=x264_params)
             for path, seg in order
         ]
+        started = last = time.monotonic()
+        pending = set(futures)
         try:
-            for future in futures:
-                future.result()
+            while pending:
+                done, pending = wait(pending, timeout=PROGRESS_SECONDS, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    future.result()
+                now = time.monotonic()
+                if progress is not None and (now - last >= PROGRESS_SECONDS or not pending):
+                    last = now
+                    finished = len(segments) - len(pending)
+                    rate = (len(futures) - len(pending)) / max(now - started, 1e-6)
+                    eta = len(pending) / rate if rate > 0 else 0.0
+                    progress(f"render progress: {finished}/{len(segments)} segments ({100 * finished // max(1, len(segments))} %), "
+                             f"{rate:.1f} seg/s, ETA {eta:.0f} s")  # fmt: skip
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -1333,6 +1352,39 @@ def build_timeline(
     return Timeline(fps, intro_n, track_n, outro_n, segments, all_cues, card_bg, painter)
 
 
+WORK_PREFIX = ".render-"
+_WORK_NAME = re.compile(re.escape(WORK_PREFIX) + r"(?P<host>[A-Za-z0-9_.-]+?)-(?P<pid>\d+)-")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname()) or "host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def clean_dead_work(folder: Path) -> list[Path]:
+    """Remove the work folders of cuts whose process is gone (killed mid-render). A folder is named
+    after the host and pid that made it; other hosts' folders (shared storage) are left alone."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for path in folder.glob(f"{WORK_PREFIX}*"):
+        m = _WORK_NAME.match(path.name)
+        if not m or not path.is_dir() or m["host"] != _host() or _alive(int(m["pid"])):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 def render_final_cut(
     plan: ClipPlan,
     track: AudioTrack,
@@ -1351,15 +1403,19 @@ def render_final_cut(
     x264_params: str | None = STILL_X264_PARAMS,
     cache_budget_bytes: int = seg_cache.DEFAULT_BUDGET_BYTES,
     loudness: snd.Loudness = snd.Loudness(),
+    progress: Callable[[str], None] | None = None,
 ) -> FinalCut:
-    """Render the episode (see the module docstring). Every output is written atomically.
-    Afterwards the segment cache is pruned to `cache_budget_bytes` (see segment_cache.py)."""
+    """Render the episode (see the module docstring). The MP4, SRT and thumbnail are made in a work
+    folder and published together at the end, the MP4 last. `progress` gets a line about the
+    segments at most every PROGRESS_SECONDS. Afterwards the segment cache is pruned to
+    `cache_budget_bytes` (see segment_cache.py)."""
     cache = Path(segment_cache)
+    clean_dead_work(Path(out_video).parent)
     with seg_cache.cache_in_use(cache):
         previous = seg_cache.episode_record(cache, plan.series_id, plan.episode_number).get("audio_gain_db")
         cut, audio_files = _render(plan, track, script, roster, series_title, out_video, out_srt, out_thumbnail, cache,
                                    preset, crf, intro_seconds, outro_seconds, x264_params, loudness,
-                                   previous if isinstance(previous, (int, float)) else None)  # fmt: skip
+                                   previous if isinstance(previous, (int, float)) else None, progress)  # fmt: skip
         seg_cache.record_cut(cache, plan.series_id, plan.episode_number, [Path(p) for p in cut.segments] + audio_files,
                              audio_gain_db=cut.audio_gain_db)  # fmt: skip
     seg_cache.prune(cache, cache_budget_bytes)
@@ -1369,7 +1425,7 @@ def render_final_cut(
 def _render(
     plan: ClipPlan, track: AudioTrack, script: EpisodeScript, roster: Roster, series_title: str, out_video: Path, out_srt: Path,
     out_thumbnail: Path, segment_cache: Path, preset: str, crf: int, intro_seconds: float, outro_seconds: float,
-    x264_params: str | None, loudness: snd.Loudness, previous_gain_db: float | None,
+    x264_params: str | None, loudness: snd.Loudness, previous_gain_db: float | None, progress: Callable[[str], None] | None,
 ) -> tuple[FinalCut, list[Path]]:
     started = time.monotonic()
     timeline = build_timeline(plan, track, script, roster, series_title, intro_seconds, outro_seconds)
@@ -1377,14 +1433,15 @@ def _render(
     intro = timeline.intro_frames / fps  # the dialogue starts exactly on a frame boundary
     total = timeline.total_frames / fps
 
-    # Subtitles and thumbnail before the video: the video is the last file to appear.
-    write_text(out_srt, srt_text(timeline.cues, intro))
-    draw_thumbnail(series_title, script.episode_number, script.title, timeline.card_backdrop(), _leads(roster, plan), out_thumbnail)
-
     out_video.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_video.parent, prefix=".render-") as work:
+    with tempfile.TemporaryDirectory(dir=out_video.parent, prefix=f"{WORK_PREFIX}{_host()}-{os.getpid()}-") as work:
         work_dir = Path(work)
         aac = work_dir / "audio.aac"
+        # Everything is made here and published together at the end (a killed cut leaves only
+        # this folder, which the next run removes).
+        srt_tmp, thumb_tmp, video_tmp = work_dir / "episode.srt", work_dir / "thumbnail.jpg", work_dir / "episode.mp4"
+        write_text(srt_tmp, srt_text(timeline.cues, intro))
+        draw_thumbnail(series_title, script.episode_number, script.title, timeline.card_backdrop(), _leads(roster, plan), thumb_tmp)
         # The soundtrack is mixed and its missing pieces encoded beside the video encoders (the AAC
         # encoder is single-threaded); the join then copies both streams.
         sound: list[snd.Soundtrack] = []
@@ -1401,7 +1458,7 @@ def _render(
         audio = threading.Thread(target=make_sound, name="soundtrack", daemon=True)
         audio.start()
         try:
-            paths, encoded = _encode_segments(segments, segment_cache, preset, crf, fps, x264_params)
+            paths, encoded = _encode_segments(segments, segment_cache, preset, crf, fps, x264_params, progress=progress)
         finally:
             audio.join()
         if failed:
@@ -1414,16 +1471,16 @@ def _render(
             + "".join(_concat_entry(p, seg, fps) for p, seg in zip(paths, segments)),
             encoding="utf-8",
         )
-        with atomic_path(out_video) as tmp:
-            _run_ffmpeg(
-                ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(aac),
-                 "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(tmp)],
-                out_video,
-            )  # fmt: skip
-            info = probe(tmp)
-            duration = float(info.get("duration") or 0.0)
-            if abs(duration - total) > 1.5 / fps:
-                raise RenderError(f"{out_video}: rendered {duration:.3f} s, expected {total:.3f} s (intro + track + outro)")
+        _run_ffmpeg(
+            ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(aac),
+             "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(video_tmp)],
+            out_video,
+        )  # fmt: skip
+        info = probe(video_tmp)
+        duration = float(info.get("duration") or 0.0)
+        if abs(duration - total) > 1.5 / fps:
+            raise RenderError(f"{out_video}: rendered {duration:.3f} s, expected {total:.3f} s (intro + track + outro)")
+        publish([(srt_tmp, out_srt), (thumb_tmp, out_thumbnail), (video_tmp, out_video)])
 
     cut = FinalCut(
         series_id=plan.series_id,
@@ -1455,6 +1512,19 @@ def _render(
         ),
     )  # fmt: skip
     return cut, soundtrack.cache_files
+
+
+def publish(moves: list[tuple[Path, Path]]) -> None:
+    """Rename finished files into place one right after the other, the last (the MP4) last: once
+    the MP4 is there, its subtitles and thumbnail are too. Files made 0600 by mkstemp get the
+    umask's mode like any output."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for src, dst in moves:
+        os.chmod(src, 0o666 & ~mask)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+    for src, dst in moves:
+        os.replace(src, dst)
 
 
 def _concat_entry(path: Path, seg: _Segment, fps: int) -> str:

@@ -106,6 +106,10 @@ def prune(cache: Path, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> PruneReport:
         except BlockingIOError:
             return PruneReport(0, 0, 0, skipped=True)
         try:
+            # No render holds the cache now, so a half-written file is a killed render's: remove it.
+            for part in cache.glob(".*.part"):
+                with contextlib.suppress(FileNotFoundError):
+                    part.unlink()
             keep = referenced(cache)
             files = []
             for path in [*cache.glob("*.mp4"), *cache.glob("*.aac")]:
