@@ -177,11 +177,14 @@ def encode_frames(
     runs: Iterable[tuple[bytes, int]], n_frames: int, target: Path, *, preset: str, crf: int, fps: int,
     x264_params: str | None = STILL_X264_PARAMS,
 ) -> None:
-    """Encode raw yuv420p frames, given as (frame, repeat count) runs, to a video-only H.264 MP4."""
+    """Encode raw yuv420p frames, given as (frame, repeat count) runs, to a video-only H.264 MP4.
+
+    One x264 thread: two segments encode at once (one per core), and a threaded x264 spends ~20 %
+    more CPU on the same frames (thread start-up and hand-over; measured: 180 frames 1.88 s → 1.51 s)."""
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", str(fps), "-i", "-",
-        "-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+        "-an", "-c:v", "libx264", "-threads", "1", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
         "-g", str(GOP), *(["-x264-params", x264_params] if x264_params else []),
         "-r", str(fps), "-video_track_timescale", str(fps * 512), "-f", "mp4",
     ]  # fmt: skip
