@@ -14,9 +14,12 @@ Segments are content-addressed: the file name is a fingerprint of everything dra
 text, sprite digests, backdrop, encoder settings). A segment is a chunk of up to CHUNK_LINES lines
 whose frames are counted from the chunk's own start (clips.Chunk), so after a one-line edit only
 that chunk is encoded again even though every later line has moved by some fraction of a frame.
-The audio (dialogue delayed by the intro + the ducked music bed) is encoded to AAC beside the
-video encoders; segments and audio are then joined by stream copy with the concat demuxer in one
-ffmpeg command. The segment cache is kept bounded (segment_cache.py).
+The soundtrack is cut the same way (soundtrack.py): each segment owns its part (its line's voice,
+its own music and ducking), encoded to AAC pieces cached beside the segments, so a re-cut encodes
+only the changed segments' sound and the glue between parts, beside the video encoders. Segments
+and audio are then joined by stream copy with the concat demuxer in one ffmpeg command, in a work
+folder; the MP4, SRT and thumbnail are published together at the end. The segment cache is kept
+bounded (segment_cache.py).
 """
 
 from __future__ import annotations
