@@ -1418,12 +1418,16 @@ def render_final_cut(
     cache = Path(segment_cache)
     clean_dead_work(Path(out_video).parent)
     with seg_cache.cache_in_use(cache):
-        previous = seg_cache.episode_record(cache, plan.series_id, plan.episode_number).get("audio_gain_db")
+        record = seg_cache.episode_record(cache, plan.series_id, plan.episode_number)
+        previous = [v if isinstance(v, (int, float)) else None for v in (record.get("audio_gain_db"), record.get("loudness_lufs"))]
+        if [record.get("loudness_target"), record.get("true_peak_db")] != [loudness.target_lufs, loudness.true_peak_db]:
+            previous = [None, None]  # another target: find the gain again
         cut, audio_files = _render(plan, track, script, roster, series_title, out_video, out_srt, out_thumbnail, cache,
                                    preset, crf, intro_seconds, outro_seconds, x264_params, loudness,
-                                   previous if isinstance(previous, (int, float)) else None, progress)  # fmt: skip
+                                   previous, progress)  # fmt: skip
         seg_cache.record_cut(cache, plan.series_id, plan.episode_number, [Path(p) for p in cut.segments] + audio_files,
-                             audio_gain_db=cut.audio_gain_db)  # fmt: skip
+                             audio_gain_db=cut.audio_gain_db, loudness_lufs=cut.loudness_lufs,
+                             loudness_target=loudness.target_lufs, true_peak_db=loudness.true_peak_db)  # fmt: skip
     seg_cache.prune(cache, cache_budget_bytes)
     return cut
 
@@ -1431,7 +1435,7 @@ def render_final_cut(
 def _render(
     plan: ClipPlan, track: AudioTrack, script: EpisodeScript, roster: Roster, series_title: str, out_video: Path, out_srt: Path,
     out_thumbnail: Path, segment_cache: Path, preset: str, crf: int, intro_seconds: float, outro_seconds: float,
-    x264_params: str | None, loudness: snd.Loudness, previous_gain_db: float | None, progress: Callable[[str], None] | None,
+    x264_params: str | None, loudness: snd.Loudness, previous: list[float | None], progress: Callable[[str], None] | None,
 ) -> tuple[FinalCut, list[Path]]:
     started = time.monotonic()
     timeline = build_timeline(plan, track, script, roster, series_title, intro_seconds, outro_seconds)
@@ -1457,7 +1461,8 @@ def _render(
             try:
                 parts = sound_parts(timeline, track, ffmpeg_exe())
                 sound.append(snd.make_soundtrack(parts, timeline.total_frames * (snd.RATE // fps), track.series_id, segment_cache,
-                                                 aac, ffmpeg_exe(), loudness=loudness, previous_gain_db=previous_gain_db))  # fmt: skip
+                                                 aac, ffmpeg_exe(), loudness=loudness, previous_gain_db=previous[0],
+                                                 previous_lufs=previous[1]))  # fmt: skip
             except BaseException as exc:  # re-raised by the render's thread
                 failed.append(exc)
 

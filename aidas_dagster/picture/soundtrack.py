@@ -283,8 +283,16 @@ def build_mix(parts: list[Part], total: int, mixer: Mixer, voices: bool = True) 
     return mix
 
 
-def to_pcm16(mix: np.ndarray) -> np.ndarray:
-    return np.clip(np.round(mix * 32767.0), -32768, 32767).astype("<i2")
+def to_pcm16(mix: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+    """16-bit samples, converted a chunk at a time (a 10-minute mix is 115 MB of float32: whole-array
+    temporaries would triple that)."""
+    out = np.empty(len(mix), dtype="<i2")
+    for lo in range(0, len(mix), chunk):
+        part = mix[lo : lo + chunk] * np.float32(32767.0)
+        np.rint(part, out=part)
+        np.clip(part, -32768, 32767, out=part)
+        out[lo : lo + chunk] = part
+    return out
 
 
 # ---------------------------------------------------------------- loudness
@@ -315,35 +323,47 @@ def measure_loudness(source: Path | np.ndarray, ffmpeg: str, true_peak: bool = F
 
 
 def normalised_mix(
-    parts: list[Part], total: int, seed: str, loudness: Loudness, ffmpeg: str, previous_db: float | None
+    parts: list[Part], total: int, seed: str, loudness: Loudness, ffmpeg: str, previous_db: float | None,
+    previous_lufs: float | None = None,
 ) -> tuple[np.ndarray, Gains, float]:
     """The mix as 16-bit samples at the gain that brings it to the target, the gain, and the
-    measured loudness. The previous cut's gain is kept while it stays within tolerance."""
+    measured loudness. The previous cut's gain is kept while the mix stays within tolerance of the
+    target, or within tolerance of what the previous cut reached (when the limiter kept that cut
+    from the target, a small edit would not reach it either), so the cached pieces stay valid."""
     ceiling = _db(loudness.true_peak_db - TRUE_PEAK_HEADROOM_DB)
-    if loudness.target_lufs is None:
-        gains = Gains(0.0, 1.0)
-        pcm = to_pcm16(build_mix(parts, total, Mixer(seed, gains)))
-        return pcm, gains, measure_loudness(pcm, ffmpeg)[0]
-    db = previous_db if previous_db is not None else 0.0
-    tolerance = LOUDNESS_TOLERANCE if previous_db is not None else LOUDNESS_AIM
-    best: tuple[float, np.ndarray, Gains, float] | None = None
-    tried: list[tuple[float, float]] = []
-    for _attempt in range(4):
+
+    def mix_at(db: float) -> tuple[np.ndarray, Gains, float]:
         gains = Gains(round(db, 2), ceiling)
-        pcm = to_pcm16(build_mix(parts, total, Mixer(seed, gains)))
-        lufs = measure_loudness(pcm, ffmpeg)[0]
-        miss = abs(lufs - loudness.target_lufs) if math.isfinite(lufs) else math.inf
-        if best is None or miss < best[0]:
-            best = (miss, pcm, gains, lufs)
-        if miss <= tolerance or not math.isfinite(lufs):
+        pcm = to_pcm16(build_mix(parts, total, Mixer(seed, gains)))  # the float mix is dropped at once
+        return pcm, gains, measure_loudness(pcm, ffmpeg)[0]
+
+    if loudness.target_lufs is None:
+        return mix_at(0.0)
+    target = loudness.target_lufs
+    pcm, gains, lufs = mix_at(previous_db if previous_db is not None else 0.0)
+    if not math.isfinite(lufs):
+        return pcm, gains, lufs
+    if previous_db is not None and (
+        abs(lufs - target) <= LOUDNESS_TOLERANCE or (previous_lufs is not None and abs(lufs - previous_lufs) <= LOUDNESS_AIM)
+    ):
+        return pcm, gains, lufs
+    best = (abs(lufs - target), pcm, gains, lufs)
+    db, slope = gains.db, 1.0
+    for _attempt in range(5):
+        if best[0] <= LOUDNESS_AIM:
             break
-        # Past the point where the limiter holds every voice at the ceiling more gain buys no
-        # loudness (the music caps too): then the loudest mix found is the answer.
-        if tried and (lufs - tried[-1][1]) * (db - tried[-1][0]) <= 0:
+        # Under the limiter loudness grows slower than the gain: step by the measured slope.
+        step = max(-20.0, min(20.0, (target - lufs) / slope))
+        new_db = min(40.0, db + step)
+        pcm, gains, new_lufs = mix_at(new_db)
+        if not math.isfinite(new_lufs):
             break
-        tried.append((db, lufs))
-        db = min(40.0, db + loudness.target_lufs - lufs)
-        tolerance = LOUDNESS_AIM
+        if abs(new_db - db) > 0.05:
+            slope = max(0.1, min(1.5, (new_lufs - lufs) / (new_db - db)))
+        db, lufs = new_db, new_lufs
+        if abs(lufs - target) < best[0]:
+            best = (abs(lufs - target), pcm, gains, lufs)
+        del pcm
     _miss, pcm, gains, lufs = best
     return pcm, gains, lufs
 
@@ -448,8 +468,10 @@ def encode_ranges(pcm: np.ndarray, ranges: list[tuple[int, int]], total_frames: 
                   parts: int | None = None) -> dict[int, bytes]:  # fmt: skip
     """AAC frames for every frame in `ranges`, encoded in parallel processes, each range with its
     roll of real signal either side; returns frame index → ADTS frame."""
-    padded = np.zeros(total_frames * FRAME, dtype="<i2")
-    padded[: min(len(pcm), len(padded))] = pcm[: len(padded)]
+    def span(a: int, b: int) -> np.ndarray:  # frames [a, b) of the mix, zero past its end
+        got = pcm[a * FRAME : b * FRAME]
+        return got if len(got) == (b - a) * FRAME else np.concatenate([got, np.zeros((b - a) * FRAME - len(got), "<i2")])
+
     batches = _balance(ranges, parts or os.cpu_count() or 1)
 
     def run(k: int, batch: list[tuple[int, int]]) -> dict[int, bytes]:
@@ -457,14 +479,14 @@ def encode_ranges(pcm: np.ndarray, ranges: list[tuple[int, int]], total_frames: 
         offset = 0
         for a, b in batch:
             lead, trail = _roll(a, b - a, total_frames)
-            chunks.append(padded[(a - lead) * FRAME : (b + trail) * FRAME])
+            chunks.append(span(a - lead, b + trail))
             keep.append((offset + lead, a, b - a))
             offset += lead + (b - a) + trail
         out = work / f"batch{k}.aac"
         done = subprocess.run(
             [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le", "-ar", str(RATE), "-ac", "1",
              "-i", "pipe:0", "-c:a", "aac", "-b:a", BITRATE, "-f", "adts", str(out)],
-            input=b"".join(c.tobytes() for c in chunks), capture_output=True,
+            input=memoryview(np.concatenate(chunks)).cast("B"), capture_output=True,  # bytes, not int16 items
         )  # fmt: skip
         if done.returncode != 0:
             raise SoundtrackError(f"ffmpeg failed encoding the audio: {done.stderr.decode(errors='replace').strip()[-500:]}")
@@ -500,12 +522,13 @@ class Soundtrack:
 
 def make_soundtrack(
     parts: list[Part], total_samples: int, seed: str, cache: Path, out_adts: Path, ffmpeg: str, *,
-    loudness: Loudness = Loudness(), previous_gain_db: float | None = None, parts_hint: int | None = None,
+    loudness: Loudness = Loudness(), previous_gain_db: float | None = None, previous_lufs: float | None = None,
+    parts_hint: int | None = None,
     on_mix: Callable[[np.ndarray], None] | None = None,
 ) -> Soundtrack:  # fmt: skip
     """Mix, normalise, encode what the cache lacks, and join every piece into `out_adts`."""
     total_frames = -(-total_samples // FRAME)
-    pcm, gains, lufs = normalised_mix(parts, total_samples, seed, loudness, ffmpeg, previous_gain_db)
+    pcm, gains, lufs = normalised_mix(parts, total_samples, seed, loudness, ffmpeg, previous_gain_db, previous_lufs)
     if on_mix is not None:
         on_mix(pcm)
     pieces = plan_pieces(parts, total_frames, seed, gains)
