@@ -255,32 +255,43 @@ def _zones(parts: list[Part]) -> list[tuple[int, int]]:
     return zones
 
 
-def build_mix(parts: list[Part], total: int, mixer: Mixer, voices: bool = True) -> np.ndarray:
-    """The whole soundtrack (float32, `total` samples): each part's music between the crossfades
-    around it, every voice at its place (voices=False: the music alone)."""
-    mix = np.zeros(total, dtype=np.float32)
+def build_mix(parts: list[Part], total: int, mixer: Mixer, voices: bool = True, lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """The soundtrack's samples [lo, hi) (float32; whole by default): each part's music between the
+    crossfades around it, every voice at its place (voices=False: the music alone)."""
+    hi = total if hi is None else min(hi, total)
+    mix = np.zeros(max(0, hi - lo), dtype=np.float32)
     zones = _zones(parts)
     for i, part in enumerate(parts):
         z0, z1 = zones[i]
         n0, n1 = zones[i + 1] if i + 1 < len(parts) else (total, total)
-        lo, hi = max(0, z0), min(total, n1)
-        if hi > lo:
-            music = mixer.music(part, lo - part.at, hi - part.at)
-            t = np.arange(lo, hi, dtype=np.float32)
-            w = np.ones(hi - lo, dtype=np.float32)
+        a, b = max(lo, z0), min(hi, n1)
+        if b > a:
+            music = mixer.music(part, a - part.at, b - part.at)
+            t = np.arange(a, b, dtype=np.float32)
+            w = np.ones(b - a, dtype=np.float32)
             if z1 > z0:
                 w = np.minimum(w, np.clip((t - z0 + 0.5) / (z1 - z0), 0.0, 1.0))
             if n1 > n0:
                 w = np.minimum(w, np.clip((n1 - t - 0.5) / (n1 - n0), 0.0, 1.0))
-            mix[lo:hi] += music * w
+            mix[a - lo : b - lo] += music * w
     for part in parts if voices else []:
         for off, v in part.voices:
-            a = part.at + off
+            at = part.at + off
+            if at >= hi or at + len(v.samples) <= lo:
+                continue
             samples = mixer.voice(v)
-            lo, hi = max(0, a), min(total, a + len(samples))
-            if hi > lo:
-                mix[lo:hi] += samples[lo - a : hi - a]
+            a, b = max(lo, at), min(hi, at + len(samples))
+            mix[a - lo : b - lo] += samples[a - at : b - at]
     return mix
+
+
+def build_pcm(parts: list[Part], total: int, mixer: Mixer, chunk: int = 30 * RATE) -> np.ndarray:
+    """The whole soundtrack as 16-bit samples, mixed half a minute at a time (a 10-minute mix in
+    float32 is 115 MB; this holds only the 16-bit result and one window)."""
+    out = np.empty(total, dtype="<i2")
+    for lo in range(0, total, chunk):
+        out[lo : lo + chunk] = to_pcm16(build_mix(parts, total, mixer, lo=lo, hi=lo + chunk))
+    return out
 
 
 def to_pcm16(mix: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
@@ -334,7 +345,7 @@ def normalised_mix(
 
     def mix_at(db: float) -> tuple[np.ndarray, Gains, float]:
         gains = Gains(round(db, 2), ceiling)
-        pcm = to_pcm16(build_mix(parts, total, Mixer(seed, gains)))  # the float mix is dropped at once
+        pcm = build_pcm(parts, total, Mixer(seed, gains))
         return pcm, gains, measure_loudness(pcm, ffmpeg)[0]
 
     if loudness.target_lufs is None:
