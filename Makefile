@@ -30,8 +30,9 @@ $(VENV)/.installed: setup.py pyproject.toml | system-deps
 demo: setup
 	$(BIN)/aidas demo
 
+# Two workers (pytest-xdist), whole files per worker so module fixtures are built once per file.
 test: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 ui: setup
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000

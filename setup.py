@@ -34,6 +34,7 @@ setup(
         "dev": [
             "pytest>=9",
             "pytest-httpserver>=1.2",
+            "pytest-xdist>=3.5",
         ],
     },
     entry_points={"console_scripts": ["aidas=aidas_dagster.cli:main"]},
