@@ -20,7 +20,7 @@ from aidas_dagster.story.engine import OfflineStoryEngine
 def story():
     config = SeriesConfig(
         series_id="six-love", title="여섯 번의 설렘", genre="로맨틱 코미디", total_episodes=6, episode_duration=0.3,
-        main_theme="첫사랑", target_audience="20대",
+        main_theme="첫사랑", target_audience="20대", world="first_love",  # a cast whose focus the tests know
     )
     engine = OfflineStoryEngine()
     bible = engine.write_bible(config)
