@@ -210,7 +210,8 @@ def print_summary(series_id: str, episodes: list[int]) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from aidas_dagster.ops.status import status_text
-    from aidas_dagster.resources import Channel, StudioResource
+    from aidas_dagster.resources import StudioResource
+    from aidas_dagster.publish.resources import Channel
 
     studio = StudioResource()
     print(status_text(_instance(), Path(studio.series_dir), studio.storage, studio.budget, publish_hour=Channel().publish_hour))

@@ -37,7 +37,8 @@ from aidas_dagster.ops.schedule_plan import DailySettings, plan_daily_episodes, 
 from aidas_dagster.partitions import EPISODE, SERIES, EpisodePartition, episode_partitions, series_partitions
 from aidas_dagster.picture.assets import avatar_clips, final_cut
 from aidas_dagster.publish.assets import youtube_video
-from aidas_dagster.resources import Channel, StudioResource
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.publish.resources import Channel
 from aidas_dagster.story.assets import character_roster, episode_script, series_bible
 from aidas_dagster.voice.assets import audio_track
 

@@ -19,7 +19,8 @@ from aidas_dagster.picture.heygen import LineRequest, wants_provider_clip
 from aidas_dagster.picture.image_art import LockedArt, load_locked_art, manifest_path, series_style
 from aidas_dagster.picture.models import ClipPlan, FinalCut
 from aidas_dagster.picture.render import RENDER_VERSION, render_final_cut
-from aidas_dagster.resources import AvatarStudio, StudioResource
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.picture.resources import AvatarStudio
 from aidas_dagster.story.assets import load_bible, load_roster, load_script
 from aidas_dagster.voice.assets import audio_track, load_track
 

@@ -21,9 +21,10 @@ from aidas_dagster.publish.adjustments import (
 from aidas_dagster.publish.feedback import analyse_feedback
 from aidas_dagster.publish.local_channel import LocalChannel, PublishedVideo
 from aidas_dagster.publish.metadata import build_metadata, build_playlist_metadata, next_release
-from aidas_dagster.publish.quota import QuotaDeferred, pacific_day
+from aidas_dagster.publish.quota import QuotaDeferred
 from aidas_dagster.publish.youtube import MetadataRefused
-from aidas_dagster.resources import Channel, StudioResource
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.publish.resources import Channel
 from aidas_dagster.story.assets import character_roster, load_bible, load_roster, load_script, series_bible
 from aidas_dagster.voice.assets import load_track
 
@@ -171,31 +172,6 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
     )
 
 
-@dg.schedule(
-    name="deferred_uploads",
-    target=[youtube_video],
-    cron_schedule="15 0 * * *",
-    execution_timezone="America/Los_Angeles",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Just after YouTube's quota resets (midnight Pacific): retry the uploads deferred for quota.",
-)
-def deferred_uploads(context: dg.ScheduleEvaluationContext, studio: StudioResource):
-    now = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
-    today = pacific_day(now)
-    requests = []
-    for marker in sorted(studio.storage.root.glob("series/*/episodes/*/publish-deferred.json")):
-        until = dt.date.fromisoformat(read_json(marker)["until"])
-        if until <= today:
-            series_id, episode = marker.parents[2].name, int(marker.parent.name)
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"deferred-upload:{series_id}:{episode:03d}:{until.isoformat()}",
-                    partition_key=EpisodePartition(series_id, episode).key,
-                )
-            )
-    return requests or dg.SkipReason(f"{today}: no upload is waiting for quota")
-
-
 def _feedback_publisher(studio: StudioResource, channel: Channel, record: PublishedVideo):
     """The channel the video is on: the local channel's videos never need a YouTube token."""
     if record.channel == LocalChannel.name:
@@ -269,30 +245,6 @@ def viewer_feedback(context: dg.AssetExecutionContext, studio: StudioResource, c
             "path": dg.MetadataValue.path(str(path)),
         }
     )
-
-
-@dg.schedule(
-    name="viewer_feedback_daily",
-    target=[viewer_feedback],
-    cron_schedule="0 12 * * *",
-    execution_timezone="Asia/Seoul",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every day at noon (Asia/Seoul): collect feedback for episodes released in the last 14 days.",
-)
-def viewer_feedback_daily(context: dg.ScheduleEvaluationContext, studio: StudioResource):
-    now = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
-    requests = []
-    for record_file in sorted(studio.storage.root.glob("series/*/episodes/*/publish.json")):
-        record = PublishedVideo.model_validate(read_json(record_file))
-        released = dt.datetime.fromisoformat(record.metadata.publish_at or record.uploaded_at)
-        if released <= now and now - released <= dt.timedelta(days=FEEDBACK_DAYS):
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"feedback:{now.date().isoformat()}:{record.series_id}:{record.episode_number:03d}",
-                    partition_key=EpisodePartition(record.series_id, record.episode_number).key,
-                )
-            )
-    return requests or dg.SkipReason("no episode released in the last 14 days")
 
 
 @dg.asset(

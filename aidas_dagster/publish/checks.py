@@ -8,7 +8,8 @@ from aidas_dagster.partitions import episode_partitions, parse_episode_partition
 from aidas_dagster.publish.adjustments import apply_adjustments, load_adjustments
 from aidas_dagster.publish.assets import deferral_path, load_publish_record, outline_adjustments, youtube_video
 from aidas_dagster.publish.metadata import metadata_problems
-from aidas_dagster.resources import Channel, StudioResource
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.publish.resources import Channel
 from aidas_dagster.story.assets import load_bible, load_roster
 
 

@@ -1,15 +1,11 @@
 """Story stage assets: the series bible, the cast, and each episode's script.
 
-Also the sensor that watches producers' edits: an edited script dropped at
-`series/<id>/overrides/<NNN>.script.json` re-materialises that episode's script, and declarative
-automation (eager) re-materialises only that episode's downstream assets.
+The sensor that watches producers' edited scripts is in `sensors.py`.
 """
 
 
 import contextlib
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 
@@ -18,18 +14,17 @@ from aidas_dagster.core.paid_call import OutOfCredit, ProviderError
 from aidas_dagster.core.stamps import is_fresh, mark_fresh
 from aidas_dagster.core.storage import file_digest, fingerprint, read_json, write_json
 from aidas_dagster.ops.budget import ensure_budget
-from aidas_dagster.partitions import EpisodePartition, episode_partitions, series_of_episode, series_partitions
+from aidas_dagster.partitions import episode_partitions, series_of_episode, series_partitions
 from aidas_dagster.publish.adjustments import apply_adjustments, load_adjustments
-from aidas_dagster.resources import StudioResource, WritersRoom
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.story.resources import WritersRoom
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState
 from aidas_dagster.story.quality import QualityReport, forgotten_window, load_recent_scripts, write_checked_script
 from aidas_dagster.story.overrides import (
-    OVERRIDE_GLOB,
     OverrideError,
     context_path,
     flag_followers,
     load_override,
-    override_episode,
 )
 
 STORY_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
@@ -281,49 +276,3 @@ def episode_script(
         },
         data_version=dg.DataVersion(fingerprint(script)),
     )
-
-
-@dg.sensor(
-    asset_selection=[episode_script],
-    minimum_interval_seconds=15,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description=(
-        "A producer's edited script (series/<id>/overrides/<NNN>.script.json under the storage root) "
-        "re-materialises that episode's script; eager automation then redoes only its downstream."
-    ),
-)
-def script_override_sensor(context: dg.SensorEvaluationContext, studio: StudioResource) -> dg.SensorResult:
-    root = studio.storage.root / "series"
-    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    current: dict[str, str] = {}
-    runs = []
-    for path in sorted(root.glob(OVERRIDE_GLOB)) if root.exists() else []:
-        found = override_episode(path, root)
-        if found is None:
-            continue
-        digest = file_digest(path)
-        current[str(path)] = digest
-        if seen.get(str(path)) == digest:
-            continue
-        series_id, episode = found
-        runs.append(
-            dg.RunRequest(
-                partition_key=EpisodePartition(series_id, episode).key,
-                run_key=f"override:{series_id}:{episode}:{digest}",
-                tags={"aidas/trigger": "script-override"},
-            )
-        )
-        context.log.info(f"{path}: edited script for {series_id} episode {episode}; re-materialising its script")
-    # A removed override also changes the script (back to the writer's): request it once.
-    for gone in set(seen) - set(current):
-        found = override_episode(Path(gone), root)
-        if found is not None:
-            series_id, episode = found
-            runs.append(
-                dg.RunRequest(
-                    partition_key=EpisodePartition(series_id, episode).key,
-                    run_key=f"override-removed:{series_id}:{episode}:{seen[gone]}",
-                    tags={"aidas/trigger": "script-override"},
-                )
-            )
-    return dg.SensorResult(run_requests=runs, cursor=json.dumps(current))

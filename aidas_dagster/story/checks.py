@@ -11,7 +11,8 @@ tried to improve them, and a clumsy line is not worth stopping the daily episode
 import dagster as dg
 
 from aidas_dagster.partitions import episode_partitions, parse_episode_partition, series_partitions
-from aidas_dagster.resources import StudioResource, WritersRoom
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.story.resources import WritersRoom
 from aidas_dagster.story.assets import (
     character_roster,
     episode_script,

@@ -9,7 +9,8 @@ import dagster as dg
 from aidas_dagster.core.stamps import is_fresh, mark_fresh
 from aidas_dagster.core.storage import fingerprint, read_json
 from aidas_dagster.partitions import episode_partitions
-from aidas_dagster.resources import StudioResource, VoiceBooth
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.voice.resources import VoiceBooth
 from aidas_dagster.story.assets import episode_script, load_roster, load_script
 from aidas_dagster.voice.models import AudioTrack
 from aidas_dagster.voice.track import build_track

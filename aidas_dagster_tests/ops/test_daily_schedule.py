@@ -16,7 +16,8 @@ from aidas_dagster.ops.assets import daily_production
 from aidas_dagster.ops.registry import register
 from aidas_dagster.ops.schedule_plan import SeriesProgress, next_episodes, plan_daily_episodes
 from aidas_dagster.partitions import parse_episode_partition
-from aidas_dagster.resources import Channel, StudioResource
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.publish.resources import Channel
 
 SEOUL = ZoneInfo("Asia/Seoul")
 MORNING = dt.datetime(2026, 3, 2, 6, 0, tzinfo=SEOUL)

@@ -21,7 +21,7 @@ from aidas_dagster.picture.heygen import (
     LineRequest,
     wants_provider_clip,
 )
-from aidas_dagster.resources import AvatarStudio
+from aidas_dagster.picture.resources import AvatarStudio
 from aidas_dagster.story.models import Appearance, Character, VoiceCasting, VoiceProfile
 from aidas_dagster_tests.picture.heygen_fake import Fault, HeyGenFake
 

@@ -14,7 +14,7 @@ from aidas_dagster.definitions import build_definitions
 from aidas_dagster.ops.registry import register
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.picture.probe import ffmpeg_exe, probe
-from aidas_dagster.resources import AvatarStudio
+from aidas_dagster.picture.resources import AvatarStudio
 from aidas_dagster_tests.picture.heygen_fake import HeyGenFake
 
 KEY = "hg-asset-test-key-19af"

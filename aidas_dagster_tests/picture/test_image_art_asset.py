@@ -14,7 +14,7 @@ from aidas_dagster.core.storage import Storage, read_json
 from aidas_dagster.definitions import build_definitions
 from aidas_dagster.ops.registry import register
 from aidas_dagster.partitions import EpisodePartition
-from aidas_dagster.resources import AvatarStudio
+from aidas_dagster.picture.resources import AvatarStudio
 from aidas_dagster_tests.picture.images_fake import PORTRAIT_RGB, ImagesFake
 from aidas_dagster_tests.picture.test_render import grab
 

@@ -17,7 +17,7 @@ from aidas_dagster.core.storage import Storage
 from aidas_dagster.publish.local_channel import LocalChannel
 from aidas_dagster.publish.oauth import SCOPES, YouTubeAuthError, load_credentials, save_credentials
 from aidas_dagster.publish.youtube import YouTubePublisher
-from aidas_dagster.resources import Channel
+from aidas_dagster.publish.resources import Channel
 from aidas_dagster_tests.publish.fake_youtube import FakeYouTube
 
 

@@ -17,13 +17,14 @@ from aidas_dagster.ops.registry import register
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.picture.models import FinalCut
 from aidas_dagster.publish.adjustments import apply_adjustments, load_adjustments
-from aidas_dagster.publish.assets import deferred_uploads, outline_adjustments, viewer_feedback, youtube_video
+from aidas_dagster.publish.assets import outline_adjustments, viewer_feedback, youtube_video
+from aidas_dagster.publish.schedules import deferred_uploads
 from aidas_dagster.publish.checks import adjustments_within_bounds, metadata_within_youtube_limits
 from aidas_dagster.publish.local_channel import LocalChannel
 from aidas_dagster.publish.metadata import VideoMetadata
 from aidas_dagster.publish.oauth import save_credentials
 from aidas_dagster.publish.quota import next_reset
-from aidas_dagster.resources import Channel
+from aidas_dagster.publish.resources import Channel
 from aidas_dagster.story.assets import load_bible, load_roster
 from aidas_dagster.story.engine import OfflineStoryEngine
 from aidas_dagster_tests.publish.fake_youtube import FakeYouTube

@@ -12,7 +12,7 @@ from werkzeug import Request, Response
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.core.ledger import Budget, BudgetExceeded, BudgetLimits, CostLedger
 from aidas_dagster.core.paid_call import OutOfCredit, ProviderError, RetryPolicy
-from aidas_dagster.resources import WritersRoom
+from aidas_dagster.story.resources import WritersRoom
 from aidas_dagster.story import offline_engine as oe
 from aidas_dagster.story.engine import OfflineStoryEngine
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState
