@@ -30,7 +30,9 @@ $(VENV)/.installed: setup.py pyproject.toml | system-deps
 demo: setup
 	$(BIN)/aidas demo
 
+# `dg check defs` first: the code location loads (definitions and component YAML) before any test runs.
 test: setup
+	$(BIN)/dg check defs
 	$(BIN)/pytest -q
 
 ui: setup

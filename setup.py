@@ -32,6 +32,8 @@ setup(
         "dev": [
             "pytest>=9",
             "pytest-httpserver>=1.2",
+            # Dagster's project CLI (`dg check defs`, `dg list defs`, `dg dev`), same release as dagster.
+            "dagster-dg-cli==1.13.27",
         ],
     },
     entry_points={"console_scripts": ["aidas=aidas_dagster.cli:main"]},
