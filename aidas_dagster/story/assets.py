@@ -89,11 +89,14 @@ def series_bible(
         write_json(path, bible)
         mark_fresh(path, inputs)
         context.log.info(f"{series_id}: wrote the bible ({len(bible.outlines)} episode outlines) with {engine.name}")
+        for note in bible.premise.notes if bible.premise else []:  # what the premise analysis decided, and why
+            context.log.info(f"{series_id}: premise: {note}")
     outline_preview = "\n".join(f"| {o.episode_number} | {o.title} | {o.arc_phase} | {o.main_event} |" for o in bible.outlines)
     return dg.MaterializeResult(
         metadata={
             "title": config.title,
             "genre": f"{config.genre} ({bible.genre_key})",
+            "setting": bible.setting or (config.world and f"world {config.world}") or "composed from the config's words",
             "logline": bible.logline,
             "episodes": len(bible.outlines),
             "subplots": len(bible.subplots),

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 from aidas_dagster.core.config import SeriesConfig
-from aidas_dagster.story.genres import TEMPLATES, arc_episodes, genre_key, place_beats
+from aidas_dagster.story.composer import compose
+from aidas_dagster.story.genres import arc_episodes, place_beats
 from aidas_dagster.story.korean import fill
 from aidas_dagster.story.lines import BEAT_JOURNEYS, JOURNEYS
 from aidas_dagster.story.models import ArcPart, EpisodeOutline, GenreBeat, SeriesBible, Subplot
-from aidas_dagster.story.world import (
-    WORLDS,
-    ConflictSpec,
-    StoryWorld,
-    cast_ids,
-    given_names,
-    thread_text,
-    world_key,
-)
+from aidas_dagster.story.world import ConflictSpec, StoryWorld, cast_ids, given_names, thread_text
+
+log = logging.getLogger(__name__)
 
 def _conflict_for_episode(world: StoryWorld, episode: int) -> ConflictSpec:
     """The conflict an episode introduces; the first two of the pool are open before episode 1."""
@@ -50,9 +46,12 @@ def _subplot_episodes(index: int, total: int) -> list[int]:
 
 def write_bible(config: SeriesConfig) -> SeriesBible:
     """Logline, arc, conflict, subplots, genre beats and an outline for every episode."""
-    key = genre_key(config.genre)
-    template = TEMPLATES[key]
-    world = WORLDS[world_key(config, key)]
+    # composer: the world the premise composes (setting x genre x the config's words), logged as such
+    comp = compose(config)
+    template, world, key = comp.template, comp.world, comp.template.key
+    premise = comp.premise.model_copy(update={"notes": [*comp.premise.notes, *comp.notes]})
+    for note in premise.notes:
+        log.info("%s: premise: %s", config.series_id, note)
     names = given_names(world)
     n = config.total_episodes
     rng = random.Random(f"{config.series_id}:bible")
@@ -86,7 +85,8 @@ def write_bible(config: SeriesConfig) -> SeriesBible:
         phase_index, phase_name = phase_of[e]
         new = _conflict_for_episode(world, e)
         resolving = world.conflicts[(e - 1) % len(world.conflicts)]
-        title = next((b.title for b in beats if b.title and b.title not in used_titles), "")
+        # composer: a composed series titles its episodes from its own pool; built-in worlds keep beat titles
+        title = next((b.title for b in beats if b.title and b.title not in used_titles), "") if config.world else ""
         if not title:
             pool = [t for t in world.titles if t not in used_titles]
             title = pool[(e - 1) % len(pool)] if pool else f"{new.keyword} ({e}화)"
@@ -130,13 +130,17 @@ def write_bible(config: SeriesConfig) -> SeriesBible:
         series_id=config.series_id,
         config=config,
         genre_key=key,
-        logline=fill(world.logline, {**names, "theme": config.main_theme, "episodes": str(n), "genre": config.genre})
+        logline=fill(world.logline, {**names, "theme": config.main_theme, "episodes": str(n), "genre": comp.genre_label})
+        .rstrip(".")
         + ".",
         themes=list(dict.fromkeys([config.main_theme, *template.themes])),
-        tone=f"{template.tone}. {audience} 겨냥해 회당 {duration}분 안에 웃음과 긴장을 담는다.",
+        tone=f"{premise.tone or template.tone}. {audience} 겨냥해 회당 {duration}분 안에 웃음과 긴장을 담는다.",
         arc=arc,
         main_conflict=main_conflict,
         subplots=subplots,
         genre_beats=genre_beats,
         outlines=outlines,
+        premise=premise,
+        setting=comp.setting,
+        locations=list(comp.locations),
     )

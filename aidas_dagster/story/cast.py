@@ -17,7 +17,8 @@ from aidas_dagster.story.models import (
     StoryState,
     VoiceProfile,
 )
-from aidas_dagster.story.world import CastSpec, StoryWorld, cast_ids, given_names, thread_text, world_of
+from aidas_dagster.story.composer import world_of  # the series' composed world (story/composer.py)
+from aidas_dagster.story.world import CastSpec, StoryWorld, cast_ids, given_names, thread_text
 from aidas_dagster.voice.casting import cast_voices
 
 def pair_key(a: str, b: str) -> str:

@@ -18,7 +18,7 @@ from aidas_dagster.story.korean import (
     thread_keyword,
     to_banmal,
 )
-from aidas_dagster.story.lines import LINES, REACTIONS
+from aidas_dagster.story.lines import REACTIONS
 from aidas_dagster.story.models import CharacterState, EpisodeScript, Line, Roster, Scene, SeriesBible, StoryState
 from aidas_dagster.story.writer import EpisodeWriter
 
@@ -133,7 +133,7 @@ class _Reviser:
     def _write(self, moves: list[str], s: str, l: str | None, topic: str = "") -> Line:
         w = self.w
         values = w._values(s, l, None, topic, w.people.home(s)[1])
-        text, emotion, _move, _i = w._pick(moves, values, self._banmal(s, l), LINES)
+        text, emotion, _move, _i = w._pick(moves, values, self._banmal(s, l), w.library)
         reaction = w.rng.choice(REACTIONS[emotion]) if l is not None else ""
         return Line(speaker=s, text=text, emotion=emotion, listener=l, reaction=reaction)
 

@@ -36,7 +36,6 @@ from aidas_dagster.story.lines import (
     DEVELOPMENT_LINES,
     EMOTION_WORDS,
     EMOTIONS,
-    LINES,
     REACTIONS,
     TAILS,
     THRILLER_ATMOSPHERES,
@@ -61,7 +60,8 @@ from aidas_dagster.story.moves import (
     TAIL_MOVES,
 )
 from aidas_dagster.story.models import CharacterState, EpisodeScript, Line, Roster, Scene, SeriesBible, StoryState
-from aidas_dagster.story.world import ConflictSpec, given_names, thread_text, world_of
+from aidas_dagster.story.composer import composition_of
+from aidas_dagster.story.world import ConflictSpec, given_names, thread_text
 
 LINES_PER_MINUTE = 9  # ≈ 90 lines for 10 minutes; the offline voice speaks ~25 syllables a line
 SCENES_PER_MINUTE = 0.6  # ≈ 6 scenes for 10 minutes
@@ -138,7 +138,11 @@ class EpisodeWriter:
     """Writes one episode from the bible, the roster and the story state after the previous one."""
 
     def __init__(self, bible: SeriesBible, roster: Roster, previous: StoryState, episode: int):
-        self.template, self.world = world_of(bible)
+        # composer: the series' composed world, its line library (setting lines merged) and moods
+        comp = composition_of(bible)
+        self.template, self.world = comp.template, comp.world
+        self.library, self.cliff_library = comp.lines, comp.cliff_lines
+        self.moods, self.mood_share = comp.atmospheres, comp.atmosphere_share
         self.flavors = self.template.flavors
         self.bible, self.roster, self.prev, self.episode = bible, roster, previous, episode
         self.total = bible.config.total_episodes
@@ -763,7 +767,7 @@ class EpisodeWriter:
         if spec.move == "cliff":
             t = self._third(_Spec("reveal"), "reveal", s, l, cast, None)
             values = self._values(s, l, t, spec.topic, short)
-            text, emotion, move, index = self._pick([self._cliff_type(), "위기 발생"], values, banmal, CLIFF_LINES)
+            text, emotion, move, index = self._pick([self._cliff_type(), "위기 발생"], values, banmal, self.cliff_library)
         else:
             move, answer = spec.move, None
             if spec.reply and answering and answering[0] in ANSWER:
@@ -775,7 +779,7 @@ class EpisodeWriter:
             values = self._values(s, l, t, spec.topic, short)
             fallback = REPLY_FALLBACK if spec.reply else OPENER_FALLBACK
             chain = [move, SAFE_MOVE.get(move, move), *fallback]
-            text, emotion, move, index = self._pick(chain, values, banmal, LINES, answer)
+            text, emotion, move, index = self._pick(chain, values, banmal, self.library, answer)
             text = self._lengthen(text, self.last_raw, spec, move, emotion, banmal, values)
             tics = p.tics(s)
             first_word = text.split(" ", 1)[0]
@@ -871,12 +875,18 @@ class EpisodeWriter:
                     number=number,
                     location=location,
                     time_of_day=time,
-                    atmosphere=self.rng.choice(mood),
+                    atmosphere=self._atmosphere(number, mood),
                     characters=present,
                     lines=lines,
                 )
             )
         return scenes
+
+    def _atmosphere(self, number: int, mood: tuple[str, ...]) -> str:
+        """Half the scenes (a 사극: all) take the setting's own atmospheres; a separate seed keeps the lines as they were."""
+        general = self.rng.choice(mood)
+        rng = random.Random(f"{self.bible.series_id}:{self.episode}:{number}:mood")
+        return rng.choice(self.moods) if self.moods and rng.random() < self.mood_share else general
 
     # -- the state after the episode ----------------------------------------------------------
 

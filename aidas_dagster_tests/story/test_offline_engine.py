@@ -55,6 +55,7 @@ def thriller() -> SeriesConfig:
         episode_duration=10,
         main_theme="진실의 대가",
         target_audience="20-40대",
+        world="gallery_case",  # the built-in world; without it the premise is composed (test_composition.py)
     )
 
 
@@ -72,7 +73,7 @@ def produce(config: SeriesConfig, episodes: int | None = None) -> tuple[SeriesBi
 
 @pytest.fixture(scope="module")
 def first_love():
-    return produce(romcom())
+    return produce(romcom(world="first_love"))
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +103,7 @@ def series(request):
         ("romance", "romance"),
         ("가족 드라마", "family"),
         ("역사극", "historical"),
+        ("휴먼 드라마", "drama"),
         ("의학 드라마", "medical"),
         ("법정물", "legal"),
         ("청춘 학원물", "youth"),

@@ -40,6 +40,9 @@ def short_config(**changes) -> SeriesConfig:
         "episode_duration": 0.3,
         "main_theme": "첫사랑의 설렘과 성장",
         "target_audience": "20-30대 여성",
+        # The offline engine's canned world serves as the model's replies (a composed cast may use
+        # speaking styles the OpenAI roster schema does not list).
+        "world": "first_love",
     }
     return SeriesConfig(**{**fields, **changes})
 
@@ -542,6 +545,7 @@ def test_a_ten_minute_thriller_episode_converts_and_passes_validation(server, le
         episode_duration=10,
         main_theme="진실의 대가",
         target_audience="20-40대",
+        world="gallery_case",
     )
     thriller = Offline(config)
     server.reply(bible_reply(thriller.bible, thriller.roster))
