@@ -18,11 +18,9 @@ from aidas_dagster.ops.alerts import (
     run_failure_alert,
     scrub,
 )
-from aidas_dagster.ops.budget import daily_gate
+from aidas_dagster.core.budget import daily_gate
+from aidas_dagster.core.run_tags import BUDGET_MODE_TAG, PLAN_DAY_TAG, PUBLISH_AT_TAG
 from aidas_dagster.ops.progress import (
-    BUDGET_MODE_TAG,
-    PLAN_DAY_TAG,
-    PUBLISH_AT_TAG,
     health_snapshot,
     materialised_since,
     requested_on,

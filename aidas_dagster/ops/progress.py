@@ -12,15 +12,13 @@ from pathlib import Path
 import dagster as dg
 
 from aidas_dagster.core.config import SeriesConfig, load_all
+from aidas_dagster.core.run_tags import PLAN_DAY_TAG
 from aidas_dagster.core.storage import Storage
 from aidas_dagster.ops.schedule_plan import SeriesProgress, episodes_of
 from aidas_dagster.partitions import EPISODE, SERIES
 
 SERIES_TAG = f"dagster/partition/{SERIES}"
 EPISODE_TAG = f"dagster/partition/{EPISODE}"
-PLAN_DAY_TAG = "aidas/plan_day"
-PUBLISH_AT_TAG = "aidas/publish_at"
-BUDGET_MODE_TAG = "aidas/budget_mode"
 
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,

@@ -26,14 +26,13 @@ def deferred_uploads(context: dg.ScheduleEvaluationContext, studio: StudioResour
     now = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
     today = pacific_day(now)
     requests = []
-    for marker in sorted(studio.storage.root.glob("series/*/episodes/*/publish-deferred.json")):
-        until = dt.date.fromisoformat(read_json(marker)["until"])
+    for files in studio.storage.episodes(having="publish_deferred"):
+        until = dt.date.fromisoformat(read_json(files.publish_deferred)["until"])
         if until <= today:
-            series_id, episode = marker.parents[2].name, int(marker.parent.name)
             requests.append(
                 dg.RunRequest(
-                    run_key=f"deferred-upload:{series_id}:{episode:03d}:{until.isoformat()}",
-                    partition_key=EpisodePartition(series_id, episode).key,
+                    run_key=f"deferred-upload:{files.series_id}:{files.number:03d}:{until.isoformat()}",
+                    partition_key=EpisodePartition(files.series_id, files.number).key,
                 )
             )
     return requests or dg.SkipReason(f"{today}: no upload is waiting for quota")
@@ -50,8 +49,8 @@ def deferred_uploads(context: dg.ScheduleEvaluationContext, studio: StudioResour
 def viewer_feedback_daily(context: dg.ScheduleEvaluationContext, studio: StudioResource):
     now = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
     requests = []
-    for record_file in sorted(studio.storage.root.glob("series/*/episodes/*/publish.json")):
-        record = PublishedVideo.model_validate(read_json(record_file))
+    for files in studio.storage.episodes(having="publish"):
+        record = files.load(files.publish, PublishedVideo)
         released = dt.datetime.fromisoformat(record.metadata.publish_at or record.uploaded_at)
         if released <= now and now - released <= dt.timedelta(days=FEEDBACK_DAYS):
             requests.append(

@@ -11,35 +11,19 @@ import dagster as dg
 
 from aidas_dagster.core.ledger import BudgetExceeded
 from aidas_dagster.core.paid_call import OutOfCredit, ProviderError
-from aidas_dagster.core.stamps import is_fresh, mark_fresh
-from aidas_dagster.core.storage import file_digest, fingerprint, read_json, write_json
-from aidas_dagster.ops.budget import ensure_budget
+from aidas_dagster.core.stamps import reuse_or_make
+from aidas_dagster.core.storage import file_digest, fingerprint, load_model, read_json, write_json
+from aidas_dagster.core.budget import ensure_budget
 from aidas_dagster.partitions import episode_partitions, series_of_episode, series_partitions
-from aidas_dagster.publish.adjustments import apply_adjustments, load_adjustments
 from aidas_dagster.resources import StudioResource
+from aidas_dagster.story.adjustments import apply_adjustments, load_adjustments
 from aidas_dagster.story.resources import WritersRoom
-from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState
+from aidas_dagster.steps import step_retry
+from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState, load_bible, load_roster
 from aidas_dagster.story.quality import QualityReport, forgotten_window, load_recent_scripts, write_checked_script
-from aidas_dagster.story.overrides import (
-    OverrideError,
-    context_path,
-    flag_followers,
-    load_override,
-)
+from aidas_dagster.story.overrides import OverrideError, flag_followers, load_override
 
-STORY_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-
-
-def load_bible(studio: StudioResource, series_id: str) -> SeriesBible:
-    return SeriesBible.model_validate(read_json(studio.storage.bible_path(series_id)))
-
-
-def load_roster(studio: StudioResource, series_id: str) -> Roster:
-    return Roster.model_validate(read_json(studio.storage.roster_path(series_id)))
-
-
-def load_script(studio: StudioResource, series_id: str, episode: int) -> EpisodeScript:
-    return EpisodeScript.model_validate(read_json(studio.storage.script_path(series_id, episode)))
+STORY_RETRY = step_retry(delay_seconds=2)
 
 
 def _engine(context: dg.AssetExecutionContext, studio: StudioResource, writers_room: WritersRoom):
@@ -78,16 +62,20 @@ def series_bible(
     series_id = context.partition_key
     config = studio.series_config(series_id)
     engine = _engine(context, studio, writers_room)
-    path = studio.storage.bible_path(series_id)
-    inputs = fingerprint(config, engine.name)
-    if is_fresh(path, inputs):
-        bible = SeriesBible.model_validate(read_json(path))
+    files = studio.storage.series(series_id)
+    path = files.bible
+
+    def write() -> SeriesBible:
+        with provider_failures():
+            return engine.write_bible(config)
+
+    bible, reused = reuse_or_make(
+        path, fingerprint(config, engine.name),
+        load=lambda: files.load(path, SeriesBible), make=write, write=lambda made: write_json(path, made),
+    )  # fmt: skip
+    if reused:
         context.log.info(f"{series_id}: bible unchanged since its config; reusing {path}")
     else:
-        with provider_failures():
-            bible = engine.write_bible(config)
-        write_json(path, bible)
-        mark_fresh(path, inputs)
         context.log.info(f"{series_id}: wrote the bible ({len(bible.outlines)} episode outlines) with {engine.name}")
         for note in bible.premise.notes if bible.premise else []:  # what the premise analysis decided, and why
             context.log.info(f"{series_id}: premise: {note}")
@@ -121,18 +109,22 @@ def character_roster(
 ) -> dg.MaterializeResult:
     series_id = context.partition_key
     config = studio.series_config(series_id)
-    bible = load_bible(studio, series_id)
+    bible = load_bible(studio.storage, series_id)
     engine = _engine(context, studio, writers_room)
-    path = studio.storage.roster_path(series_id)
-    inputs = fingerprint(config, bible, engine.name)
-    if is_fresh(path, inputs):
-        roster = Roster.model_validate(read_json(path))
+    files = studio.storage.series(series_id)
+    path = files.roster
+
+    def write() -> Roster:
+        with provider_failures():
+            return engine.write_roster(config, bible)
+
+    roster, reused = reuse_or_make(
+        path, fingerprint(config, bible, engine.name),
+        load=lambda: files.load(path, Roster), make=write, write=lambda made: write_json(path, made),
+    )  # fmt: skip
+    if reused:
         context.log.info(f"{series_id}: cast unchanged; reusing {path}")
     else:
-        with provider_failures():
-            roster = engine.write_roster(config, bible)
-        write_json(path, roster)
-        mark_fresh(path, inputs)
         context.log.info(f"{series_id}: cast {len(roster.characters)} characters with {engine.name}")
     table = "\n".join(
         f"| {c.id} | {c.name} | {c.role} | {c.importance} | {c.age} | {c.voice.voice_id} p{c.voice.pitch} | {c.avatar_strategy} |"
@@ -163,7 +155,7 @@ def previous_state(studio: StudioResource, engine, bible: SeriesBible, roster: R
     """
     if episode == 1:
         return engine.initial_state(bible, roster), "start"
-    path = studio.storage.script_path(series_id, episode - 1)
+    path = studio.storage.episode(series_id, episode - 1).script
     if not path.exists():
         raise dg.Failure(
             description=(
@@ -172,7 +164,7 @@ def previous_state(studio: StudioResource, engine, bible: SeriesBible, roster: R
             ),
             allow_retries=False,
         )
-    prev = EpisodeScript.model_validate(read_json(path))
+    prev = load_model(path, EpisodeScript)
     return prev.state_after, fingerprint(prev.state_after)
 
 
@@ -197,14 +189,14 @@ def episode_script(
     config, part = studio.episode(context.partition_key)
     storage = studio.storage
     # Viewer feedback may have shifted future outlines (character focus, pacing), within bounds.
-    base_bible = load_bible(studio, part.series_id)
+    base_bible = load_bible(studio.storage, part.series_id)
     adjustments = load_adjustments(storage, part.series_id)
     bible = apply_adjustments(base_bible, adjustments)
-    roster = load_roster(studio, part.series_id)
+    roster = load_roster(studio.storage, part.series_id)
     engine = _engine(context, studio, writers_room)
     state, state_fp = previous_state(studio, engine, bible, roster, part.series_id, part.episode)
-    path = storage.script_path(part.series_id, part.episode)
-    override = storage.script_override_path(part.series_id, part.episode)
+    files = storage.episode(part.series_id, part.episode)
+    path, override = files.script, files.override
     source = f"override {override}" if override.exists() else engine.name
     # The override's bytes are an input: editing it makes the script stale, deleting it returns to the writer.
     # Only this episode's own adjustment is an input: feedback about later outlines never makes an
@@ -214,38 +206,38 @@ def episode_script(
         file_digest(override) if override.exists() else None,
         adjustments.for_episode(part.episode),
     )  # fmt: skip
-    quality_path = path.with_name("quality.json")
-    if is_fresh(path, inputs, quality_path):
-        script = EpisodeScript.model_validate(read_json(path))
-        quality = read_json(quality_path)
-        context.log.info(f"{part.series_id} ep {part.episode}: script unchanged; reusing {path}")
-    else:
+
+    def write() -> tuple[EpisodeScript, dict]:
         if override.exists():
             # Validated before anything is written: a bad edit fails naming the file and field.
             try:
-                script = load_override(override, roster, part.series_id, part.episode)
+                return load_override(override, roster, part.series_id, part.episode), {"passes": 0, "source": "producer's edit"}
             except OverrideError as exc:
                 raise dg.Failure(description=str(exc), allow_retries=False) from exc
-            quality = {"passes": 0, "source": "producer's edit"}
-        else:
-            # Spec 7.6: write, score, and revise below the threshold (at most 3 passes in all).
-            recent = load_recent_scripts(
-                lambda n: storage.script_path(part.series_id, n), part.episode, forgotten_window(config)
+        # Spec 7.6: write, score, and revise below the threshold (at most 3 passes in all).
+        recent = load_recent_scripts(lambda n: storage.episode(part.series_id, n).script, part.episode, forgotten_window(config))
+        with provider_failures():
+            script, report, passes = write_checked_script(engine, bible, roster, state, part.episode, config, recent_scripts=recent)
+        if report.blocking:
+            context.log.warning(
+                f"{part.series_id} ep {part.episode}: after {passes} pass(es) the script still has "
+                f"{len(report.blocking)} blocking problem(s); the script checks will stop it"
             )
-            with provider_failures():
-                script, report, passes = write_checked_script(
-                    engine, bible, roster, state, part.episode, config, recent_scripts=recent
-                )
-            quality = _quality_record(report, passes)
-            if report.blocking:
-                context.log.warning(
-                    f"{part.series_id} ep {part.episode}: after {passes} pass(es) the script still has "
-                    f"{len(report.blocking)} blocking problem(s); the script checks will stop it"
-                )
-        write_json(path, script)
-        write_json(quality_path, quality)
-        write_json(context_path(path), {"previous_state": state_fp, "source": source})
-        mark_fresh(path, inputs)
+        return script, _quality_record(report, passes)
+
+    def store(made: tuple[EpisodeScript, dict]) -> None:
+        write_json(path, made[0])
+        write_json(files.quality, made[1])
+        write_json(files.context, {"previous_state": state_fp, "source": source})
+
+    (script, quality), reused = reuse_or_make(
+        path, inputs,
+        load=lambda: (files.load(path, EpisodeScript), read_json(files.quality)),
+        make=write, write=store, also_required=(files.quality,),
+    )  # fmt: skip
+    if reused:
+        context.log.info(f"{part.series_id} ep {part.episode}: script unchanged; reusing {path}")
+    else:
         context.log.info(
             f"{part.series_id} ep {part.episode}: wrote '{script.title}' "
             f"({len(script.scenes)} scenes, {script.line_count} lines) from {source}"
@@ -255,7 +247,7 @@ def episode_script(
     if flagged:
         context.log.warning(
             f"{part.series_id}: episode(s) {', '.join(map(str, flagged))} were written from an earlier version of "
-            f"episode {part.episode}'s ending; review them (see {storage.series_dir(part.series_id) / 'continuity_flags.json'}) "
+            f"episode {part.episode}'s ending; review them (see {files.series.continuity_flags}) "
             "and re-materialise their episode_script if they should follow the new story"
         )
     names = roster.by_id()

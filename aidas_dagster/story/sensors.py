@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from aidas_dagster.core.run_tags import TRIGGER_TAG
 from aidas_dagster.core.storage import file_digest
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.resources import StudioResource
@@ -45,7 +46,7 @@ def script_override_sensor(context: dg.SensorEvaluationContext, studio: StudioRe
             dg.RunRequest(
                 partition_key=EpisodePartition(series_id, episode).key,
                 run_key=f"override:{series_id}:{episode}:{digest}",
-                tags={"aidas/trigger": "script-override"},
+                tags={TRIGGER_TAG: "script-override"},
             )
         )
         context.log.info(f"{path}: edited script for {series_id} episode {episode}; re-materialising its script")
@@ -58,7 +59,7 @@ def script_override_sensor(context: dg.SensorEvaluationContext, studio: StudioRe
                 dg.RunRequest(
                     partition_key=EpisodePartition(series_id, episode).key,
                     run_key=f"override-removed:{series_id}:{episode}:{seen[gone]}",
-                    tags={"aidas/trigger": "script-override"},
+                    tags={TRIGGER_TAG: "script-override"},
                 )
             )
     return dg.SensorResult(run_requests=runs, cursor=json.dumps(current))

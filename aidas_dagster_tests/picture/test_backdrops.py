@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aidas_dagster.picture.backdrop_kinds import BACKDROP_KINDS
+from aidas_dagster.story.place_kinds import BACKDROP_KINDS
 from aidas_dagster.picture.backdrops import Backdrops, draw_backdrop, draw_place, location_kind, resolve_kind
 from aidas_dagster.picture.places import UNGRADED
 

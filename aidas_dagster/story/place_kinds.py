@@ -1,6 +1,8 @@
-"""The kinds of place the picture stage can draw; story data names one per location.
+"""The kinds of place a location can be; story data names one per location, the picture stage
+draws each (picture/places/).
 
-Plain data so the story stage can validate its locations without importing the renderer.
+Story owns the list because the bible's locations are validated against it; the picture stage,
+a floor above, reads it to pick a drawer.
 """
 
 from __future__ import annotations
