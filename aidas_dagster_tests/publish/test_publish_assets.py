@@ -27,7 +27,7 @@ from aidas_dagster.publish.resources import Channel
 from aidas_dagster.story.adjustments import apply_adjustments, load_adjustments
 from aidas_dagster.story.models import load_bible, load_roster
 from aidas_dagster.story.engine import OfflineStoryEngine
-from aidas_dagster_tests.publish.fake_youtube import FakeYouTube
+from aidas_dagster_tests.fakes.youtube_server import YouTubeServer
 
 SERIES = "short-love"
 
@@ -76,7 +76,7 @@ def materialization(result: dg.ExecuteInProcessResult) -> dict:
 
 
 def test_youtube_video_publishes_once_and_defers_on_quota_without_failing(written, instance, studio, httpserver, tmp_path):
-    fake = FakeYouTube(base_url=httpserver.url_for("").rstrip("/"))
+    fake = YouTubeServer(base_url=httpserver.url_for("").rstrip("/"))
     httpserver.expect_request(re.compile(".*")).respond_with_handler(fake.handle)
     token = tmp_path / "token.json"
     save_credentials(

@@ -18,7 +18,7 @@ from aidas_dagster.story.openai_engine import (
     script_to_draft,
     strict_schema,
 )
-from aidas_dagster_tests.story.openai_wire import ChatServer, completion_body, error_body
+from aidas_dagster_tests.fakes.openai_server import OpenAIServer, completion_body, error_body
 
 
 class Series:
@@ -44,11 +44,11 @@ def offline() -> Series:
 
 
 @pytest.fixture
-def server(httpserver) -> ChatServer:
-    return ChatServer(httpserver)
+def server(httpserver) -> OpenAIServer:
+    return OpenAIServer(httpserver)
 
 
-def make_engine(server: ChatServer, **kw) -> OpenAIStoryEngine:
+def make_engine(server: OpenAIServer, **kw) -> OpenAIStoryEngine:
     return OpenAIStoryEngine(
         "sk-test-compat", base_url=server.base_url, policy=RetryPolicy(max_attempts=2, base_delay=0.01),
         sleep=lambda _s: None, **kw,

@@ -57,7 +57,7 @@ class Logged:
     idempotency_key: str | None
 
 
-class HeyGenFake:
+class HeyGenServer:
     def __init__(
         self, server: HTTPServer, api_key: str, result_mp4: bytes, *, pending_polls: int = 3, credits: float = 100.0
     ):
@@ -78,7 +78,7 @@ class HeyGenFake:
 
     # -- set-up ---------------------------------------------------------------------------------
 
-    def register(self) -> HeyGenFake:
+    def register(self) -> HeyGenServer:
         s = self.server
         s.expect_request("/v3/assets", method="POST").respond_with_handler(self._guard("upload", self._upload))
         s.expect_request("/v3/videos", method="POST").respond_with_handler(self._guard("create", self._create))

@@ -57,7 +57,7 @@ def error_body(message: str, type_: str, code: str | None) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": None, "code": code}}
 
 
-class ChatServer:
+class OpenAIServer:
     """Queues replies for POST /v1/chat/completions in order and records what was asked."""
 
     def __init__(self, httpserver: HTTPServer):

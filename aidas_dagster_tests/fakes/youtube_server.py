@@ -44,7 +44,7 @@ class Dropped:
 
 
 @dataclass
-class FakeYouTube:
+class YouTubeServer:
     base_url: str = ""
     token: str | None = "test-access-token"
     videos: dict[str, dict] = field(default_factory=dict)

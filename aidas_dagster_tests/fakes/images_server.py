@@ -55,7 +55,7 @@ def _error(status: int, code: str, message: str, headers: dict | None = None) ->
 
 
 @dataclass
-class ImagesFake:
+class ImagesServer:
     """Register on a pytest-httpserver; `requests` keeps every body asked for."""
 
     server: HTTPServer
@@ -66,7 +66,7 @@ class ImagesFake:
     opaque: bool = False  # portraits on a flat grey background instead of transparent
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def register(self) -> ImagesFake:
+    def register(self) -> ImagesServer:
         self.server.expect_request("/v1/images/generations", method="POST").respond_with_handler(self._handle)
         return self
 
