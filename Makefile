@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup system-deps demo test ui benchmark clean
+.PHONY: setup system-deps demo test ui benchmark soak clean
 
 setup: $(VENV)/.installed
 
@@ -40,6 +40,12 @@ ui: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/render_episode.py
+
+# The studio unattended for SOAK_MINUTES (default 6) on short episodes, with kills, provider 5xx
+# bursts and a quota refusal injected; prints episodes made, duplicates, blocked runs, half-written
+# files and budget overspend, and fails when one that must be 0 is not. Not part of `make test`.
+soak: setup
+	$(BIN)/python benchmarks/soak.py
 
 clean:
 	rm -rf storage .dagster_home

@@ -27,6 +27,8 @@ setup(
         # Dagster's Celery executor (same release train as dagster 1.13.27) for running steps on workers.
         "dagster-celery==0.29.27",
         "redis>=5",
+        # The terminal progress bar of `aidas produce`/`demo` (long final cuts).
+        "tqdm>=4.66",
     ],
     extras_require={
         "dev": [

@@ -4,6 +4,7 @@
     aidas add-series FILE.yaml      validate a config, copy it into the series folder, register it
     aidas produce SERIES EPISODE…   materialise episodes through Dagster
     aidas status                    what was produced, what is next, cost today, budget mode
+    aidas estimate SERIES EPISODE   what the episode will cost with the configured providers
     aidas edit-script SERIES EPISODE  copy an episode's script to its override file for editing
     aidas validate FILE.yaml        check a config without registering it
     aidas youtube-auth --client-secrets FILE [--token FILE]   authorise YouTube uploads (token 0600)
@@ -15,6 +16,7 @@ Runs go into the Dagster instance at $DAGSTER_HOME (default: `.dagster_home/` in
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import sys
@@ -51,9 +53,16 @@ def _instance():
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     from aidas_dagster.ops.pools import apply_pool_limits
 
-    ensure_dagster_home()
-    instance = dg.DagsterInstance.get()
-    apply_pool_limits(instance)  # per-provider step limits, so no manual `dagster instance concurrency set`
+    home = ensure_dagster_home()
+    # Two CLIs opening a fresh instance at once would both create its SQLite schema and stamp its
+    # migration table twice, after which no process can open it; one at a time, under a lock file.
+    with (home / ".aidas-instance.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            instance = dg.DagsterInstance.get()
+            apply_pool_limits(instance)  # per-provider step limits, so no manual `dagster instance concurrency set`
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return instance
 
 
@@ -68,20 +77,23 @@ def _say(text: str) -> None:
 def recover(instance) -> None:
     """Before producing: runs of this machine whose process died are marked failed and their pool
     slots freed; half-written files of dead processes under storage are removed."""
-    from aidas_dagster.core.storage import sweep_partial_files
-    from aidas_dagster.ops.recovery import recover_dead_runs
+    from aidas_dagster.ops.recovery import recover_dead_runs, release_finished_reservations, sweep_storage
+    from aidas_dagster.resources import StudioResource
 
     recover_dead_runs(instance, log=_say)
-    for path in sweep_partial_files(default_storage_root()):
-        _say(f"removed {path}: left half-written by a process that is gone")
+    release_finished_reservations(instance, StudioResource().budget, log=_say)
+    sweep_storage(instance, default_storage_root(), log=_say)
 
 
 def produce(instance, series_id: str, episodes: list[int]) -> list[str]:
     """Materialise pre-production for the series, then each episode in order; returns failures."""
     from aidas_dagster.definitions import defs
-    from aidas_dagster.ops.recovery import execute_watched
+    from aidas_dagster.ops.recovery import execute_watched, release_finished_reservations
+    from aidas_dagster.ops.terminal import show_progress
     from aidas_dagster.partitions import EpisodePartition
+    from aidas_dagster.resources import StudioResource
 
+    show_progress()  # long stages' progress lines: a bar in a terminal, plain lines otherwise
     recover(instance)
     failures = []
     pre = execute_watched(
@@ -100,6 +112,7 @@ def produce(instance, series_id: str, episodes: list[int]) -> list[str]:
             raise_on_error=False,
         )
         took = time.monotonic() - started
+        release_finished_reservations(instance, StudioResource().budget)  # this run's, now it ended
         if result.success:
             print(f"[aidas] {series_id} episode {episode}: done in {took:.1f} s", flush=True)
         else:
@@ -218,6 +231,41 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    import warnings
+
+    import dagster as dg
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+    from aidas_dagster.definitions import build_definitions
+    from aidas_dagster.ops.estimate import estimate_for
+
+    resources = build_definitions().resources  # every stage's resource, as the code location builds them
+    # Keys arrive as EnvVar (so they never enter run config); resolve them for this one look.
+    resolved = {name: res.process_config_and_initialize() for name, res in resources.items()}
+    try:
+        est = estimate_for(
+            resolved["studio"], resolved["writers_room"], resolved["voice_booth"], resolved["avatar_studio"],
+            args.series, args.episode,
+        )
+    except dg.Failure as exc:
+        print(exc.description, file=sys.stderr)
+        return 2
+    print(est.text())
+    budget = resolved["studio"].budget
+    standing = budget.standing()
+    spent, limit = standing["daily"]
+    reserved = budget.reserved()
+    fits = spent + reserved + est.total <= limit
+    print(
+        f"budget today: ${spent:.2f} spent + ${reserved:.2f} reserved of ${limit:.2f}; this episode "
+        + ("fits" if fits else "does NOT fit (it would be refused before spending)")
+    )
+    return 0
+
+
 def cmd_youtube_auth(args: argparse.Namespace) -> int:
     from aidas_dagster.publish.oauth import DEFAULT_TOKEN_FILE, YouTubeAuthError, run_auth_flow
 
@@ -250,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     val.set_defaults(func=cmd_validate)
     status = sub.add_parser("status", help="what was produced, what is next, cost today and the budget mode")
     status.set_defaults(func=cmd_status)
+    est = sub.add_parser("estimate", help="per-episode cost estimate for the configured providers")
+    est.add_argument("series")
+    est.add_argument("episode", type=int)
+    est.set_defaults(func=cmd_estimate)
     edit = sub.add_parser("edit-script", help="copy an episode's script to its override file for editing")
     edit.add_argument("series")
     edit.add_argument("episode", type=int)

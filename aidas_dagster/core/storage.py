@@ -19,7 +19,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -129,12 +129,14 @@ def _writer_pid(name: str) -> int | None:
 WORK_PREFIXES = (".render-", ".aac-")  # work folders of the final cut (picture/render.py, audio_encode.py)
 
 
-def sweep_partial_files(root: Path, *, min_age_seconds: float = 3600.0) -> list[Path]:
+def sweep_partial_files(
+    root: Path, *, min_age_seconds: float = 3600.0, idle: Callable[[Path], bool] | None = None
+) -> list[Path]:
     """Delete half-written files and work folders under `root` whose writer is gone.
 
     A `.part` file or a final-cut work folder named with a pid that no longer runs is removed at
-    once; one without a pid only when older than `min_age_seconds` (a live writer of an old
-    version may still be on it). Returns what was removed.
+    once; one without a pid when `idle(path)` says nobody can be writing there (e.g. no run of its
+    episode is in flight), else only when older than `min_age_seconds`. Returns what was removed.
     """
     import time
 
@@ -153,7 +155,9 @@ def sweep_partial_files(root: Path, *, min_age_seconds: float = 3600.0) -> list[
                 age = now - path.lstat().st_mtime
             except FileNotFoundError:
                 continue
-            if (pid is not None and pid_alive(pid)) or (pid is None and age < min_age_seconds):
+            if pid is not None and pid_alive(pid):
+                continue
+            if pid is None and age < min_age_seconds and not (idle is not None and idle(path)):
                 continue
             if is_dir:
                 shutil.rmtree(path, ignore_errors=True)
@@ -435,6 +439,11 @@ class EpisodeFiles:
     @property
     def feedback(self) -> Path:
         return self.dir / "feedback.json"
+
+    @property
+    def estimate(self) -> Path:
+        """The episode's cost estimate, written when its run reserves the budget."""
+        return self.dir / "estimate.json"
 
     def load(self, path: Path, model: type[M]) -> M:
         return load_model(path, model)

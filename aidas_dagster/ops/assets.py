@@ -28,7 +28,7 @@ from aidas_dagster.ops.progress import (
     step_rows,
     studio_progress,
 )
-from aidas_dagster.ops.recovery import recover_dead_runs, report_pool_waits
+from aidas_dagster.ops.recovery import recover_dead_runs, release_finished_reservations, report_pool_waits, sweep_storage
 from aidas_dagster.ops.registry import scan
 from aidas_dagster.ops.report import build_report
 from aidas_dagster.ops.schedule_plan import DailySettings, plan_daily_episodes, production_day
@@ -251,7 +251,8 @@ def production_report(context: dg.AssetExecutionContext, studio: StudioResource)
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Runs of this machine whose process is gone are marked failed and their pool slots freed; a step "
+        "Runs of this machine whose process is gone are marked failed and their pool slots freed (and budget "
+        "reservations of ended runs released); a step "
         "waiting for a pool gets a line in its run's log saying which pool and which run holds it; "
         "half-written files of dead processes are swept from storage every 10 minutes."
     ),
@@ -259,17 +260,15 @@ def production_report(context: dg.AssetExecutionContext, studio: StudioResource)
 def pool_watch(context: dg.SensorEvaluationContext, studio: StudioResource) -> dg.SensorResult:
     import time
 
-    from aidas_dagster.core.storage import sweep_partial_files
-
     memory = json.loads(context.cursor) if context.cursor else {}
-    recovered = recover_dead_runs(context.instance, log=context.log.warning)
+    # Say what waits and who holds it first (the log then names the dead holder), then free it.
     said = report_pool_waits(context.instance, memory.get("said", {}), log=context.log.info)
+    recovered = recover_dead_runs(context.instance, log=context.log.warning)
+    release_finished_reservations(context.instance, studio.budget, log=context.log.info)
     swept_at = float(memory.get("swept_at", 0.0))
     swept = []
     if time.time() - swept_at > 600:
-        swept = sweep_partial_files(studio.storage.root)
-        for path in swept:
-            context.log.warning(f"removed {path}: left half-written by a process that is gone")
+        swept = sweep_storage(context.instance, studio.storage.root, log=context.log.warning)
         swept_at = time.time()
     summary = f"{len(recovered)} dead run(s) released, {len(said)} step(s) waiting for a pool, {len(swept)} file(s) swept"
     return dg.SensorResult(cursor=json.dumps({"said": said, "swept_at": swept_at}), skip_reason=summary)

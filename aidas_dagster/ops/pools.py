@@ -11,6 +11,16 @@ POOL_LIMITS: dict[str, int] = {"llm": 4, "tts": 4, "avatar": 10, "render": 2, "y
 def apply_pool_limits(instance, limits: dict[str, int] | None = None) -> dict[str, int]:
     """Set each pool's limit on `instance` (idempotent); returns what was set."""
     limits = dict(POOL_LIMITS if limits is None else limits)
+    storage = instance.event_log_storage
     for pool, limit in limits.items():
-        instance.event_log_storage.set_concurrency_slots(pool, limit)
+        for attempt in range(3):
+            try:
+                storage.set_concurrency_slots(pool, limit)
+                break
+            except Exception:  # noqa: BLE001 - two CLIs starting at once race to insert the pool's row
+                if attempt == 2:
+                    raise
+                import time
+
+                time.sleep(0.2 * (attempt + 1))  # the other one created it; setting it again is an update
     return limits

@@ -22,10 +22,8 @@ from dataclasses import dataclass
 import dagster as dg
 
 from aidas_dagster.core.storage import pid_alive
+from aidas_dagster.core.run_tags import HOST_TAG, PID_STARTED_TAG, PID_TAG
 
-PID_TAG = "aidas/pid"
-PID_STARTED_TAG = "aidas/pid_started"  # the process's start time: a reused pid is not our run
-HOST_TAG = "aidas/host"
 
 # STARTING/NOT_STARTED too: a CLI killed between creating its run and starting it leaves one.
 UNFINISHED = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED]
@@ -240,3 +238,50 @@ def execute_watched(job, instance: dg.DagsterInstance, log: Callable[[str], None
     tags = {**process_tags(), **dict(kwargs.pop("tags", None) or {})}
     with PoolWatch(instance, run_id, log):
         return job.execute_in_process(instance=instance, run_id=run_id, tags=tags, **kwargs)
+
+
+def release_finished_reservations(instance: dg.DagsterInstance, budget, log: Callable[[str], None] | None = None) -> float:
+    """Budget reservations held by runs that ended (or are gone from the instance) are let go."""
+    freed = 0.0
+    for holder, usd in budget.holders().items():
+        if not holder.startswith("run:"):
+            continue
+        run = instance.get_run_by_id(holder[4:])
+        if run is None or run.is_finished:
+            let_go = budget.release_holder(holder)
+            freed += let_go
+            if log and let_go:
+                status = run.status.value if run else "gone"
+                log(f"released ${let_go:.2f} of budget reserved by run {holder[4:]} ({status})")
+    return freed
+
+
+def sweep_storage(instance: dg.DagsterInstance, root, log: Callable[[str], None] | None = None) -> list:
+    """Remove half-written files of dead writers under the storage root. A leftover that does not
+    name its writer's pid is known dead when it lies in an episode's folder and no run of that
+    episode is in flight (runs of one series go one at a time, so only that run writes there)."""
+    from pathlib import Path
+
+    from aidas_dagster.core.storage import sweep_partial_files
+    from aidas_dagster.partitions import EPISODE, SERIES
+
+    in_flight = {
+        (run.tags.get(f"dagster/partition/{SERIES}"), run.tags.get(f"dagster/partition/{EPISODE}"))
+        for run in instance.get_runs(filters=dg.RunsFilter(statuses=[*UNFINISHED, dg.DagsterRunStatus.CANCELING]))
+    }
+    series_root = Path(root) / "series"
+
+    def idle(path: Path) -> bool:
+        try:
+            parts = path.relative_to(series_root).parts  # <series>/episodes/<NNN>/...
+        except ValueError:
+            return False
+        if len(parts) < 4 or parts[1] != "episodes" or not parts[2].isdigit():
+            return False
+        return (parts[0], parts[2]) not in in_flight and (parts[0], str(int(parts[2]))) not in in_flight
+
+    removed = sweep_partial_files(Path(root), idle=idle)
+    for path in removed:
+        if log:
+            log(f"removed {path}: left half-written by a process that is gone")
+    return removed

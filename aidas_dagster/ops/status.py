@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from aidas_dagster.core.config import load_all
-from aidas_dagster.core.ledger import Budget, today, totals_by_provider
+from aidas_dagster.core.ledger import Budget, studio_tz, today, totals_by_provider
 from aidas_dagster.core.storage import Storage
 from aidas_dagster.core.budget import daily_gate
 from aidas_dagster.ops.progress import requested_on, studio_progress
@@ -71,7 +71,7 @@ def status_text(
         lines.append(f"  not scheduled: {series_id}: {why}")
 
     lines.append("")
-    lines.append(f"COST TODAY ({today()} UTC)")
+    lines.append(f"COST TODAY ({today()} {studio_tz().key})")
     totals = totals_by_provider(budget.ledger.entries(today()))
     if not totals:
         lines.append("  no provider calls recorded")

@@ -507,12 +507,15 @@ class HeyGenAvatars:
             job = {"attempt": int(job.get("attempt", 1)) + 1}
         if not job.get("video_id"):
             estimate = estimate_cost_usd(seconds, self.price_per_minute_usd)
+            held = None
             if self.budget is not None:
-                mode = self.budget.ensure_can_spend(PROVIDER, estimate)
+                mode = self.budget.mode(PROVIDER)
                 if mode == "economy" and character.importance != "main":
                     return self._fallback(
                         line_key, f"budget economy mode: only leads get HeyGen clips ({character.id})"
                     )
+                # Reserved before the job exists, so parallel runs cannot both pass the limit.
+                held = self.budget.reserve(PROVIDER, estimate, what=f"{series_id} {episode} {line_key}")
             attempt = int(job.get("attempt", 1))
             job.update(
                 attempt=attempt,
@@ -522,20 +525,27 @@ class HeyGenAvatars:
                 character=character.id,
                 seconds=round(seconds, 3),
             )
-            if not job.get("audio_asset_id"):
-                job["audio_asset_id"] = self.client.upload_asset(line_wav, "audio/wav")
-            payload = self._payload(character, line_key, avatar, job, portrait)
-            write_json(job_file, job)  # the key is on disk before HeyGen can start a job
             try:
-                job["video_id"] = self.client.create_video(payload, job["idempotency_key"])
-            except ProviderError as exc:
-                if _refused_outright(exc):  # no job exists; the key must not be reused
-                    job.update(status="refused", failure=str(exc))
-                    write_json(job_file, job)
-                raise  # otherwise a job may exist: the key stays so the next run replays it
+                if not job.get("audio_asset_id"):
+                    job["audio_asset_id"] = self.client.upload_asset(line_wav, "audio/wav")
+                payload = self._payload(character, line_key, avatar, job, portrait)
+                write_json(job_file, job)  # the key is on disk before HeyGen can start a job
+                try:
+                    job["video_id"] = self.client.create_video(payload, job["idempotency_key"])
+                except ProviderError as exc:
+                    if _refused_outright(exc):  # no job exists; the key must not be reused
+                        job.update(status="refused", failure=str(exc))
+                        write_json(job_file, job)
+                    raise  # otherwise a job may exist: the key stays so the next run replays it
+            except BaseException:
+                if held is not None:
+                    held.release()
+                raise
             job["status"] = "created"
             write_json(job_file, job)
             self._record(series_id, episode, seconds, estimate, line_key, detail=f"video {job['video_id']} key {key}")
+            if held is not None:
+                held.settle(round(estimate, 6))
             log.info("HeyGen: %s created video %s (%.1f s of audio)", line_key, job["video_id"], seconds)
         else:
             log.info("HeyGen: %s resuming video %s from %s", line_key, job["video_id"], job_file)

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from aidas_dagster.core.run_tags import PUBLISH_AT_TAG
-from aidas_dagster.core.storage import file_digest, write_json
+from aidas_dagster.core.storage import file_digest, read_json, write_json
 from aidas_dagster.partitions import EpisodePartition, episode_partitions, series_of_episode, series_partitions
 from aidas_dagster.picture.assets import final_cut
 from aidas_dagster.picture.models import load_final
@@ -155,9 +155,19 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
             "latest_cut_on_channel": not kept and record.video_digest == file_digest(Path(cut.video_path)),
             "uploaded_now": changed,
             "url": dg.MetadataValue.url(record.url),
+            **_cost_against_estimate(studio, part.series_id, part.episode),
         },
         data_version=dg.DataVersion(f"{record.video_id}:{record.video_digest}"),
     )
+
+
+def _cost_against_estimate(studio: StudioResource, series_id: str, episode: int) -> dict:
+    """The episode's actual spend (the ledger) against the estimate made when its run started."""
+    from aidas_dagster.ops.estimate import actual_spend, comparison
+
+    path = studio.storage.episode(series_id, episode).estimate
+    estimate = read_json(path).get("usd", {}) if path.exists() else {}
+    return comparison(estimate, actual_spend(studio.ledger, series_id, episode))
 
 
 def _feedback_publisher(studio: StudioResource, channel: Channel, record: PublishedVideo):

@@ -20,6 +20,9 @@ from aidas_dagster.story.adjustments import apply_adjustments, load_adjustments
 from aidas_dagster.story.resources import WritersRoom
 from aidas_dagster.steps import step_retry
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState, load_bible, load_roster
+# The episode's whole-cost reservation (operations' estimate) needs the voice and picture resources.
+from aidas_dagster.picture.resources import AvatarStudio
+from aidas_dagster.voice.resources import VoiceBooth
 from aidas_dagster.story.quality import QualityReport, forgotten_window, load_recent_scripts, write_checked_script
 from aidas_dagster.story.overrides import OverrideError, flag_followers, load_override
 
@@ -33,6 +36,26 @@ def _engine(context: dg.AssetExecutionContext, studio: StudioResource, writers_r
         with provider_failures():
             ensure_budget(studio.budget, "openai", log=context.log.warning)
     return engine
+
+
+def reserve_episode(context, studio, writers_room, voice_booth, avatar_studio, part):
+    """Estimate the episode with the configured providers and reserve what it still has to spend
+    for this run (released when the run ends); BudgetExceeded ends the run before any paid call."""
+    from aidas_dagster.ops.estimate import estimate_for, still_to_spend
+
+    estimate = estimate_for(studio, writers_room, voice_booth, avatar_studio, part.series_id, part.episode)
+    write_json(studio.storage.episode(part.series_id, part.episode).estimate, {
+        "usd": estimate.paid(), "total_usd": round(estimate.total, 6), "basis": estimate.basis, "mix": estimate.mix,
+    })  # fmt: skip
+    todo = still_to_spend(estimate, studio.ledger)
+    if todo:
+        with provider_failures():
+            studio.budget.reserve_many(todo, what=f"{part.series_id} episode {part.episode}")
+        context.log.info(
+            f"{part.series_id} ep {part.episode}: reserved ${sum(todo.values()):.2f} of the budget "
+            f"({', '.join(f'{p} ${v:.2f}' for p, v in sorted(todo.items()))}); estimate ${estimate.total:.2f}"
+        )
+    return estimate, todo
 
 
 @contextlib.contextmanager
@@ -184,10 +207,17 @@ def previous_state(studio: StudioResource, engine, bible: SeriesBible, roster: R
     ),
 )
 def episode_script(
-    context: dg.AssetExecutionContext, studio: StudioResource, writers_room: WritersRoom
+    context: dg.AssetExecutionContext,
+    studio: StudioResource,
+    writers_room: WritersRoom,
+    voice_booth: VoiceBooth,
+    avatar_studio: AvatarStudio,
 ) -> dg.MaterializeResult:
     config, part = studio.episode(context.partition_key)
     storage = studio.storage
+    # The whole episode's estimate is reserved before anything is paid for, so two runs that would
+    # together pass a limit cannot both start: one is refused here, before spending.
+    estimate, reserved = reserve_episode(context, studio, writers_room, voice_booth, avatar_studio, part)
     # Viewer feedback may have shifted future outlines (character focus, pacing), within bounds.
     base_bible = load_bible(studio.storage, part.series_id)
     adjustments = load_adjustments(storage, part.series_id)
@@ -266,6 +296,9 @@ def episode_script(
             "source": source,
             **{k: v for k, v in quality.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
             "later_episodes_flagged": ", ".join(map(str, flagged)) or "none",
+            "cost_estimate_usd": dg.MetadataValue.float(float(round(estimate.total, 4))),
+            "cost_reserved_usd": dg.MetadataValue.float(float(round(sum(reserved.values()), 4))),
+            "cost_estimate": dg.MetadataValue.md(f"```\n{estimate.text()}\n```"),
             "path": dg.MetadataValue.path(str(path)),
             "opening": dg.MetadataValue.md(first_lines),
         },

@@ -102,7 +102,7 @@ def _continuity_inputs(context: dg.AssetCheckExecutionContext, studio: StudioRes
     recent = load_recent_scripts(
         lambda n: studio.storage.script_path(part.series_id, n), part.episode, forgotten_window(config)
     )
-    return config, script, roster, state, recent
+    return config, script, roster, state, recent, bible
 
 
 @dg.asset_check(asset=episode_script, partitions_def=episode_partitions, blocking=True)
@@ -111,7 +111,7 @@ def script_continuity(
 ) -> dg.AssetCheckResult:
     """Against the stored state of the previous episode: nobody dead or absent speaks, relationships move
     gradually, open threads are carried or resolved and said on screen, nobody is forgotten."""
-    config, script, roster, state, recent = _continuity_inputs(context, studio, writers_room)
+    config, script, roster, state, recent, _bible = _continuity_inputs(context, studio, writers_room)
     problems = continuity_problems(script, roster, state, recent, config)
     part = parse_episode_partition(context.partition_key)
     edited = studio.storage.script_override_path(part.series_id, part.episode).exists()
@@ -132,8 +132,8 @@ def script_quality_score(
     context: dg.AssetCheckExecutionContext, studio: StudioResource, writers_room: WritersRoom
 ) -> dg.AssetCheckResult:
     """The spec's six criteria as a 0-100 score; warns below the threshold the write loop aims for."""
-    config, script, roster, state, recent = _continuity_inputs(context, studio, writers_room)
-    report = quality_score(script, roster, state, config, recent)
+    config, script, roster, state, recent, bible = _continuity_inputs(context, studio, writers_room)
+    report = quality_score(script, roster, state, config, recent, bible)
     below = [] if report.score >= DEFAULT_THRESHOLD else [f"quality {report.score:.1f} < {DEFAULT_THRESHOLD:g}"]
     return _result(
         below + report.problems[:9] if below else [],

@@ -40,7 +40,9 @@ from aidas_dagster.core.paid_call import (
 from aidas_dagster.core.storage import write_json
 from aidas_dagster.story import prompts
 from aidas_dagster.story.cast import AVATAR_STRATEGY, appearance_for, pair_key
-from aidas_dagster.story.genres import arc_episodes, place_beats, template_for
+from aidas_dagster.story import library as story_library
+from aidas_dagster.story.genres import TEMPLATES, arc_episodes, place_beats, template_for
+from aidas_dagster.story.premise import analyse_premise
 from aidas_dagster.story.models import (
     AgeGroup,
     ArcPart,
@@ -340,9 +342,10 @@ def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def bible_from_draft(config: SeriesConfig, draft: BibleDraft) -> SeriesBible:
-    """The series bible; arc episode ranges and genre-beat placement come from the genre template."""
-    template = template_for(config.genre)
+def bible_from_draft(config: SeriesConfig, draft: BibleDraft, genre: str = "") -> SeriesBible:
+    """The series bible; arc episode ranges and genre-beat placement come from the genre template
+    (`genre`: a template key, by default the one the config's genre words name)."""
+    template = template_for(genre or config.genre)
     n = config.total_episodes
     problems: list[str] = []
     plan_ids = [entry.id for entry in draft.cast_plan]
@@ -844,7 +847,13 @@ class OpenAIStoryEngine:
     # -- the StoryEngine protocol ----------------------------------------------------------
 
     def write_bible(self, config: SeriesConfig) -> SeriesBible:
-        template = template_for(config.genre)
+        # The same premise analysis as the offline writer, as guidance in the prompt and on the bible.
+        premise = analyse_premise(config)
+        setting_key = premise.settings[0].value if premise.settings else ""
+        setting = story_library.settings().get(setting_key)
+        for note in premise.notes:
+            log.info("%s: premise: %s", config.series_id, note)
+        template = TEMPLATES[premise.genre.value] if premise.genre.value in TEMPLATES else template_for(config.genre)
         n = config.total_episodes
         arc_parts = [
             {"part": i + 1, "template_name": spec.name, "template_description": spec.description, "episodes": eps}
@@ -852,13 +861,16 @@ class OpenAIStoryEngine:
         ]
         beats = [{"beat": beat.name, "episode": e, "working_title": beat.title} for beat, e in place_beats(template, n)]
         messages = prompts.bible_messages(
-            config, arc_parts, beats, template.label, list(template.character_roles), MIN_CHARACTERS
+            config, arc_parts, beats, template.label, list(template.character_roles), MIN_CHARACTERS,
+            prompts.premise_guidance(premise, setting),
         )
         return self._exchange(
             "write_bible",
             messages,
             BibleDraft,
-            lambda draft: bible_from_draft(config, draft),
+            lambda draft: bible_from_draft(config, draft, template.key).model_copy(
+                update={"premise": premise, "setting": setting_key}
+            ),
             series_id=config.series_id,
             episode=0,
             output_tokens=1500 + 250 * n,
@@ -1020,17 +1032,30 @@ class OpenAIStoryEngine:
             self._record(operation, cached, series_id, episode, cache_hit=True, turn=turn)
             turns.append((key, cached))
             return cached
+        held = None
         if self.budget is not None:
             prompt_tokens = sum(len(m["content"]) for m in messages) // 2  # Korean and JSON: ~2 chars a token
-            self.budget.ensure_can_spend(PROVIDER, self._cost(model, prompt_tokens, output_tokens)[0])
-        completion = self._create(operation, model, messages, schema_name, schema)
+            # Reserved (not just checked) so parallel runs see this call in flight; released on failure.
+            held = self.budget.reserve(
+                PROVIDER, self._cost(model, prompt_tokens, output_tokens)[0], what=f"{series_id} {episode} {operation}"
+            )
+        try:
+            completion = self._create(operation, model, messages, schema_name, schema)
+        except BaseException:
+            if held is not None:
+                held.release()
+            raise
         if not isinstance(getattr(completion, "choices", None), list) or not completion.choices:
+            if held is not None:
+                held.release()
             raise ProviderError(
                 f"OpenAI {operation} with model {model}: the server at {self.base_url or 'api.openai.com'} "
                 "answered without a chat completion (no choices in the reply)"
             )
         reply = self._reply_of(completion, model)
         self._record(operation, reply, series_id, episode, cache_hit=False, turn=turn)
+        if held is not None:
+            held.settle(round(self._cost(reply.model, reply.prompt_tokens, reply.completion_tokens)[0], 6))
         if reply.refusal:
             raise StoryRefusal(
                 f"OpenAI {operation} for {series_id} (model {model}): the model refused: {reply.refusal}"

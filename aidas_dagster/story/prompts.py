@@ -13,7 +13,8 @@ from typing import Any
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.story.genres import template_for
-from aidas_dagster.story.models import Roster, SeriesBible, StoryState
+from aidas_dagster.story.library import SettingData
+from aidas_dagster.story.models import Premise, Roster, SeriesBible, StoryState
 
 PREVIOUS_SUMMARIES = 5  # spec 4.1.2: the last five episodes are remembered in full
 RECENT_KEY_EVENTS = 12
@@ -55,6 +56,26 @@ def series_data(config: SeriesConfig) -> dict[str, Any]:
     }
 
 
+def premise_guidance(premise: Premise, setting: SettingData | None) -> dict[str, Any]:
+    """The offline premise analysis as guidance for the model: what was read, and from which words."""
+    guidance: dict[str, Any] = {
+        "genre": premise.genre.value,
+        "setting": premise.settings[0].value if premise.settings else "",
+        "matched_words": sorted({w for m in [*premise.settings[:1], premise.genre, *premise.roles] for w in m.words}),
+        "protagonist_roles": [r.value for r in premise.roles],
+        "central_conflict": premise.conflict,
+        "tone": premise.tone,
+        "config_nouns": premise.nouns,
+        "notes": premise.notes,
+    }
+    if setting is not None:
+        guidance["setting_label"] = setting.label
+        guidance["typical_places"] = [loc.said for loc in setting.locations]
+        guidance["typical_occupations"] = sorted({o for r in setting.roles for o in r.occupations[:1]})
+        guidance["vocabulary"] = setting.vocabulary[:20]
+    return guidance
+
+
 # =============================================================================================
 # The series bible (spec 4.1.4 SERIES_PLOT_TEMPLATE)
 # =============================================================================================
@@ -77,7 +98,9 @@ BIBLE_INSTRUCTIONS = """\
 주의사항:
 - 인물을 가리킬 때 subplots.characters와 outlines.character_focus에는 cast_plan의 id만 씁니다.
 - 설명 문장에서는 인물을 이름으로 부릅니다.
-- 회차가 진행될수록 갈등이 쌓이고, 마지막 화에서 주요 갈등이 해결됩니다."""
+- 회차가 진행될수록 갈등이 쌓이고, 마지막 화에서 주요 갈등이 해결됩니다.
+- 자료의 premise_analysis는 설정을 분석한 결과입니다(배경, 주인공의 직업, 중심 갈등, 그 근거가 된
+  설정의 단어). 배경·인물 직업·장소·갈등이 이 분석에 맞게 하되, 어디까지나 참고 자료입니다."""
 
 
 def bible_messages(
@@ -87,10 +110,12 @@ def bible_messages(
     genre_label: str,
     roles: list[str],
     min_cast: int,
+    guidance: dict[str, Any] | None = None,
 ) -> list[dict[str, str]]:
     instructions = BIBLE_INSTRUCTIONS.format(min_cast=min_cast, roles=", ".join(roles), total=config.total_episodes)
     data = {
         "series": series_data(config),
+        "premise_analysis": guidance or {},
         "genre_template": genre_label,
         "arc_parts": arc_parts,
         "genre_beats": genre_beats,

@@ -27,10 +27,12 @@ from typing import Literal, Protocol
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.core.storage import read_json
+from aidas_dagster.story import library as story_library
 from aidas_dagster.story.cast import pair_key
 from aidas_dagster.story.genres import TEMPLATES, missing_elements
 from aidas_dagster.story.korean import hangul_syllables, speech_only, thread_keyword
 from aidas_dagster.story.models import EpisodeScript, Line, Roster, Scene, SeriesBible, StoryState
+from aidas_dagster.story.quality_signals import exchange_contradictions, premise_fit, repetition, setting_terms
 from aidas_dagster.story.validation import bible_problems, expected_line_range, roster_problems, script_problems
 
 WINDOW = 3  # every active character speaks at least once in any three consecutive full-length episodes
@@ -737,11 +739,16 @@ def quality_score(
     previous_state: StoryState,
     config: SeriesConfig,
     recent_scripts: Sequence[EpisodeScript] = (),
+    bible: SeriesBible | None = None,
+    settings: dict[str, story_library.SettingData] | None = None,
 ) -> QualityReport:
-    """The spec's six criteria, each 0..1, averaged into a 0-100 score, with every problem found."""
+    """The spec's six criteria plus premise fit, each 0..1, averaged into a 0-100 score, with every
+    problem found. Premise fit is measured when the bible is given (against `settings`, by default
+    the story library's)."""
     total = script.line_count
     flagged = flagged_lines(script, roster)
-    naturalness = _fraction(total - len(flagged), total)
+    repeated, repetition_found, repetition_blocking = repetition(script, recent_scripts)
+    naturalness = _fraction(total - len(set(flagged) | repeated), total)
     phrasing = [f"phrasing: {p}" for p in phrasing_problems(script, roster)]
 
     structure = [f"structure: {p}" for p in script_problems(script, roster, config)]
@@ -749,7 +756,8 @@ def quality_score(
     continuity = [
         f"continuity: {p}" for p in continuity_problems(script, roster, previous_state, recent_scripts, config)
     ]
-    consistency_found = character_problems(script, roster, previous_state, recent_scripts) + speakers_
+    contradictions = [f"contradiction: {p}" for p in exchange_contradictions(script, previous_state)]
+    consistency_found = character_problems(script, roster, previous_state, recent_scripts) + speakers_ + contradictions
     consistency = max(0.0, 1 - PENALTY * len(consistency_found))
 
     plot, plot_found = _plot_coherence(script, previous_state)
@@ -765,12 +773,31 @@ def quality_score(
         "emotional_arc": arc,
         "continuity": continuity_score,
     }
+    premise_found: list[str] = []
+    premise_blocking: list[str] = []
+    if bible is not None and (bible.setting or bible.locations):  # older bibles record no world to fit
+        library = story_library.settings() if settings is None else settings
+        world = story_library.worlds().get(bible.config.world) if bible.config.world else None
+        fit, premise_found, premise_blocking = premise_fit(script, setting_terms(bible, roster, library, world))
+        categories["premise_fit"] = fit
     score = 100 * _mean(list(categories.values()))
+    repetition_ = [f"repetition: {p}" for p in repetition_found]
+    blocking = (
+        structure
+        + speakers_
+        + continuity
+        + contradictions
+        + [f"repetition: {p}" for p in repetition_blocking]
+        + [f"premise: {p}" for p in premise_blocking]
+    )
     problems = (
         structure
         + speakers_
         + continuity
+        + contradictions
         + phrasing
+        + repetition_
+        + [f"premise: {p}" for p in premise_found]
         + [f"plot: {p}" for p in plot_found]
         + [f"pacing: {p}" for p in pacing_found]
         + [f"emotional arc: {p}" for p in arc_found]
@@ -779,7 +806,7 @@ def quality_score(
         score=score,
         categories=categories,
         problems=list(dict.fromkeys(problems)),
-        blocking=list(dict.fromkeys(structure + speakers_ + continuity)),
+        blocking=list(dict.fromkeys(blocking)),
     )
 
 
@@ -821,13 +848,13 @@ def write_checked_script(
     if max_passes < 1:
         raise ValueError(f"max_passes must be at least 1, got {max_passes}")
     script = engine.write_script(bible, roster, previous_state, episode)
-    report = quality_score(script, roster, previous_state, config, recent_scripts)
+    report = quality_score(script, roster, previous_state, config, recent_scripts, bible)
     best, best_report = script, report
     passes = 1
     while not report.acceptable(threshold) and passes < max_passes:
         script = engine.revise_script(bible, roster, previous_state, script, report.problems)
         passes += 1
-        report = quality_score(script, roster, previous_state, config, recent_scripts)
+        report = quality_score(script, roster, previous_state, config, recent_scripts, bible)
         if _rank(report) > _rank(best_report):
             best, best_report = script, report
     return best, best_report, passes

@@ -65,6 +65,7 @@ from aidas_dagster.story.world import ConflictSpec, given_names, thread_text
 
 LINES_PER_MINUTE = 9  # ≈ 90 lines for 10 minutes; the offline voice speaks ~25 syllables a line
 SCENES_PER_MINUTE = 0.6  # ≈ 6 scenes for 10 minutes
+ROTATION = 3  # episodes before a template's third of its pool comes first again
 
 
 def script_size(config: SeriesConfig) -> tuple[int, int]:
@@ -730,6 +731,9 @@ class EpisodeWriter:
         default, templates = library[move]
         order = list(range(len(templates)))
         self.rng.shuffle(order)
+        # Consecutive episodes draw first from different thirds of each pool, so an episode rarely
+        # says word for word what one of the last two said.
+        order.sort(key=lambda i: (i - self.episode) % ROTATION)
         if answer is not None and answer < len(templates):
             order.remove(answer)
             order.insert(0, answer)

@@ -160,24 +160,32 @@ class SpeechChain:
         for provider in self.route(casting):
             if provider.name in self.out:  # taken out by an earlier attempt on this very line
                 continue
+            held = None
             if _is_paid(provider) and self.budget is not None:
-                try:
-                    self.budget.ensure_can_spend(provider.name, _estimate(provider, text))
+                try:  # reserved, not just checked: parallel runs see each other's calls in flight
+                    held = self.budget.reserve(
+                        provider.name, _estimate(provider, text), what=f"{self.series_id} {self.episode} text_to_speech"
+                    )
                 except BudgetExceeded as exc:
                     failures.append(f"{provider.name}: {exc}")
                     continue
             try:
                 pcm, words, rate = provider.synthesize(text, casting, emotion, atmosphere)
-            except OutOfCredit as exc:
-                self.out[provider.name] = str(exc)
-                log.warning("%s is out for the rest of this run: %s", provider.name, exc)
-                failures.append(f"{provider.name}: {exc}")
-                continue
-            except (ProviderError, SpeechError) as exc:
-                log.warning("%s could not voice %r; trying the next provider: %s", provider.name, text, exc)
+            except BaseException as exc:
+                if held is not None:
+                    held.release()  # nothing was spent
+                if isinstance(exc, OutOfCredit):
+                    self.out[provider.name] = str(exc)
+                    log.warning("%s is out for the rest of this run: %s", provider.name, exc)
+                elif isinstance(exc, (ProviderError, SpeechError)):
+                    log.warning("%s could not voice %r; trying the next provider: %s", provider.name, text, exc)
+                else:
+                    raise
                 failures.append(f"{provider.name}: {exc}")
                 continue
             self.record(provider, text, casting, cache_hit=False)
+            if held is not None:
+                held.settle(round(_estimate(provider, text), 6))  # what record() put in the ledger
             return provider, pcm, words, rate
         tried = "; ".join(failures) or f"no provider holds a voice for a {casting.provider} casting"
         raise SpeechError(f"no provider could voice the line {text!r}: {tried}")

@@ -80,3 +80,15 @@ def test_temporary_names_carry_the_pid_and_dead_writers_leftovers_are_swept(tmp_
         assert live.exists() and live_work.exists() and legacy_new.exists()
         tmp.write_bytes(b"done")
     assert (folder / "ep.mp4").read_bytes() == b"done"
+
+
+def test_a_leftover_without_a_pid_goes_when_nobody_can_be_writing_there(tmp_path: Path):
+    from aidas_dagster.core.storage import sweep_partial_files
+
+    mine = tmp_path / "series" / "a" / "episodes" / "001" / "final" / ".render-h419nbkq"
+    busy = tmp_path / "series" / "b" / "episodes" / "002" / "final" / ".render-zz01ab_c"
+    for folder in (mine, busy):
+        folder.mkdir(parents=True)
+        (folder / "mix.wav").write_bytes(b"RIFF")
+    removed = sweep_partial_files(tmp_path, idle=lambda path: "/a/" in str(path))
+    assert removed == [mine] and busy.exists()

@@ -132,3 +132,34 @@ def test_a_live_run_is_left_alone_and_an_ended_run_still_holding_a_slot_is_freed
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
+
+
+def test_the_pool_watch_sensor_frees_a_dead_cli_runs_slot_and_tells_the_waiting_run(home: Path, tmp_path: Path):
+    """Under the daemon: the sensor does what a waiting CLI run's own watch does."""
+    from dagster._core.test_utils import create_run_for_test
+
+    from aidas_dagster.core.ledger import Budget, CostLedger
+    from aidas_dagster.ops.assets import pool_watch
+    from aidas_dagster.ops.recovery import process_tags
+    from aidas_dagster.resources import StudioResource
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_tags = {**process_tags(), PID_TAG: gone.stdout.strip()}  # this host, a pid that has exited
+    studio = StudioResource(storage_root=str(tmp_path / "storage"), series_dir=str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        storage.set_concurrency_slots("youtube", 1)
+        dead = create_run_for_test(instance, job_name="produce_episode", tags=dead_tags, status=dg.DagsterRunStatus.STARTED)
+        waiting = create_run_for_test(instance, job_name="produce_episode", status=dg.DagsterRunStatus.STARTED)
+        assert storage.claim_concurrency_slot("youtube", dead.run_id, "youtube_video").is_claimed
+        assert not storage.claim_concurrency_slot("youtube", waiting.run_id, "youtube_video").is_claimed
+        # A budget reservation the dead run held (a launched run's: no pid to watch) is let go with it.
+        Budget(CostLedger(studio.storage.ledger_path()), holder=f"run:{dead.run_id}", holder_pid=0).reserve("heygen", 5.0)
+        with dg.build_sensor_context(instance=instance, resources={"studio": studio}) as context:
+            result = pool_watch(context)
+        assert "1 dead run(s) released" in result.skip_reason.skip_message
+        assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert [s.run_id for s in storage.get_concurrency_info("youtube").claimed_slots] in ([], [waiting.run_id])
+        logged = [e.message for e in instance.all_logs(waiting.run_id) if e.message]
+        assert any("waits for a slot of pool 'youtube' (limit 1)" in m and dead.run_id in m for m in logged)
+        assert Budget(CostLedger(studio.storage.ledger_path())).reserved() == 0.0

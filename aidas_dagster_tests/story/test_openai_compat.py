@@ -161,3 +161,26 @@ def test_other_bad_requests_are_not_mistaken_for_a_refused_format(server, offlin
     else:
         raise AssertionError("a context-length error must fail the call")
     assert len(server.requests) == 1
+
+
+def test_the_bible_prompt_carries_the_premise_analysis_and_the_bible_records_it(server, tmp_path):
+    from aidas_dagster_tests.fakes.openai_server import bible_reply
+
+    config = SeriesConfig(
+        series_id="court-spring", title="법정의 봄", genre="법정 드라마", total_episodes=3, episode_duration=0.3,
+        main_theme="첫 재판을 앞둔 신참 변호사들의 성장", target_audience="20-40대",
+    )  # fmt: skip
+    bible = oe.write_bible(config)
+    roster = oe.write_roster(config, bible)
+    server.reply(bible_reply(bible, roster))
+    engine = make_engine(server)
+
+    written = engine.write_bible(config)
+
+    prompt = next(m["content"] for m in server.bodies()[0]["messages"] if m["role"] == "user")
+    data = json.loads(prompt.split("```json\n", 1)[1].rsplit("\n```", 1)[0])
+    guidance = data["premise_analysis"]
+    assert guidance["setting"] == "law" and guidance["genre"] == "legal"
+    assert any("변호사" in role for role in guidance["protagonist_roles"])
+    assert "법정" in " ".join(guidance["typical_places"])
+    assert written.setting == "law" and written.premise is not None and written.genre_key == "legal"
