@@ -31,9 +31,10 @@ demo: setup
 	$(BIN)/aidas demo
 
 # `dg check defs` first: the code location loads (definitions and component YAML) before any test runs.
+# Then two workers (pytest-xdist), whole files per worker so module fixtures are built once per file.
 test: setup
 	$(BIN)/dg check defs
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 ui: setup
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -9,6 +11,11 @@ import dagster as dg
 import pytest
 
 from aidas_dagster.resources import StudioResource
+
+# Under pytest-xdist every worker gets its own Dagster home: tests that use the ambient instance
+# (CLI, DagsterInstance.get) would otherwise share one SQLite store across processes.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix=f"aidas-dagster-home-{os.environ['PYTEST_XDIST_WORKER']}-")
 
 SHORT_SERIES = textwrap.dedent(
     """\

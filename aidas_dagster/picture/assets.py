@@ -19,6 +19,7 @@ from aidas_dagster.picture.heygen import LineRequest, wants_provider_clip
 from aidas_dagster.picture.image_art import LockedArt, load_locked_art, manifest_path, series_style
 from aidas_dagster.picture.models import ClipPlan, FinalCut, load_plan
 from aidas_dagster.picture.render import RENDER_VERSION, render_final_cut
+from aidas_dagster.picture.soundtrack import Loudness
 from aidas_dagster.resources import StudioResource
 from aidas_dagster.steps import step_retry
 from aidas_dagster.picture.resources import AvatarStudio
@@ -182,6 +183,7 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
     inputs = fingerprint(
         RENDER_VERSION, BACKDROP_VERSION, plan.fingerprint, track.fingerprint, script, config.title, avatar_studio.preset,
         avatar_studio.crf, kinds, {k: p.name for k, p in art.backdrops.items()}, {k: p.name for k, p in art.portraits.items()},
+        avatar_studio.loudness_lufs, avatar_studio.true_peak_db,
     )  # fmt: skip
     started = time.monotonic()
     cut, reused = reuse_or_make(
@@ -196,6 +198,8 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
             location_kinds=kinds,
             backdrop_art=art.backdrops,
             portraits=art.portraits,
+            loudness=Loudness(avatar_studio.loudness_lufs, avatar_studio.true_peak_db),
+            progress=context.log.info,
         ),
         write=lambda made: write_json(manifest, made),
         also_required=(video,),
@@ -215,6 +219,8 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
             "render_seconds": round(cut.render_seconds, 1),
             "segments": len(cut.segments),
             "segments_encoded": cut.segments_encoded,
+            "audio_pieces_encoded": cut.audio_pieces_encoded,
+            **({"loudness_lufs": cut.loudness_lufs} if cut.loudness_lufs is not None else {}),
             "size_mb": round(Path(cut.video_path).stat().st_size / 1e6, 1),
             "video": dg.MetadataValue.path(cut.video_path),
             "subtitles": dg.MetadataValue.path(cut.srt_path),

@@ -82,6 +82,12 @@ class FinalCut(_Model):
     fps: int
     segments: list[str] = Field(description="content-addressed encoded segments joined by stream copy")
     segments_encoded: int = Field(description="segments encoded in this run (others came from the cache)")
+    audio_pieces: int = Field(default=0, description="AAC pieces the soundtrack is joined from")
+    audio_pieces_encoded: int = Field(default=0, description="audio pieces encoded in this run (others came from the cache)")
+    audio_frames_encoded: int = Field(default=0, description="AAC frames encoded in this run, roll excluded")
+    audio_frames: int = Field(default=0, description="AAC frames in the soundtrack")
+    loudness_lufs: float | None = Field(default=None, description="integrated loudness of the mix (ebur128)")
+    audio_gain_db: float | None = Field(default=None, description="gain that brought the mix to the loudness target")
     render_seconds: float
     fingerprint: str
     intro_seconds: float = Field(default=3.0, description="title card before the dialogue track")

@@ -149,3 +149,59 @@ def music_bed(duration_s: float, sample_rate: int, seed: str, mood: str) -> np.n
         out[:fade] *= ramp
         out[n - fade :] *= ramp[::-1]
     return out
+
+
+class Bed:
+    """A mood's music as an endless loop of its chord progression, rendered at any offset.
+
+    The final cut gives every segment its own stretch of music (segment_audio in soundtrack.py), so
+    a segment's sound depends only on the segment and can be cached; this renders any window of
+    the loop exactly the same however it is cut. Levels are fixed per (seed, mood): the loop's
+    peak over one whole cycle is scaled to 0.9, as music_bed scales a bed.
+    """
+
+    def __init__(self, sample_rate: int, seed: str, mood: str) -> None:
+        self.sr = sample_rate
+        self.key = mood_key(mood)
+        style = STYLES[self.key]
+        rnd = random.Random(int(hashlib.sha256(f"{seed}|{self.key}".encode()).hexdigest()[:16], 16))
+        root = rnd.randint(55, 62)
+        self.progression = rnd.choice(style.progressions)
+        beat = 60.0 / style.tempo
+        self.chord_len = int(round(style.beats_per_chord * beat * sample_rate))
+        release = 1.6
+        self.block_len = self.chord_len + int(release * sample_rate)
+        arp_order = rnd.choice(((0, 1, 2, 3, 2, 1, 0, 1), (0, 2, 1, 3, 0, 2, 1, 2), (0, 1, 2, 1, 3, 2, 1, 2)))
+        self.blocks: dict[int, np.ndarray] = {}
+        for degree in set(self.progression):  # the same synthesis as music_bed's blocks
+            notes = _chord(style.scale, root - 12, degree)
+            sig = _pad(notes, self.block_len, sample_rate, 1.0, self.chord_len, release, style.brightness)
+            sig += 0.9 * _pad([notes[0] - 12], self.block_len, sample_rate, 0.3, self.chord_len, release, 0.1)
+            step = int(round(beat * sample_rate / 2))
+            if style.pulse == "arp":
+                for k in range(style.beats_per_chord * 2):
+                    note = notes[arp_order[k % len(arp_order)]] + 12
+                    _add(sig, k * step, 0.16 * (1.0 if k % 2 == 0 else 0.6) * _pluck(_hz(note), sample_rate))
+            elif style.pulse == "heartbeat":
+                thump = _thump(sample_rate)
+                for k in range(style.beats_per_chord):
+                    _add(sig, 2 * k * step, 0.5 * thump)
+                    _add(sig, 2 * k * step + int(0.22 * sample_rate), 0.3 * thump)
+            self.blocks[degree] = sig
+        self.scale = 1.0
+        cycle = self.render(0, self.chord_len * len(self.progression))
+        self.scale = 0.9 / (float(np.max(np.abs(cycle))) or 1.0)
+
+    def render(self, start: int, n: int) -> np.ndarray:
+        """Samples [start, start + n) of the loop (any integer start, negative too)."""
+        out = np.zeros(n, dtype=np.float32)
+        first = (start - self.block_len) // self.chord_len + 1
+        for k in range(first, (start + n - 1) // self.chord_len + 1):
+            at = k * self.chord_len - start  # where block k begins in `out`
+            block = self.blocks[self.progression[k % len(self.progression)]]
+            lo, hi = max(0, at), min(n, at + len(block))
+            if hi > lo:
+                out[lo:hi] += block[lo - at : hi - at]
+        if self.scale != 1.0:
+            out *= self.scale
+        return out

@@ -34,6 +34,8 @@ class AvatarStudio(dg.ConfigurableResource):
     image_base_url: str | None = Field(default=None, description="images API root (any /v1/images/generations server)")
     image_model: str = Field(default="gpt-image-1", description="image model (or the local server's model name)")
     image_quality: str = Field(default="medium", description="low | medium | high (gpt-image), standard | hd (dall-e-3)")
+    loudness_lufs: float | None = Field(default=-14.0, le=0, description="integrated loudness of the final mix (None: not normalised)")
+    true_peak_db: float = Field(default=-1.0, le=0, description="true-peak ceiling of the final mix (dBTP)")
 
     def avatar_provider(self, cache_dir: Path, ledger: CostLedger | None = None, budget: Budget | None = None) -> HeyGenAvatars | None:
         """HeyGen clips (a `HeyGenAvatars`) when a key is set, else None: every line renders locally."""

@@ -1,6 +1,6 @@
 """Keeping the cache of encoded segments bounded.
 
-Segments are content-addressed MP4s shared by every episode of every series (an intro card or an
+Segments are content-addressed MP4s (and the soundtrack's AAC pieces, .aac) shared by every episode of every series (an intro card or an
 unchanged scene is encoded once). Without a policy the folder only grows: every edit of a line
 leaves the scene's old encoding behind. The policy:
 
@@ -60,12 +60,25 @@ def touch(paths: Iterable[Path]) -> None:
             os.utime(path, (now, now))
 
 
-def record_cut(cache: Path, series_id: str, episode: int, segments: Iterable[Path]) -> Path:
-    """Remember the segments of the latest cut of an episode (they are never evicted)."""
-    name = _SAFE.sub("_", f"{series_id}--ep{episode:04d}") + ".json"
-    path = cache / REFS_DIR / name
-    write_json(path, {"series_id": series_id, "episode": episode, "segments": sorted({Path(p).name for p in segments})})
+def _record_path(cache: Path, series_id: str, episode: int) -> Path:
+    return cache / REFS_DIR / (_SAFE.sub("_", f"{series_id}--ep{episode:04d}") + ".json")
+
+
+def record_cut(cache: Path, series_id: str, episode: int, segments: Iterable[Path], **extra: object) -> Path:
+    """Remember the segments of the latest cut of an episode (they are never evicted), with any
+    `extra` facts a re-cut wants back (the soundtrack's gain)."""
+    path = _record_path(cache, series_id, episode)
+    write_json(path, {"series_id": series_id, "episode": episode, "segments": sorted({Path(p).name for p in segments}), **extra})
     return path
+
+
+def episode_record(cache: Path, series_id: str, episode: int) -> dict:
+    """The latest cut's record of an episode ({} if none or unreadable)."""
+    try:
+        data = json.loads(_record_path(cache, series_id, episode).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def referenced(cache: Path) -> set[str]:
@@ -93,9 +106,13 @@ def prune(cache: Path, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> PruneReport:
         except BlockingIOError:
             return PruneReport(0, 0, 0, skipped=True)
         try:
+            # No render holds the cache now, so a half-written file is a killed render's: remove it.
+            for part in cache.glob(".*.part"):
+                with contextlib.suppress(FileNotFoundError):
+                    part.unlink()
             keep = referenced(cache)
             files = []
-            for path in cache.glob("*.mp4"):
+            for path in [*cache.glob("*.mp4"), *cache.glob("*.aac")]:
                 with contextlib.suppress(FileNotFoundError):
                     st = path.stat()
                     files.append((st.st_mtime, st.st_size, path))

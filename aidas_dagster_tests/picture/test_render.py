@@ -1,7 +1,8 @@
 """The picture stage on a tiny hand-made episode: sprites, clip plan, and a real rendered cut.
 
 The line WAVs are tones with a syllable-like loudness envelope made here with numpy, so these
-tests do not depend on the voice module. The episode is ~13 s of video, rendered once per module.
+tests do not depend on the voice module. The episode is ~13 s of video, rendered once per test
+session (the `episode` fixture in conftest.py).
 """
 
 from __future__ import annotations
@@ -33,16 +34,7 @@ from aidas_dagster_tests.picture.builders import (
     make_roster,
     render,
     speech_like,
-    write_wav,
 )
-
-
-@pytest.fixture(scope="module")
-def episode(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("picture")
-    script, roster, track = make_episode(tmp / "audio")
-    plan, cut = render(tmp, script, roster, track, tmp / "segments")
-    return tmp, script, roster, track, plan, cut
 
 
 # ---------------------------------------------------------------- the cut
@@ -155,30 +147,6 @@ def test_an_edit_that_moves_everything_after_it_still_reencodes_one_segment(epis
     from aidas_dagster.picture.segment_cache import referenced
 
     assert {Path(p).name for p in recut.segments} <= referenced(tmp / "segments")
-
-
-def test_music_is_ducked_under_dialogue(tmp_path):
-    """With the dialogue silenced, what is left is the music: quieter wherever someone speaks."""
-    from aidas_dagster.picture.clips import read_wav_mono
-    from aidas_dagster.picture.render import mix_audio
-
-    script, _roster, track = make_episode(tmp_path / "audio")
-    silent = tmp_path / "audio" / "silent.wav"
-    write_wav(silent, np.zeros(int(track.duration * SR), np.float32))
-    track = track.model_copy(update={"dialogue_wav": str(silent)})
-    mix_audio(track, script, 3.0, 3.0 + track.duration + 3.0, tmp_path / "mix.wav")
-    music, sr = read_wav_mono(tmp_path / "mix.wav")
-
-    def rms(t0: float, t1: float) -> float:
-        return float(np.sqrt(np.mean(music[int(t0 * sr) : int(t1 * sr)] ** 2)))
-
-    under_speech = [rms(3.0 + ln.start + 0.3, 3.0 + ln.end - 0.3) for ln in track.lines]
-    scene_gap = (track.lines[1].end, track.lines[2].start)  # 0.4 s pause + 0.8 s scene change
-    in_gap = rms(3.0 + scene_gap[0] + 0.3, 3.0 + scene_gap[1] - 0.3)
-    title_card = rms(0.5, 2.5)
-    assert min(under_speech) > 0.002  # the music plays on under the voices
-    # Ducked by ~10 dB under speech (the bed's own swells vary by a few dB), louder still under the cards.
-    assert np.mean(under_speech) < 0.6 * in_gap < 0.6 * title_card
 
 
 def test_failed_encode_names_the_file_and_leaves_nothing(tmp_path):

@@ -1,0 +1,567 @@
+"""The final cut's soundtrack, built from AAC pieces that a re-cut reuses.
+
+Why pieces: encoding a 10-minute episode's AAC takes ~10 s of CPU, which made the audio most of a
+re-cut after a one-line edit. After an edit every later line moves (and the voice stage may
+stretch every pause a little), so, like the video segments, each segment's sound is made to depend
+on the segment alone: a *part* is its line's voice, its own stretch of the mood's music (music.Bed,
+from a chord fixed by the segment) and its own ducking, starting on the AAC frame (1024 samples)
+nearest the line's first sound. Parts meet in a short music crossfade before each part's start
+(the duck ramp before a line), so the mix is:
+
+- *bodies*: the frames of a part where the mix is that part alone, named by the part's fingerprint
+  and kept in the segment cache (the number of frames follows from the segment's spec, not from
+  where the next line happens to start);
+- *glue*: the frames between bodies (crossfades and pauses), cached by the fingerprint of the
+  samples they were encoded from.
+
+Fresh pieces are encoded from the whole mix with ROLL frames of real signal before and after, of
+which only their own frames are kept, with the encoder's priming frame dropped. At every seam both
+pieces were encoded from the same signal for at least a frame either side (MARGIN), so the
+decoder's overlap-add joins them as in one continuous encode; test_soundtrack compares a re-cut's
+decoded audio with the mix sample by sample around every seam. A voice moves by at most half an
+AAC frame (10.7 ms) to sit on the grid: far below what lip sync can show.
+
+Loudness: the whole mix is measured with ffmpeg's ebur128 and one gain brings it to the target
+(default -14 LUFS); voices are peak-limited so the true peak stays under the ceiling. A re-cut keeps
+the episode's previous gain while the mix stays within LOUDNESS_TOLERANCE of the target, so a small
+edit does not change every piece.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from aidas_dagster.core.storage import atomic_path, fingerprint
+from aidas_dagster.picture.audio_encode import AAC_FRAME, AudioEncodeError, adts_frames
+from aidas_dagster.picture.music import Bed
+
+SOUND_VERSION = 1
+RATE = 48000
+FRAME = AAC_FRAME
+XFADE = 14 * FRAME  # ~0.3 s music crossfade before each part: the duck ramp before a line
+MARGIN = FRAME  # both pieces at a seam encode the same signal for this long either side
+ROLL = 8  # frames of real signal encoded either side of a fresh range, then dropped (2 left a seam, 4 did not)
+BODY_MIN_FRAMES = 4
+BITRATE = "160k"
+
+# Music levels (dB relative to the bed's peak): under speech, in pauses, under the title cards.
+MUSIC_UNDER_SPEECH_DB = -24.0
+MUSIC_GAP_DB = -14.0
+MUSIC_CARDS_DB = -9.0
+DUCK_RAMP = int(0.3 * RATE)
+CARD_FADE = RATE  # the music fades in over the first second and out over the last
+MUSIC_PEAK_SHARE = 0.7  # music alone never peaks above this share of the ceiling, whatever the gain
+
+LOUDNESS_TOLERANCE = 0.5  # LU: a re-cut keeps the episode's gain while the mix is this close
+LOUDNESS_AIM = 0.2  # LU: how close a new gain is brought
+TRUE_PEAK_HEADROOM_DB = 0.5  # sample-peak ceiling below the true-peak limit (inter-sample overs)
+
+
+class SoundtrackError(RuntimeError):
+    pass
+
+
+def _db(value: float) -> float:
+    return float(10 ** (value / 20))
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """Loudness normalisation of the final mix. target_lufs None: no normalisation (gain 0 dB)."""
+
+    target_lufs: float | None = -14.0
+    true_peak_db: float = -1.0
+
+
+@dataclass(frozen=True)
+class Voice:
+    samples: np.ndarray  # float32 at RATE
+    digest: str
+
+
+@dataclass
+class Part:
+    """The sound a segment owns, in its own time: sample 0 is `at` on the episode's timeline."""
+
+    name: str
+    at: int  # a multiple of FRAME
+    mood: str
+    level_db: float  # music level when nobody speaks
+    chord: int  # where in the mood's progression its music starts
+    min_len: int  # the fewest samples it can own, known from its spec (bounds its cached body)
+    voices: list[tuple[int, Voice]] = field(default_factory=list)  # (local offset, voice)
+    fade_in: int = 0  # the music fades in from silence over [0, fade_in)
+    fade_out: tuple[int, int] | None = None  # (local end, length): the music fades out to silence at end
+
+    def spec(self, seed: str) -> list:
+        return [self.mood, seed, self.level_db, self.chord, [(o, v.digest, len(v.samples)) for o, v in self.voices],
+                self.fade_in, self.fade_out]  # fmt: skip
+
+
+# ---------------------------------------------------------------- voices
+
+
+def line_cores(dialogue: np.ndarray, sr: int, spans: dict[int, tuple[float, float]]) -> dict[int, tuple[int, np.ndarray]]:
+    """Each line's sound on the track: (first sample, samples) from its first to its last non-zero
+    sample. Cut this way a line's samples are the same wherever the line sits on the track."""
+    cores = {}
+    for index, (start, end) in spans.items():
+        lo, hi = max(0, round(start * sr) - 4), min(len(dialogue), round(end * sr) + 4)
+        nz = np.flatnonzero(dialogue[lo:hi])
+        if len(nz):
+            cores[index] = (lo + int(nz[0]), dialogue[lo + int(nz[0]) : lo + int(nz[-1]) + 1])
+    return cores
+
+
+RESAMPLE_PAD = 64  # output samples kept before and after a voice (the resampling filter's ringing)
+
+
+def resample_voices(cores: dict[int, np.ndarray], sr: int, ffmpeg: str) -> dict[int, Voice]:
+    """Voices at RATE, all in one ffmpeg run. Each voice is placed on the input at a multiple of the
+    rates' common period, so it resamples identically wherever it sits: the same line gives the same
+    samples in every cut. Each Voice starts RESAMPLE_PAD samples before the line's first sound."""
+    if not cores:
+        return {}
+    digests = {i: hashlib.sha256(c.astype(np.float32).tobytes() + str(sr).encode()).hexdigest()[:24] for i, c in cores.items()}
+    if sr == RATE:
+        return {i: Voice(np.concatenate([np.zeros(RESAMPLE_PAD, np.float32), c, np.zeros(RESAMPLE_PAD, np.float32)]), digests[i])
+                for i, c in cores.items()}  # fmt: skip
+    g = math.gcd(sr, RATE)
+    p_in, p_out = sr // g, RATE // g
+    gap = max(256, p_in)
+    places, cursor = {}, p_in * (-(-gap // p_in))
+    for i, c in cores.items():
+        places[i] = cursor
+        cursor += -(-(len(c) + gap) // p_in) * p_in
+    buf = np.zeros(cursor + gap, np.float32)
+    for i, c in cores.items():
+        buf[places[i] : places[i] + len(c)] = c
+    done = subprocess.run(
+        [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "f32le", "-ar", str(sr), "-ac", "1", "-i", "pipe:0",
+         "-af", f"aresample={RATE}", "-f", "f32le", "-ac", "1", "pipe:1"],
+        input=buf.tobytes(), capture_output=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SoundtrackError(f"ffmpeg could not resample the voices: {done.stderr.decode(errors='replace').strip()[-500:]}")
+    out = np.frombuffer(done.stdout, dtype=np.float32)
+    voices = {}
+    for i, c in cores.items():
+        o = places[i] // p_in * p_out
+        n = -(-len(c) * p_out // p_in)
+        voices[i] = Voice(out[max(0, o - RESAMPLE_PAD) : o + n + RESAMPLE_PAD].copy(), digests[i])
+    return voices
+
+
+def _min_filter(x: np.ndarray, w: int) -> np.ndarray:
+    """out[n] = min(x[n : n + w]) (van Herk / Gil-Werman: linear time)."""
+    n = len(x)
+    m = -(-(n + w) // w) * w
+    pad = np.full(m, np.inf, dtype=x.dtype)
+    pad[:n] = x
+    blocks = pad.reshape(-1, w)
+    prefix = np.minimum.accumulate(blocks, axis=1).ravel()
+    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    idx = np.arange(n)
+    return np.minimum(suffix[idx], prefix[np.minimum(idx + w - 1, m - 1)])
+
+
+def limit_peaks(x: np.ndarray, ceiling: float, window: int = int(0.02 * RATE)) -> np.ndarray:
+    """x with its peaks held under `ceiling`: a gain that never exceeds ceiling/|x| anywhere within
+    a window either side, smoothed over that window (so it cannot click); a pure function of x."""
+    peak = float(np.max(np.abs(x))) if len(x) else 0.0
+    if peak <= ceiling:
+        return x
+    need = np.minimum(1.0, ceiling / np.maximum(np.abs(x), 1e-9)).astype(np.float32)
+    held = _min_filter(np.concatenate([np.ones(window, np.float32), need, np.ones(window, np.float32)]), 2 * window + 1)
+    cs = np.concatenate([[0.0], np.cumsum(held, dtype=np.float64)])
+    smooth = (cs[window + 1 :] - cs[: -window - 1]) / (window + 1)  # mean over window+1 samples, all ≤ need
+    return (x * smooth[: len(x)].astype(np.float32)).astype(np.float32)
+
+
+# ---------------------------------------------------------------- the mix
+
+
+@dataclass(frozen=True)
+class Gains:
+    db: float
+    ceiling: float  # sample-peak ceiling of the mix
+
+    @property
+    def linear(self) -> float:
+        return _db(self.db)
+
+    def key(self) -> list:
+        return [round(self.db, 3), round(self.ceiling, 5)]
+
+
+class Mixer:
+    """Renders parts (music, ducking, limited voices) at a gain; caches beds and limited voices."""
+
+    def __init__(self, seed: str, gains: Gains):
+        self.seed, self.gains = seed, gains
+        self._beds: dict[str, Bed] = {}
+        self._voices: dict[str, np.ndarray] = {}
+
+    def bed(self, mood: str) -> Bed:
+        if mood not in self._beds:
+            self._beds[mood] = Bed(RATE, self.seed, mood)
+        return self._beds[mood]
+
+    def music_gain(self, level_db: float) -> float:
+        return min(self.gains.linear, MUSIC_PEAK_SHARE * self.gains.ceiling / (0.9 * _db(level_db)))
+
+    def voice(self, v: Voice) -> np.ndarray:
+        if v.digest not in self._voices:
+            under = 0.9 * _db(MUSIC_UNDER_SPEECH_DB) * self.music_gain(MUSIC_GAP_DB)  # the music beneath a voice
+            self._voices[v.digest] = limit_peaks(v.samples * np.float32(self.gains.linear), max(0.05, self.gains.ceiling - under))
+        return self._voices[v.digest]
+
+    def music(self, part: Part, lo: int, hi: int) -> np.ndarray:
+        """The part's music with its ducking, local samples [lo, hi)."""
+        bed = self.bed(part.mood)
+        out = bed.render(part.chord * bed.chord_len + bed.chord_len // 4 + lo, hi - lo)
+        tau = np.arange(lo, hi, dtype=np.float32)
+        base, low = _db(part.level_db), _db(MUSIC_UNDER_SPEECH_DB)
+        env = np.full(hi - lo, base, dtype=np.float32)
+        for off, v in part.voices:
+            s, e = off + RESAMPLE_PAD, off + len(v.samples) - RESAMPLE_PAD
+            away = np.maximum(tau - e, (s - tau) if s > RESAMPLE_PAD else -np.inf)  # the first voice: down already
+            env = np.minimum(env, low + (base - low) * np.clip(away / DUCK_RAMP, 0.0, 1.0))
+        if part.fade_in:
+            env *= np.clip(tau / part.fade_in, 0.0, 1.0)
+        if part.fade_out:
+            end, length = part.fade_out
+            env *= np.clip((end - tau) / length, 0.0, 1.0)
+        return out * env * np.float32(self.music_gain(part.level_db))
+
+
+def _zones(parts: list[Part]) -> list[tuple[int, int]]:
+    """The crossfade before each part (global samples [z0, z1)); none before the first."""
+    zones = [(0, 0)]
+    for prev, part in zip(parts, parts[1:]):
+        x = min(XFADE, max(0, part.at - prev.at - 2 * MARGIN))
+        zones.append((part.at - MARGIN - x, part.at - MARGIN))
+    return zones
+
+
+def build_mix(parts: list[Part], total: int, mixer: Mixer, voices: bool = True, lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """The soundtrack's samples [lo, hi) (float32; whole by default): each part's music between the
+    crossfades around it, every voice at its place (voices=False: the music alone)."""
+    hi = total if hi is None else min(hi, total)
+    mix = np.zeros(max(0, hi - lo), dtype=np.float32)
+    zones = _zones(parts)
+    for i, part in enumerate(parts):
+        z0, z1 = zones[i]
+        n0, n1 = zones[i + 1] if i + 1 < len(parts) else (total, total)
+        a, b = max(lo, z0), min(hi, n1)
+        if b > a:
+            music = mixer.music(part, a - part.at, b - part.at)
+            t = np.arange(a, b, dtype=np.float32)
+            w = np.ones(b - a, dtype=np.float32)
+            if z1 > z0:
+                w = np.minimum(w, np.clip((t - z0 + 0.5) / (z1 - z0), 0.0, 1.0))
+            if n1 > n0:
+                w = np.minimum(w, np.clip((n1 - t - 0.5) / (n1 - n0), 0.0, 1.0))
+            mix[a - lo : b - lo] += music * w
+    for part in parts if voices else []:
+        for off, v in part.voices:
+            at = part.at + off
+            if at >= hi or at + len(v.samples) <= lo:
+                continue
+            samples = mixer.voice(v)
+            a, b = max(lo, at), min(hi, at + len(samples))
+            mix[a - lo : b - lo] += samples[a - at : b - at]
+    return mix
+
+
+def build_pcm(parts: list[Part], total: int, mixer: Mixer, chunk: int = 30 * RATE) -> np.ndarray:
+    """The whole soundtrack as 16-bit samples, mixed half a minute at a time (a 10-minute mix in
+    float32 is 115 MB; this holds only the 16-bit result and one window)."""
+    out = np.empty(total, dtype="<i2")
+    for lo in range(0, total, chunk):
+        out[lo : lo + chunk] = to_pcm16(build_mix(parts, total, mixer, lo=lo, hi=lo + chunk))
+    return out
+
+
+def to_pcm16(mix: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+    """16-bit samples, converted a chunk at a time (a 10-minute mix is 115 MB of float32: whole-array
+    temporaries would triple that)."""
+    out = np.empty(len(mix), dtype="<i2")
+    for lo in range(0, len(mix), chunk):
+        part = mix[lo : lo + chunk] * np.float32(32767.0)
+        np.rint(part, out=part)
+        np.clip(part, -32768, 32767, out=part)
+        out[lo : lo + chunk] = part
+    return out
+
+
+# ---------------------------------------------------------------- loudness
+
+
+_EBU_I = re.compile(r"I:\s+(-?[\d.]+|-inf)\s+LUFS")
+_EBU_TP = re.compile(r"Peak:\s+(-?[\d.]+|-inf)\s+dBFS")
+
+
+def measure_loudness(source: Path | np.ndarray, ffmpeg: str, true_peak: bool = False) -> tuple[float, float | None]:
+    """Integrated loudness (LUFS) and, when asked, true peak (dBTP) by ffmpeg's ebur128 filter, of a
+    media file or of 16-bit samples at RATE."""
+    af = "ebur128=peak=true" if true_peak else "ebur128"
+    if isinstance(source, np.ndarray):
+        cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0"]
+        data = source.tobytes()
+    else:
+        cmd, data = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-i", str(source)], None
+    done = subprocess.run([*cmd, "-vn", "-af", af, "-f", "null", "-"], input=data, capture_output=True)
+    text = done.stderr.decode(errors="replace")
+    summary = text[text.rfind("Summary:") :]
+    found = _EBU_I.search(summary)
+    if done.returncode != 0 or not found:
+        raise SoundtrackError(f"ffmpeg ebur128 failed: {text.strip()[-500:]}")
+    lufs = float(found.group(1)) if found.group(1) != "-inf" else -math.inf
+    peak = _EBU_TP.search(summary) if true_peak else None
+    return lufs, (float(peak.group(1)) if peak and peak.group(1) != "-inf" else (-math.inf if true_peak else None))
+
+
+def normalised_mix(
+    parts: list[Part], total: int, seed: str, loudness: Loudness, ffmpeg: str, previous_db: float | None,
+    previous_lufs: float | None = None,
+) -> tuple[np.ndarray, Gains, float]:
+    """The mix as 16-bit samples at the gain that brings it to the target, the gain, and the
+    measured loudness. The previous cut's gain is kept while the mix stays within tolerance of the
+    target, or within tolerance of what the previous cut reached (when the limiter kept that cut
+    from the target, a small edit would not reach it either), so the cached pieces stay valid."""
+    ceiling = _db(loudness.true_peak_db - TRUE_PEAK_HEADROOM_DB)
+
+    def mix_at(db: float) -> tuple[np.ndarray, Gains, float]:
+        gains = Gains(round(db, 2), ceiling)
+        pcm = build_pcm(parts, total, Mixer(seed, gains))
+        return pcm, gains, measure_loudness(pcm, ffmpeg)[0]
+
+    if loudness.target_lufs is None:
+        return mix_at(0.0)
+    target = loudness.target_lufs
+    pcm, gains, lufs = mix_at(previous_db if previous_db is not None else 0.0)
+    if not math.isfinite(lufs):
+        return pcm, gains, lufs
+    if previous_db is not None and (
+        abs(lufs - target) <= LOUDNESS_TOLERANCE or (previous_lufs is not None and abs(lufs - previous_lufs) <= LOUDNESS_AIM)
+    ):
+        return pcm, gains, lufs
+    best = (abs(lufs - target), pcm, gains, lufs)
+    db, slope = gains.db, 1.0
+    for _attempt in range(5):
+        if best[0] <= LOUDNESS_AIM:
+            break
+        # Under the limiter loudness grows slower than the gain: step by the measured slope.
+        step = max(-20.0, min(20.0, (target - lufs) / slope))
+        new_db = min(40.0, db + step)
+        pcm, gains, new_lufs = mix_at(new_db)
+        if not math.isfinite(new_lufs):
+            break
+        if abs(new_db - db) > 0.05:
+            slope = max(0.1, min(1.5, (new_lufs - lufs) / (new_db - db)))
+        db, lufs = new_db, new_lufs
+        if abs(lufs - target) < best[0]:
+            best = (abs(lufs - target), pcm, gains, lufs)
+        del pcm
+    _miss, pcm, gains, lufs = best
+    return pcm, gains, lufs
+
+
+# ---------------------------------------------------------------- pieces and their encoding
+
+
+@dataclass
+class Piece:
+    first: int  # first AAC frame on the episode's timeline
+    count: int
+    key: str | None = None  # cache file stem
+    frames: list[bytes] | None = None
+
+
+def plan_pieces(parts: list[Part], total_frames: int, seed: str, gains: Gains) -> list[Piece]:
+    """Bodies (cached by the part's fingerprint) and the glue between them, tiling every frame."""
+    zones = _zones(parts)
+    voice_end = [max((p.at + o + len(v.samples) for o, v in p.voices), default=-1) for p in parts]
+    pieces: list[Piece] = []
+    cursor = 0
+    for i, part in enumerate(parts):
+        k = max(0, (part.min_len - XFADE - 2 * MARGIN) // FRAME)
+        first = part.at // FRAME
+        limit = zones[i + 1][0] if i + 1 < len(parts) else total_frames * FRAME
+        usable = (
+            k >= BODY_MIN_FRAMES
+            and part.at + k * FRAME + MARGIN <= limit
+            and first >= cursor
+            and (i == 0 or voice_end[i - 1] <= part.at - MARGIN)
+        )
+        if not usable:
+            continue
+        if first > cursor:
+            pieces.append(Piece(cursor, first - cursor))
+        key = fingerprint(SOUND_VERSION, "body", part.spec(seed), k, gains.key(), BITRATE, RATE)
+        pieces.append(Piece(first, k, key=f"a-{key}"))
+        cursor = first + k
+    if cursor < total_frames:
+        pieces.append(Piece(cursor, total_frames - cursor))
+    return pieces
+
+
+def _roll(piece_first: int, count: int, total_frames: int) -> tuple[int, int]:
+    return min(ROLL, piece_first), min(ROLL, total_frames - piece_first - count)
+
+
+def glue_keys(pieces: list[Piece], pcm: np.ndarray, total_frames: int) -> None:
+    """Name each glue piece by the samples it is encoded from (its frames and their roll)."""
+    for p in pieces:
+        if p.key is None:
+            lead, trail = _roll(p.first, p.count, total_frames)
+            data = pcm[(p.first - lead) * FRAME : (p.first + p.count + trail) * FRAME]
+            p.key = "g-" + hashlib.sha256(data.tobytes() + f"{lead}:{trail}:{BITRATE}".encode()).hexdigest()[:32]
+
+
+def load_cached(pieces: list[Piece], cache: Path) -> None:
+    for p in pieces:
+        path = cache / f"{p.key}.aac"
+        try:
+            frames = adts_frames(path.read_bytes(), str(path))
+        except (OSError, AudioEncodeError):
+            continue
+        if len(frames) == p.count:
+            p.frames = frames
+
+
+def _ranges(pieces: list[Piece]) -> list[tuple[int, int]]:
+    """Runs of neighbouring pieces that have no frames yet: [first, stop) frames."""
+    out: list[tuple[int, int]] = []
+    for p in pieces:
+        if p.frames is not None:
+            continue
+        if out and out[-1][1] == p.first:
+            out[-1] = (out[-1][0], p.first + p.count)
+        else:
+            out.append((p.first, p.first + p.count))
+    return out
+
+
+def _balance(ranges: list[tuple[int, int]], parts: int, min_split: int = 600) -> list[list[tuple[int, int]]]:
+    """Ranges split and dealt out to `parts` encoder processes with about equal work."""
+    total = sum(b - a for a, b in ranges)
+    parts = max(1, min(parts, total // min_split or 1))
+    share = -(-total // parts)
+    jobs = []
+    for a, b in ranges:
+        while b - a > share:
+            jobs.append((a, a + share))
+            a += share
+        jobs.append((a, b))
+    batches: list[list[tuple[int, int]]] = [[] for _ in range(parts)]
+    loads = [0] * parts
+    for job in sorted(jobs, key=lambda j: j[0] - j[1]):
+        k = loads.index(min(loads))
+        batches[k].append(job)
+        loads[k] += (job[1] - job[0]) + 2 * ROLL
+    return [sorted(b) for b in batches if b]
+
+
+def encode_ranges(pcm: np.ndarray, ranges: list[tuple[int, int]], total_frames: int, ffmpeg: str, work: Path,
+                  parts: int | None = None) -> dict[int, bytes]:  # fmt: skip
+    """AAC frames for every frame in `ranges`, encoded in parallel processes, each range with its
+    roll of real signal either side; returns frame index → ADTS frame."""
+    def span(a: int, b: int) -> np.ndarray:  # frames [a, b) of the mix, zero past its end
+        got = pcm[a * FRAME : b * FRAME]
+        return got if len(got) == (b - a) * FRAME else np.concatenate([got, np.zeros((b - a) * FRAME - len(got), "<i2")])
+
+    batches = _balance(ranges, parts or os.cpu_count() or 1)
+
+    def run(k: int, batch: list[tuple[int, int]]) -> dict[int, bytes]:
+        chunks, keep = [], []  # keep: (input frame offset of the range's first kept frame, first, count)
+        offset = 0
+        for a, b in batch:
+            lead, trail = _roll(a, b - a, total_frames)
+            chunks.append(span(a - lead, b + trail))
+            keep.append((offset + lead, a, b - a))
+            offset += lead + (b - a) + trail
+        out = work / f"batch{k}.aac"
+        done = subprocess.run(
+            [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le", "-ar", str(RATE), "-ac", "1",
+             "-i", "pipe:0", "-c:a", "aac", "-b:a", BITRATE, "-f", "adts", str(out)],
+            input=memoryview(np.concatenate(chunks)).cast("B"), capture_output=True,  # bytes, not int16 items
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise SoundtrackError(f"ffmpeg failed encoding the audio: {done.stderr.decode(errors='replace').strip()[-500:]}")
+        frames = adts_frames(out.read_bytes(), str(out))
+        out.unlink(missing_ok=True)
+        got = {}
+        for at, first, count in keep:
+            # Output frame j holds input frame j-1 (frame 0 is the encoder's priming).
+            part = frames[at + 1 : at + 1 + count]
+            if len(part) != count:
+                raise SoundtrackError(f"audio encode gave {len(part)} of {count} frames at frame {first}")
+            got.update(zip(range(first, first + count), part))
+        return got
+
+    result: dict[int, bytes] = {}
+    with ThreadPoolExecutor(max_workers=max(1, len(batches))) as pool:
+        for got in pool.map(lambda kb: run(*kb), enumerate(batches)):
+            result.update(got)
+    return result
+
+
+@dataclass
+class Soundtrack:
+    path: Path  # the joined ADTS stream
+    pieces: int
+    encoded_pieces: int
+    encoded_frames: int
+    total_frames: int
+    gain_db: float
+    lufs: float
+    cache_files: list[Path]
+
+
+def make_soundtrack(
+    parts: list[Part], total_samples: int, seed: str, cache: Path, out_adts: Path, ffmpeg: str, *,
+    loudness: Loudness = Loudness(), previous_gain_db: float | None = None, previous_lufs: float | None = None,
+    parts_hint: int | None = None,
+    on_mix: Callable[[np.ndarray], None] | None = None,
+) -> Soundtrack:  # fmt: skip
+    """Mix, normalise, encode what the cache lacks, and join every piece into `out_adts`."""
+    total_frames = -(-total_samples // FRAME)
+    pcm, gains, lufs = normalised_mix(parts, total_samples, seed, loudness, ffmpeg, previous_gain_db, previous_lufs)
+    if on_mix is not None:
+        on_mix(pcm)
+    pieces = plan_pieces(parts, total_frames, seed, gains)
+    glue_keys(pieces, pcm, total_frames)
+    cache.mkdir(parents=True, exist_ok=True)
+    load_cached(pieces, cache)
+    ranges = _ranges(pieces)
+    fresh = {p.key for p in pieces if p.frames is None}
+    if ranges:
+        with tempfile.TemporaryDirectory(prefix=".aac-", dir=out_adts.parent) as work:
+            frames = encode_ranges(pcm, ranges, total_frames, ffmpeg, Path(work), parts_hint)
+        for p in pieces:
+            if p.frames is None:
+                p.frames = [frames[f] for f in range(p.first, p.first + p.count)]
+                with atomic_path(cache / f"{p.key}.aac") as tmp:
+                    tmp.write_bytes(b"".join(p.frames))
+    with atomic_path(out_adts) as tmp:
+        with open(tmp, "wb") as fh:
+            for p in pieces:
+                assert p.frames is not None
+                fh.write(b"".join(p.frames))
+    return Soundtrack(
+        out_adts, len(pieces), len(fresh), sum(b - a for a, b in ranges), total_frames, gains.db, lufs,
+        [cache / f"{p.key}.aac" for p in pieces],
+    )
