@@ -10,24 +10,11 @@ from __future__ import annotations
 import dagster as dg
 
 from aidas_dagster import resources as floor
-from aidas_dagster.ops import assets as ops_assets
+from aidas_dagster.operations import definitions as operations
 from aidas_dagster.picture import definitions as picture
 from aidas_dagster.publish import definitions as publish
 from aidas_dagster.story import definitions as story
 from aidas_dagster.voice import definitions as voice
-
-
-def _operations() -> dg.Definitions:
-    """The studio's running: the report asset, the production jobs, schedules and sensors, the executor."""
-    return dg.Definitions(
-        assets=[ops_assets.production_report],
-        jobs=ops_assets.ops_jobs,
-        schedules=[ops_assets.daily_production, ops_assets.production_report_schedule],
-        sensors=ops_assets.ops_sensors,
-        # Steps fork from a server that already imported the project (also for sensor, automation
-        # and UI runs), instead of paying a fresh interpreter and every import per step.
-        executor=ops_assets.step_executor,
-    )
 
 
 def build_definitions(**resource_overrides: dg.ConfigurableResource) -> dg.Definitions:
@@ -38,7 +25,7 @@ def build_definitions(**resource_overrides: dg.ConfigurableResource) -> dg.Defin
         voice.defs(),
         picture.defs(),
         publish.defs(),
-        _operations(),
+        operations.defs(),
     )
     if not resource_overrides:
         return merged

@@ -163,7 +163,7 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
 
 def _cost_against_estimate(studio: StudioResource, series_id: str, episode: int) -> dict:
     """The episode's actual spend (the ledger) against the estimate made when its run started."""
-    from aidas_dagster.ops.estimate import actual_spend, comparison
+    from aidas_dagster.operations.estimate import actual_spend, comparison
 
     path = studio.storage.episode(series_id, episode).estimate
     estimate = read_json(path).get("usd", {}) if path.exists() else {}

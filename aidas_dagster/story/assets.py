@@ -41,7 +41,7 @@ def _engine(context: dg.AssetExecutionContext, studio: StudioResource, writers_r
 def reserve_episode(context, studio, writers_room, voice_booth, avatar_studio, part):
     """Estimate the episode with the configured providers and reserve what it still has to spend
     for this run (released when the run ends); BudgetExceeded ends the run before any paid call."""
-    from aidas_dagster.ops.estimate import estimate_for, still_to_spend
+    from aidas_dagster.operations.estimate import estimate_for, still_to_spend
 
     estimate = estimate_for(studio, writers_room, voice_booth, avatar_studio, part.series_id, part.episode)
     write_json(studio.storage.episode(part.series_id, part.episode).estimate, {

@@ -12,7 +12,7 @@ from pytest_httpserver import HTTPServer
 from aidas_dagster.core.ledger import CostLedger
 from aidas_dagster.core.storage import Storage, read_json
 from aidas_dagster.definitions import build_definitions
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.picture.resources import AvatarStudio
 from aidas_dagster_tests.fakes.images_server import PORTRAIT_RGB, ImagesServer

@@ -13,7 +13,7 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 from aidas_dagster.core.storage import Storage, read_json, write_json
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.picture.models import FinalCut
 from aidas_dagster.publish.assets import outline_adjustments, viewer_feedback, youtube_video

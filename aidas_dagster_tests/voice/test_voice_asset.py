@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 
 from aidas_dagster.core.storage import Storage, read_json
 from aidas_dagster.definitions import build_definitions
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.voice.resources import VoiceBooth
 from aidas_dagster.story.models import Roster

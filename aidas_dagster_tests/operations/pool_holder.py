@@ -1,6 +1,6 @@
 """A run that takes a pool slot and holds it: the process a test SIGKILLs.
 
-    python -m aidas_dagster_tests.ops.pool_holder POOL MARKER_FILE SECONDS
+    python -m aidas_dagster_tests.operations.pool_holder POOL MARKER_FILE SECONDS
 
 Executes like `aidas produce` does (the CLI's watched in-process execution, pid/host tags) with
 DAGSTER_HOME from the environment; writes MARKER_FILE once its step holds the slot.
@@ -30,7 +30,7 @@ def holding_job(pool: str, marker: Path | None, seconds: float) -> dg.JobDefinit
 
 
 def main() -> int:
-    from aidas_dagster.ops.recovery import execute_watched
+    from aidas_dagster.operations.recovery import execute_watched
 
     pool, marker, seconds = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
     with dg.DagsterInstance.get() as instance:

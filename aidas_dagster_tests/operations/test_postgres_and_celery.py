@@ -19,10 +19,10 @@ import yaml
 
 from aidas_dagster.core.storage import PROJECT_ROOT, Storage
 from aidas_dagster.definitions import build_definitions
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.registry import register
 from aidas_dagster.picture.probe import probe
-from aidas_dagster_tests.ops.celery_location import celery_episode_job
-from aidas_dagster_tests.ops.servers import documented_postgres_yaml, postgres_server, redis_server, stop
+from aidas_dagster_tests.operations.celery_location import celery_episode_job
+from aidas_dagster_tests.infra.servers import documented_postgres_yaml, postgres_server, redis_server, stop
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from aidas_dagster.core.config import load_all
 from aidas_dagster.core.ledger import Budget, studio_tz, today, totals_by_provider
 from aidas_dagster.core.storage import Storage
 from aidas_dagster.core.budget import daily_gate
-from aidas_dagster.ops.progress import requested_on, studio_progress
-from aidas_dagster.ops.schedule_plan import DailySettings, plan_daily_episodes, production_day
+from aidas_dagster.operations.progress import requested_on, studio_progress
+from aidas_dagster.operations.schedule_plan import DailySettings, plan_daily_episodes, production_day
 
 STAGES = ("script", "audio", "cut", "published")
 

@@ -21,9 +21,9 @@ from pytest_httpserver import HTTPServer
 from aidas_dagster.core.config import load_series_config
 from aidas_dagster.core.ledger import Budget, CostLedger
 from aidas_dagster.core.storage import PROJECT_ROOT
-from aidas_dagster.ops.estimate import ProviderMix, estimate_episode
-from aidas_dagster_tests.conftest import SHORT_SERIES
-from aidas_dagster_tests.voice.test_providers import FakeElevenLabs
+from aidas_dagster.operations.estimate import ProviderMix, estimate_episode
+from aidas_dagster_tests.builders import SHORT_SERIES
+from aidas_dagster_tests.fakes.elevenlabs_server import ElevenLabsServer
 
 
 def test_two_paid_episodes_in_parallel_with_a_budget_for_one(tmp_path: Path):
@@ -39,7 +39,7 @@ def test_two_paid_episodes_in_parallel_with_a_budget_for_one(tmp_path: Path):
     one = estimate_episode(config, 1, ProviderMix(elevenlabs=True)).usd["elevenlabs"]
     limit = round(one * 1.6, 6)  # room for one episode's estimate (and some overrun), never two
 
-    eleven = FakeElevenLabs()
+    eleven = ElevenLabsServer()
     server = HTTPServer(host="127.0.0.1", port=0)
     server.expect_request(re.compile(r"^/v1/text-to-speech/[^/]+/with-timestamps$"), method="POST").respond_with_handler(eleven.handle)
     server.start()
@@ -53,7 +53,7 @@ def test_two_paid_episodes_in_parallel_with_a_budget_for_one(tmp_path: Path):
         gate.mkdir()
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "aidas_dagster_tests.ops.paid_episode", name, str(limit), str(gate), "2"],
+                [sys.executable, "-m", "aidas_dagster_tests.operations.paid_episode", name, str(limit), str(gate), "2"],
                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             )
             for name in ("love-a", "love-b")

@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from aidas_dagster.core.storage import PROJECT_ROOT
-from aidas_dagster.ops.recovery import HOST_TAG, PID_TAG, execute_watched, recover_dead_runs
-from aidas_dagster_tests.ops.pool_holder import holding_job
+from aidas_dagster.operations.recovery import HOST_TAG, PID_TAG, execute_watched, recover_dead_runs
+from aidas_dagster_tests.operations.pool_holder import holding_job
 
 POOL = "testpool"
 
@@ -47,7 +47,7 @@ def test_dagster_yaml_frees_slots_of_ended_runs_and_monitors_runs(home: Path):
 def _start_holder(home: Path, marker: Path) -> subprocess.Popen:
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(PROJECT_ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "aidas_dagster_tests.ops.pool_holder", POOL, str(marker), "600"],
+        [sys.executable, "-m", "aidas_dagster_tests.operations.pool_holder", POOL, str(marker), "600"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
 
@@ -139,8 +139,8 @@ def test_the_pool_watch_sensor_frees_a_dead_cli_runs_slot_and_tells_the_waiting_
     from dagster._core.test_utils import create_run_for_test
 
     from aidas_dagster.core.ledger import Budget, CostLedger
-    from aidas_dagster.ops.assets import pool_watch
-    from aidas_dagster.ops.recovery import process_tags
+    from aidas_dagster.operations.sensors import pool_watch
+    from aidas_dagster.operations.recovery import process_tags
     from aidas_dagster.resources import StudioResource
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)

@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_celery import celery_executor
 
 from aidas_dagster.definitions import build_definitions
-from aidas_dagster.ops.assets import EPISODE_ASSETS
+from aidas_dagster.operations.jobs import EPISODE_ASSETS
 from aidas_dagster.partitions import episode_partitions
 
 

@@ -9,7 +9,7 @@ import pytest
 from dagster._core.test_utils import create_run_for_test
 
 from aidas_dagster.core.ledger import LedgerEntry
-from aidas_dagster.ops.alerts import (
+from aidas_dagster.operations.alerts import (
     Alert,
     AlertChannels,
     HealthSnapshot,
@@ -18,8 +18,8 @@ from aidas_dagster.ops.alerts import (
     evaluate_health,
     scrub,
 )
-from aidas_dagster.ops.assets import run_failure_alerts, studio_health
-from aidas_dagster_tests.ops.smtp_sink import SmtpSink
+from aidas_dagster.operations.sensors import run_failure_alerts, studio_health
+from aidas_dagster_tests.infra.smtp_sink import SmtpSink
 
 FAKE_OPENAI_KEY = "sk-test-Zq81bWc02LkPx9sTuVv3yY4"
 FAKE_HEYGEN_KEY = "hg_live_5f0c2e7d9a1b4c3e8f6d0a2b"

@@ -7,8 +7,8 @@ from pathlib import Path
 import dagster as dg
 
 from aidas_dagster.cli import main as cli_main
-from aidas_dagster.ops.assets import series_config_sensor
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.sensors import series_config_sensor
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EPISODE, SERIES
 
 

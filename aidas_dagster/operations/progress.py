@@ -14,7 +14,7 @@ import dagster as dg
 from aidas_dagster.core.config import SeriesConfig, load_all
 from aidas_dagster.core.run_tags import PLAN_DAY_TAG
 from aidas_dagster.core.storage import Storage
-from aidas_dagster.ops.schedule_plan import SeriesProgress, episodes_of
+from aidas_dagster.operations.schedule_plan import SeriesProgress, episodes_of
 from aidas_dagster.partitions import EPISODE, SERIES
 
 SERIES_TAG = f"dagster/partition/{SERIES}"
@@ -109,7 +109,7 @@ def health_snapshot(
     """What the health rules look at: the last 24 h of runs, today's spend and quota, the disk."""
     import shutil
 
-    from aidas_dagster.ops.alerts import HealthSnapshot
+    from aidas_dagster.operations.alerts import HealthSnapshot
 
     since = now - dt.timedelta(hours=24)
     finished = failed = 0

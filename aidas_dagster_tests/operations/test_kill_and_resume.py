@@ -25,7 +25,7 @@ import pytest
 from aidas_dagster.core.ledger import CostLedger
 from aidas_dagster.core.storage import PROJECT_ROOT, Storage
 from aidas_dagster.picture.probe import probe
-from aidas_dagster_tests.conftest import SHORT_SERIES
+from aidas_dagster_tests.builders import SHORT_SERIES
 
 SERIES = "short-love"
 STAGES = ["episode_script", "audio_track", "avatar_clips", "final_cut", "youtube_video"]

@@ -22,11 +22,11 @@ from pytest_httpserver import HTTPServer
 
 from aidas_dagster.core.ledger import LedgerEntry
 from aidas_dagster.definitions import build_definitions
-from aidas_dagster.ops.assets import production_report
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.assets import production_report
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.resources import StudioResource
-from aidas_dagster_tests.conftest import SHORT_SERIES
+from aidas_dagster_tests.builders import SHORT_SERIES
 
 SECRETS = {
     "HEYGEN_API_KEY": "hgk_planted_7c1e5a9b3d2f4e6a8b0c",

@@ -9,7 +9,7 @@ import dagster as dg
 from aidas_dagster.cli import main as cli_main
 from aidas_dagster.core.ledger import CostLedger, LedgerEntry
 from aidas_dagster.core.storage import Storage
-from aidas_dagster_tests.conftest import SHORT_SERIES
+from aidas_dagster_tests.builders import SHORT_SERIES
 
 
 def test_status_shows_produced_next_cost_and_budget(tmp_path: Path, monkeypatch, capsys):

@@ -22,7 +22,7 @@ LINES = [
 ]
 EMIT = (
     "import logging, time\n"
-    "from aidas_dagster.ops.terminal import show_progress\n"
+    "from aidas_dagster.operations.terminal import show_progress\n"
     "show_progress()\n"
     "log = logging.getLogger('aidas_dagster.picture.render')\n"
     f"for line in {LINES!r}:\n"

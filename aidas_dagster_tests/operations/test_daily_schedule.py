@@ -12,9 +12,9 @@ from dagster._core.test_utils import create_run_for_test
 
 from aidas_dagster.core.ledger import LedgerEntry
 from aidas_dagster.core.storage import Storage
-from aidas_dagster.ops.assets import daily_production
-from aidas_dagster.ops.registry import register
-from aidas_dagster.ops.schedule_plan import SeriesProgress, next_episodes, plan_daily_episodes
+from aidas_dagster.operations.schedules import daily_production
+from aidas_dagster.operations.registry import register
+from aidas_dagster.operations.schedule_plan import SeriesProgress, next_episodes, plan_daily_episodes
 from aidas_dagster.partitions import parse_episode_partition
 from aidas_dagster.resources import StudioResource
 from aidas_dagster.publish.resources import Channel

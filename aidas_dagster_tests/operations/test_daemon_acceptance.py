@@ -19,8 +19,8 @@ import dagster as dg
 import pytest
 
 from aidas_dagster.core.storage import PROJECT_ROOT, Storage
-from aidas_dagster_tests.conftest import SHORT_SERIES
-from aidas_dagster_tests.ops.servers import free_port, stop
+from aidas_dagster_tests.builders import SHORT_SERIES
+from aidas_dagster_tests.infra.servers import free_port, stop
 
 BIN = Path(sys.executable).parent
 EPISODE_ASSETS = ["episode_script", "audio_track", "avatar_clips", "final_cut", "youtube_video"]

@@ -1,6 +1,6 @@
 """One paid episode's writing and voicing in its own process, as a parallel run would do it.
 
-    python -m aidas_dagster_tests.ops.paid_episode SERIES ELEVENLABS_LIMIT_USD GATE_DIR
+    python -m aidas_dagster_tests.operations.paid_episode SERIES ELEVENLABS_LIMIT_USD GATE_DIR
 
 Environment: DAGSTER_HOME, AIDAS_STORAGE_ROOT, AIDAS_SERIES_DIR, ELEVENLABS_API_KEY and
 ELEVENLABS_BASE_URL (a local server). Pre-production (offline, free) first; then it waits at
@@ -20,8 +20,8 @@ import dagster as dg
 
 def main() -> int:
     from aidas_dagster.definitions import build_definitions
-    from aidas_dagster.ops.recovery import execute_watched, release_finished_reservations
-    from aidas_dagster.ops.registry import register
+    from aidas_dagster.operations.recovery import execute_watched, release_finished_reservations
+    from aidas_dagster.operations.registry import register
     from aidas_dagster.partitions import EpisodePartition
     from aidas_dagster.resources import StudioResource
 
