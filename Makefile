@@ -30,8 +30,10 @@ $(VENV)/.installed: setup.py pyproject.toml | system-deps
 demo: setup
 	$(BIN)/aidas demo
 
-# Two workers (pytest-xdist), whole files per worker so module fixtures are built once per file.
+# `dg check defs` first: the code location loads (definitions and component YAML) before any test runs.
+# Then two workers (pytest-xdist), whole files per worker so module fixtures are built once per file.
 test: setup
+	$(BIN)/dg check defs
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 ui: setup

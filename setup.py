@@ -35,6 +35,8 @@ setup(
             "pytest>=9",
             "pytest-httpserver>=1.2",
             "pytest-xdist>=3.5",
+            # Dagster's project CLI (`dg check defs`, `dg list defs`, `dg dev`), same release as dagster.
+            "dagster-dg-cli==1.13.27",
         ],
     },
     entry_points={"console_scripts": ["aidas=aidas_dagster.cli:main"]},

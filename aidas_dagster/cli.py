@@ -51,7 +51,7 @@ def _instance():
     # in the README rather than on every command.
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    from aidas_dagster.ops.pools import apply_pool_limits
+    from aidas_dagster.operations.pools import apply_pool_limits
 
     home = ensure_dagster_home()
     # Two CLIs opening a fresh instance at once would both create its SQLite schema and stamp its
@@ -77,7 +77,7 @@ def _say(text: str) -> None:
 def recover(instance) -> None:
     """Before producing: runs of this machine whose process died are marked failed and their pool
     slots freed; half-written files of dead processes under storage are removed."""
-    from aidas_dagster.ops.recovery import recover_dead_runs, release_finished_reservations, sweep_storage
+    from aidas_dagster.operations.recovery import recover_dead_runs, release_finished_reservations, sweep_storage
     from aidas_dagster.resources import StudioResource
 
     recover_dead_runs(instance, log=_say)
@@ -88,8 +88,8 @@ def recover(instance) -> None:
 def produce(instance, series_id: str, episodes: list[int]) -> list[str]:
     """Materialise pre-production for the series, then each episode in order; returns failures."""
     from aidas_dagster.definitions import defs
-    from aidas_dagster.ops.recovery import execute_watched, release_finished_reservations
-    from aidas_dagster.ops.terminal import show_progress
+    from aidas_dagster.operations.recovery import execute_watched, release_finished_reservations
+    from aidas_dagster.operations.terminal import show_progress
     from aidas_dagster.partitions import EpisodePartition
     from aidas_dagster.resources import StudioResource
 
@@ -122,7 +122,7 @@ def produce(instance, series_id: str, episodes: list[int]) -> list[str]:
 
 
 def _register(instance, only: Path | None = None) -> int:
-    from aidas_dagster.ops.registry import register
+    from aidas_dagster.operations.registry import register
 
     new, errors = register(instance, default_series_dir(), only=only)
     for error in errors:
@@ -222,8 +222,9 @@ def print_summary(series_id: str, episodes: list[int]) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from aidas_dagster.ops.status import status_text
-    from aidas_dagster.resources import Channel, StudioResource
+    from aidas_dagster.operations.status import status_text
+    from aidas_dagster.resources import StudioResource
+    from aidas_dagster.publish.resources import Channel
 
     studio = StudioResource()
     print(status_text(_instance(), Path(studio.series_dir), studio.storage, studio.budget, publish_hour=Channel().publish_hour))
@@ -238,10 +239,10 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
-    from aidas_dagster.ops.estimate import estimate_for
-    from aidas_dagster.resources import build_resources
+    from aidas_dagster.definitions import build_definitions
+    from aidas_dagster.operations.estimate import estimate_for
 
-    resources = build_resources()
+    resources = build_definitions().resources  # every stage's resource, as the code location builds them
     # Keys arrive as EnvVar (so they never enter run config); resolve them for this one look.
     resolved = {name: res.process_config_and_initialize() for name, res in resources.items()}
     try:

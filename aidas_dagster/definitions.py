@@ -1,50 +1,46 @@
-"""The one Definitions of AIDAS: every stage's assets and checks, jobs, schedules, sensors and resources.
+"""The one Definitions of AIDAS: the stages' own definitions, merged in pipeline order.
 
-Each stage keeps its Dagster code in its own `assets.py` / `checks.py`; this module only gathers
-them, so a new asset or check in a stage shows up without touching this file.
+Each stage folder brings a `definitions.py` whose `defs()` lists that stage's assets, checks,
+sensors, schedules, jobs and resources (built by the stage from the environment); this module
+only merges them, so what the code location holds can be read here and in those files.
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
-from aidas_dagster.ops import assets as ops_assets
-from aidas_dagster.picture import assets as picture_assets
-from aidas_dagster.picture import checks as picture_checks
-from aidas_dagster.publish import assets as publish_assets
-from aidas_dagster.publish import checks as publish_checks
-from aidas_dagster.resources import build_resources
-from aidas_dagster.story import assets as story_assets
-from aidas_dagster.story import checks as story_checks
-from aidas_dagster.voice import assets as voice_assets
-from aidas_dagster.voice import checks as voice_checks
-
-ASSET_MODULES = [story_assets, voice_assets, picture_assets, publish_assets, ops_assets]
-CHECK_MODULES = [story_checks, voice_checks, picture_checks, publish_checks]
-
-
-def _gathered(kind: type, modules) -> list:
-    """Module-level Dagster objects of one kind (sensors, schedules), each once."""
-    seen: dict[str, object] = {}
-    for module in modules:
-        for value in vars(module).values():
-            if isinstance(value, kind):
-                seen.setdefault(value.name, value)
-    return list(seen.values())
+from aidas_dagster import resources as floor
+from aidas_dagster.operations import definitions as operations
+from aidas_dagster.picture import definitions as picture
+from aidas_dagster.publish import definitions as publish
+from aidas_dagster.story import definitions as story
+from aidas_dagster.voice import definitions as voice
 
 
 def build_definitions(**resource_overrides: dg.ConfigurableResource) -> dg.Definitions:
     """The project's Definitions; tests override resources (e.g. a temporary storage root)."""
+    merged = dg.Definitions.merge(
+        dg.Definitions(resources=floor.floor_resources()),
+        story.defs(),
+        voice.defs(),
+        picture.defs(),
+        publish.defs(),
+        operations.defs(),
+    )
+    if not resource_overrides:
+        return merged
+    unknown = set(resource_overrides) - set(merged.resources or {})
+    if unknown:
+        raise ValueError(f"resource override(s) {sorted(unknown)} name no resource of the project")
+    # A test's resource replaces the stage's own (Definitions.merge refuses two under one key).
     return dg.Definitions(
-        assets=dg.load_assets_from_modules(ASSET_MODULES),
-        asset_checks=dg.load_asset_checks_from_modules(CHECK_MODULES),
-        jobs=ops_assets.ops_jobs,
-        schedules=_gathered(dg.ScheduleDefinition, ASSET_MODULES),
-        sensors=_gathered(dg.SensorDefinition, ASSET_MODULES),
-        resources={**build_resources(), **resource_overrides},
-        # Steps fork from a server that already imported the project (also for sensor, automation
-        # and UI runs), instead of paying a fresh interpreter and every import per step.
-        executor=ops_assets.step_executor,
+        assets=merged.assets,
+        asset_checks=merged.asset_checks,
+        jobs=merged.jobs,
+        schedules=merged.schedules,
+        sensors=merged.sensors,
+        resources={**(merged.resources or {}), **resource_overrides},
+        executor=merged.executor,
     )
 
 

@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import os
 import tempfile
-import textwrap
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from aidas_dagster.resources import StudioResource
+from aidas_dagster_tests.builders import SHORT_SERIES
 
 # Under pytest-xdist every worker gets its own Dagster home: tests that use the ambient instance
 # (CLI, DagsterInstance.get) would otherwise share one SQLite store across processes.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix=f"aidas-dagster-home-{os.environ['PYTEST_XDIST_WORKER']}-")
-
-SHORT_SERIES = textwrap.dedent(
-    """\
-    title: 짧은 첫사랑
-    genre: 로맨틱 코미디
-    total_episodes: 3
-    episode_duration: 0.3
-    main_theme: 첫사랑의 설렘과 성장
-    target_audience: 20-30대 여성
-    """
-)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from aidas_dagster.core.storage import Storage, read_json
 from aidas_dagster.definitions import build_definitions
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.picture.probe import ffmpeg_exe, probe
 

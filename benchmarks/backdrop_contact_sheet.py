@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image, ImageDraw  # noqa: E402
 
 from aidas_dagster.picture import fonts  # noqa: E402
-from aidas_dagster.picture.backdrop_kinds import BACKDROP_KINDS  # noqa: E402
+from aidas_dagster.story.place_kinds import BACKDROP_KINDS  # noqa: E402
 from aidas_dagster.picture.backdrops import draw_backdrop, draw_place  # noqa: E402
 
 # A place name per kind, as a setting library would write it.

@@ -55,9 +55,9 @@ class VoiceServer:
     """ElevenLabs' with-timestamps endpoint, with injected 5xx bursts and one quota refusal."""
 
     def __init__(self, rate_5xx: float, seed: int):
-        from aidas_dagster_tests.voice.test_providers import FakeElevenLabs
+        from aidas_dagster_tests.fakes.elevenlabs_server import ElevenLabsServer
 
-        self.fake = FakeElevenLabs()
+        self.fake = ElevenLabsServer()
         self.random = random.Random(seed)
         self.rate = rate_5xx
         self.burst = 0
@@ -188,7 +188,7 @@ def report(work, storage, home, names, voice, budget_usd, launched, killed, fail
     import dagster as dg
 
     from aidas_dagster.core.ledger import CostLedger
-    from aidas_dagster.ops.recovery import run_process_gone
+    from aidas_dagster.operations.recovery import run_process_gone
 
     made = {name: sorted(int(p.parent.name) for p in (storage / "series" / name / "episodes").glob("*/publish.json")) for name in names}
     episodes = sum(len(v) for v in made.values())

@@ -7,7 +7,9 @@ stamp is written last, so a crash between output and stamp only costs a redo, ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from aidas_dagster.core.storage import write_text
 
@@ -25,3 +27,29 @@ def is_fresh(output: Path, inputs_fingerprint: str, *also_required: Path) -> boo
 
 def mark_fresh(output: Path, inputs_fingerprint: str) -> None:
     write_text(stamp_path(output), inputs_fingerprint + "\n")
+
+
+T = TypeVar("T")
+
+
+def reuse_or_make(
+    output: Path,
+    inputs_fingerprint: str,
+    *,
+    load: Callable[[], T],
+    make: Callable[[], T],
+    write: Callable[[T], object] | None = None,
+    also_required: tuple[Path, ...] = (),
+) -> tuple[T, bool]:
+    """The output as `load` reads it when its stamp matches and its files exist, else `make`s it,
+    `write`s it and stamps it last (a crash before the stamp costs a redo, never a stale reuse).
+
+    Returns (value, reused).
+    """
+    if is_fresh(output, inputs_fingerprint, *also_required):
+        return load(), True
+    value = make()
+    if write is not None:
+        write(value)
+    mark_fresh(output, inputs_fingerprint)
+    return value, False

@@ -20,8 +20,9 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -269,3 +270,180 @@ class Storage:
 
     def remove_episode(self, series_id: str, episode: int) -> None:
         shutil.rmtree(self.episode_dir(series_id, episode), ignore_errors=True)
+
+    # handles: every file of one series / one episode, named once here
+    def series(self, series_id: str) -> SeriesFiles:
+        return SeriesFiles(self, series_id)
+
+    def episode(self, series_id: str, episode: int) -> EpisodeFiles:
+        return EpisodeFiles(self, series_id, episode)
+
+    def episodes(self, having: str | None = None) -> list[EpisodeFiles]:
+        """Every episode folder under the root, in (series, episode) order; with `having` (an
+        `EpisodeFiles` attribute such as "publish"), only the episodes where that file exists."""
+        found: list[EpisodeFiles] = []
+        series_root = self.root / "series"
+        for series_dir in sorted(series_root.iterdir()) if series_root.is_dir() else []:
+            episodes_dir = series_dir / "episodes"
+            for folder in sorted(episodes_dir.iterdir()) if episodes_dir.is_dir() else []:
+                if not (folder.is_dir() and folder.name.isdigit()):
+                    continue
+                handle = self.episode(series_dir.name, int(folder.name))
+                if having is None or getattr(handle, having).exists():
+                    found.append(handle)
+        return found
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_model(path: Path, model: type[M]) -> M:
+    """A stored JSON file as its pydantic model; a missing or malformed file names the path."""
+    return model.model_validate(read_json(path))
+
+
+@dataclass(frozen=True)
+class SeriesFiles:
+    """Every file of one series under the storage root."""
+
+    storage: Storage
+    series_id: str
+
+    @property
+    def dir(self) -> Path:
+        return self.storage.series_dir(self.series_id)
+
+    @property
+    def bible(self) -> Path:
+        return self.storage.bible_path(self.series_id)
+
+    @property
+    def roster(self) -> Path:
+        return self.storage.roster_path(self.series_id)
+
+    @property
+    def avatars(self) -> Path:
+        return self.storage.avatars_dir(self.series_id)
+
+    @property
+    def art(self) -> Path:
+        """Generated portraits and backdrops, locked for the series (picture.image_art)."""
+        return self.avatars / "art"
+
+    @property
+    def continuity_flags(self) -> Path:
+        """Later episodes written from an older version of an episode's ending (story.overrides)."""
+        return self.dir / "continuity_flags.json"
+
+    @property
+    def adjustments(self) -> Path:
+        """The outline adjustments viewers' feedback asks of later episodes."""
+        return self.dir / "feedback" / "adjustments.json"
+
+    @property
+    def overrides(self) -> Path:
+        """Producers' edited scripts (`<NNN>.script.json`)."""
+        return self.dir / "overrides"
+
+    def episode(self, episode: int) -> EpisodeFiles:
+        return EpisodeFiles(self.storage, self.series_id, episode)
+
+    def load(self, path: Path, model: type[M]) -> M:
+        return load_model(path, model)
+
+
+@dataclass(frozen=True)
+class EpisodeFiles:
+    """Every file of one episode under the storage root, and a typed loader for them."""
+
+    storage: Storage
+    series_id: str
+    number: int
+
+    @property
+    def series(self) -> SeriesFiles:
+        return SeriesFiles(self.storage, self.series_id)
+
+    @property
+    def dir(self) -> Path:
+        return self.storage.episode_dir(self.series_id, self.number)
+
+    @property
+    def script(self) -> Path:
+        return self.storage.script_path(self.series_id, self.number)
+
+    @property
+    def quality(self) -> Path:
+        """The quality gate's record of the script (passes, score, problems)."""
+        return self.dir / "quality.json"
+
+    @property
+    def context(self) -> Path:
+        """What the script was written from (previous episode's state, source)."""
+        return self.dir / "context.json"
+
+    @property
+    def override(self) -> Path:
+        return self.storage.script_override_path(self.series_id, self.number)
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.storage.audio_dir(self.series_id, self.number)
+
+    @property
+    def track(self) -> Path:
+        return self.storage.audio_manifest_path(self.series_id, self.number)
+
+    @property
+    def timing_table(self) -> Path:
+        return self.audio_dir / "timing.csv"
+
+    @property
+    def clips(self) -> Path:
+        return self.storage.clips_manifest_path(self.series_id, self.number)
+
+    @property
+    def final_dir(self) -> Path:
+        return self.storage.final_dir(self.series_id, self.number)
+
+    @property
+    def video(self) -> Path:
+        return self.storage.video_path(self.series_id, self.number)
+
+    @property
+    def cast_sheet(self) -> Path:
+        """The contact sheet of the episode's speakers, beside the clip plan."""
+        return self.clips.with_name("cast.png")
+
+    @property
+    def subtitles(self) -> Path:
+        return self.video.with_suffix(".srt")
+
+    @property
+    def thumbnail(self) -> Path:
+        return self.final_dir / "thumbnail.jpg"
+
+    @property
+    def final(self) -> Path:
+        return self.storage.final_manifest_path(self.series_id, self.number)
+
+    @property
+    def publish(self) -> Path:
+        return self.storage.publish_record_path(self.series_id, self.number)
+
+    @property
+    def publish_deferred(self) -> Path:
+        """Present while the upload waits for YouTube quota (its `until` day)."""
+        return self.dir / "publish-deferred.json"
+
+    @property
+    def feedback(self) -> Path:
+        return self.dir / "feedback.json"
+
+    @property
+    def estimate(self) -> Path:
+        """The episode's cost estimate, written when its run reserves the budget."""
+        return self.dir / "estimate.json"
+
+    def load(self, path: Path, model: type[M]) -> M:
+        return load_model(path, model)

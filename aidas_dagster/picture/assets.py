@@ -9,31 +9,26 @@ from pathlib import Path
 import dagster as dg
 from PIL import Image
 
-from aidas_dagster.core.stamps import is_fresh, mark_fresh
-from aidas_dagster.core.storage import fingerprint, read_json, write_json
+from aidas_dagster.core.stamps import reuse_or_make
+from aidas_dagster.core.storage import fingerprint, write_json
 from aidas_dagster.partitions import episode_partitions
 from aidas_dagster.picture.avatars import contact_sheet, draw_roster_sprites
 from aidas_dagster.picture.backdrops import BACKDROP_VERSION, location_kind
 from aidas_dagster.picture.clips import PLAN_VERSION, plan_clips
 from aidas_dagster.picture.heygen import LineRequest, wants_provider_clip
 from aidas_dagster.picture.image_art import LockedArt, load_locked_art, manifest_path, series_style
-from aidas_dagster.picture.models import ClipPlan, FinalCut
+from aidas_dagster.picture.models import ClipPlan, FinalCut, load_plan
 from aidas_dagster.picture.render import RENDER_VERSION, render_final_cut
 from aidas_dagster.picture.soundtrack import Loudness
-from aidas_dagster.resources import AvatarStudio, StudioResource
-from aidas_dagster.story.assets import load_bible, load_roster, load_script
-from aidas_dagster.voice.assets import audio_track, load_track
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.steps import step_retry
+from aidas_dagster.picture.resources import AvatarStudio
+from aidas_dagster.story.models import load_bible, load_roster, load_script
+from aidas_dagster.voice.assets import audio_track
+from aidas_dagster.voice.models import load_track
 
 # Rendering fails for transient reasons (a killed ffmpeg, a full disk freed later, a provider hiccup).
-PICTURE_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-
-
-def load_plan(studio: StudioResource, series_id: str, episode: int) -> ClipPlan:
-    return ClipPlan.model_validate(read_json(studio.storage.clips_manifest_path(series_id, episode)))
-
-
-def load_final(studio: StudioResource, series_id: str, episode: int) -> FinalCut:
-    return FinalCut.model_validate(read_json(studio.storage.final_manifest_path(series_id, episode)))
+PICTURE_RETRY = step_retry(delay_seconds=5)
 
 
 def image_preview_md(path: Path, width: int = 320) -> dg.MetadataValue:
@@ -48,7 +43,7 @@ def image_preview_md(path: Path, width: int = 320) -> dg.MetadataValue:
 
 def locked_art(studio: StudioResource, series_id: str) -> LockedArt:
     """The generated art a series already has (none when it never had an image key)."""
-    art_dir = studio.storage.avatars_dir(series_id) / "art"
+    art_dir = studio.storage.series(series_id).art
     return load_locked_art(art_dir) if manifest_path(art_dir).exists() else LockedArt()
 
 
@@ -57,13 +52,13 @@ def _scene_art(context, studio: StudioResource, avatar_studio: AvatarStudio, con
     artist = avatar_studio.scene_artist(studio.storage.cache_dir("images"), studio.ledger, studio.budget)
     if artist is None:
         return locked_art(studio, part.series_id)
-    bible = load_bible(studio, part.series_id)
+    bible = load_bible(studio.storage, part.series_id)
     # Every place of the bible once per series; a bible without located places gives its scenes' places.
     places = [(loc.name, loc.kind) for loc in bible.locations] or list(
         dict.fromkeys((sc.location, location_kind(sc.location)) for sc in script.scenes)
     )
     art = artist.ensure(
-        studio.storage.avatars_dir(part.series_id) / "art", roster, places, series_style(config.title, config.genre),
+        studio.storage.series(part.series_id).art, roster, places, series_style(config.title, config.genre),
         series_id=part.series_id, episode=part.episode,
     )  # fmt: skip
     context.log.info(
@@ -110,25 +105,28 @@ def _with_provider_clips(context, plan: ClipPlan, roster, track, sprites, provid
 def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avatar_studio: AvatarStudio) -> dg.MaterializeResult:
     config, part = studio.episode(context.partition_key)
     storage = studio.storage
-    script = load_script(studio, part.series_id, part.episode)
-    roster = load_roster(studio, part.series_id)
-    track = load_track(studio, part.series_id, part.episode)
+    script = load_script(studio.storage, part.series_id, part.episode)
+    roster = load_roster(studio.storage, part.series_id)
+    track = load_track(studio.storage, part.series_id, part.episode)
     sprites = draw_roster_sprites(roster, storage.avatars_dir(part.series_id))
     art = _scene_art(context, studio, avatar_studio, config, part, script, roster)
     sprites.update(art.sprites)  # generated looks replace the drawn ones where the series has them
-    manifest = storage.clips_manifest_path(part.series_id, part.episode)
+    files = storage.episode(part.series_id, part.episode)
+    manifest = files.clips
     provider = avatar_studio.avatar_provider(storage.cache_dir("heygen"), studio.ledger, studio.budget)
     inputs = fingerprint(
         PLAN_VERSION, track.fingerprint, script, roster, {k: [p.name for p in v] for k, v in sprites.items()},
         avatar_studio.fps, provider is not None,
     )  # fmt: skip
-    if is_fresh(manifest, inputs):
-        plan = ClipPlan.model_validate(read_json(manifest))
+    plan, reused = reuse_or_make(
+        manifest, inputs,
+        load=lambda: files.load(manifest, ClipPlan),
+        make=lambda: plan_clips(script, roster, track, sprites, fps=avatar_studio.fps),
+        write=lambda made: write_json(manifest, made),
+    )  # fmt: skip
+    if reused:
         context.log.info(f"{part.series_id} ep {part.episode}: clip plan unchanged; reusing {manifest}")
     else:
-        plan = plan_clips(script, roster, track, sprites, fps=avatar_studio.fps)
-        write_json(manifest, plan)
-        mark_fresh(manifest, inputs)
         context.log.info(f"{part.series_id} ep {part.episode}: planned {len(plan.clips)} line clips")
     heygen_fallbacks = 0
     if provider is not None:
@@ -137,7 +135,7 @@ def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avat
         plan, heygen_fallbacks = _with_provider_clips(context, plan, roster, track, sprites, provider, avatar_studio, part)
         write_json(manifest, plan)
     speakers = sorted({c.speaker for c in plan.clips})
-    sheet = contact_sheet([sprites[s][0] for s in speakers if s in sprites], manifest.with_name("cast.png"))
+    sheet = contact_sheet([sprites[s][0] for s in speakers if s in sprites], files.cast_sheet)
     by_kind: dict[str, int] = {}
     for clip in plan.clips:
         by_kind[clip.kind] = by_kind.get(clip.kind, 0) + 1
@@ -172,35 +170,27 @@ def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avat
 def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_studio: AvatarStudio) -> dg.MaterializeResult:
     config, part = studio.episode(context.partition_key)
     storage = studio.storage
-    script = load_script(studio, part.series_id, part.episode)
-    roster = load_roster(studio, part.series_id)
-    track = load_track(studio, part.series_id, part.episode)
-    plan = load_plan(studio, part.series_id, part.episode)
+    script = load_script(studio.storage, part.series_id, part.episode)
+    roster = load_roster(studio.storage, part.series_id)
+    track = load_track(studio.storage, part.series_id, part.episode)
+    plan = load_plan(studio.storage, part.series_id, part.episode)
     # The bible names each place's kind; an older bible without located places leaves it to the
     # keyword rule on the scene's location name.
-    kinds = {loc.name: loc.kind for loc in load_bible(studio, part.series_id).locations}
+    kinds = {loc.name: loc.kind for loc in load_bible(studio.storage, part.series_id).locations}
     art = locked_art(studio, part.series_id)  # generated places and thumbnail portraits, if any
-    manifest = storage.final_manifest_path(part.series_id, part.episode)
-    video = storage.video_path(part.series_id, part.episode)
+    files = storage.episode(part.series_id, part.episode)
+    manifest, video = files.final, files.video
     inputs = fingerprint(
         RENDER_VERSION, BACKDROP_VERSION, plan.fingerprint, track.fingerprint, script, config.title, avatar_studio.preset,
         avatar_studio.crf, kinds, {k: p.name for k, p in art.backdrops.items()}, {k: p.name for k, p in art.portraits.items()},
         avatar_studio.loudness_lufs, avatar_studio.true_peak_db,
     )  # fmt: skip
-    if is_fresh(manifest, inputs, video):
-        cut = FinalCut.model_validate(read_json(manifest))
-        context.log.info(f"{part.series_id} ep {part.episode}: final cut unchanged; reusing {video}")
-    else:
-        started = time.monotonic()
-        cut = render_final_cut(
-            plan,
-            track,
-            script,
-            roster,
-            config.title,
-            video,
-            video.with_suffix(".srt"),
-            video.with_name("thumbnail.jpg"),
+    started = time.monotonic()
+    cut, reused = reuse_or_make(
+        manifest, inputs,
+        load=lambda: files.load(manifest, FinalCut),
+        make=lambda: render_final_cut(
+            plan, track, script, roster, config.title, video, files.subtitles, files.thumbnail,
             storage.cache_dir("segments"),
             preset=avatar_studio.preset,
             crf=avatar_studio.crf,
@@ -210,9 +200,13 @@ def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_
             portraits=art.portraits,
             loudness=Loudness(avatar_studio.loudness_lufs, avatar_studio.true_peak_db),
             progress=context.log.info,
-        )
-        write_json(manifest, cut)
-        mark_fresh(manifest, inputs)
+        ),
+        write=lambda made: write_json(manifest, made),
+        also_required=(video,),
+    )  # fmt: skip
+    if reused:
+        context.log.info(f"{part.series_id} ep {part.episode}: final cut unchanged; reusing {video}")
+    else:
         elapsed = time.monotonic() - started
         context.log.info(
             f"{part.series_id} ep {part.episode}: rendered {cut.duration:.1f} s of video in {elapsed:.1f} s "

@@ -1,6 +1,6 @@
 """Procedural 1920×1080 backdrops: one per scene location, drawn as its kind of place.
 
-A scene's location has a kind (backdrop_kinds.BACKDROP_KINDS): the bible says it
+A scene's location has a kind (story.place_kinds.BACKDROP_KINDS): the bible says it
 (`SeriesBible.locations`), or, for bibles without located places, the keyword rule
 `location_kind` reads it from the name. Each kind has a drawer (places/): "성수동 카페" is drawn as a
 cafe (windows, counter, tables, lamps), "서울중앙지법 법정" as a courtroom (the judges' bench). A
@@ -22,7 +22,7 @@ from PIL import Image, ImageChops, ImageFilter
 
 from aidas_dagster.core.storage import file_digest
 from aidas_dagster.picture.backdrop_draw import SKIES, TINTS, Scene, dark, gradient, rng, vary
-from aidas_dagster.picture.backdrop_kinds import BACKDROP_KINDS
+from aidas_dagster.story.place_kinds import BACKDROP_KINDS
 from aidas_dagster.picture.places import DRAWERS, UNGRADED
 
 # Bump when any drawing changes: the version is part of every segment's fingerprint.

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aidas_dagster.core.storage import Storage, file_digest, fingerprint
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -63,8 +65,6 @@ class ClipPlan(_Model):
     def with_external_clips(self, clips_by_line: dict[int, str]) -> ClipPlan:
         """The plan with provider clips for some lines (line index → MP4 path). The fingerprint
         takes in each clip's content, so a cut made before the clips arrived is not reused."""
-        from aidas_dagster.core.storage import file_digest, fingerprint
-
         clips = [c.model_copy(update={"external_clip": clips_by_line.get(c.index, c.external_clip)}) for c in self.clips]
         used = sorted((c.index, file_digest(Path(c.external_clip))) for c in clips if c.external_clip)
         return self.model_copy(update={"clips": clips, "fingerprint": fingerprint(self.fingerprint, used) if used else self.fingerprint})
@@ -94,3 +94,13 @@ class FinalCut(_Model):
     outro_seconds: float = Field(default=3.0, description="end card after the dialogue track")
     track_duration: float | None = Field(default=None, description="length of the dialogue track the cut was built from")
     track_fingerprint: str | None = Field(default=None, description="fingerprint of that dialogue track")
+
+
+def load_plan(storage: Storage, series_id: str, episode: int) -> ClipPlan:
+    files = storage.episode(series_id, episode)
+    return files.load(files.clips, ClipPlan)
+
+
+def load_final(storage: Storage, series_id: str, episode: int) -> FinalCut:
+    files = storage.episode(series_id, episode)
+    return files.load(files.final, FinalCut)

@@ -7,25 +7,24 @@ from pathlib import Path
 
 import dagster as dg
 
+from aidas_dagster.core.run_tags import PUBLISH_AT_TAG
 from aidas_dagster.core.storage import file_digest, read_json, write_json
-from aidas_dagster.ops.progress import PUBLISH_AT_TAG
 from aidas_dagster.partitions import EpisodePartition, episode_partitions, series_of_episode, series_partitions
-from aidas_dagster.picture.assets import final_cut, load_final
-from aidas_dagster.publish.adjustments import (
-    compute_adjustments,
-    feedback_path,
-    load_adjustments,
-    load_feedback_reports,
-    save_adjustments,
-)
+from aidas_dagster.picture.assets import final_cut
+from aidas_dagster.picture.models import load_final
+from aidas_dagster.publish.adjustments import compute_adjustments, load_feedback_reports
 from aidas_dagster.publish.feedback import analyse_feedback
-from aidas_dagster.publish.local_channel import LocalChannel, PublishedVideo
+from aidas_dagster.publish.local_channel import LocalChannel, PublishedVideo, load_publish_record
 from aidas_dagster.publish.metadata import build_metadata, build_playlist_metadata, next_release
-from aidas_dagster.publish.quota import QuotaDeferred, pacific_day
+from aidas_dagster.publish.quota import QuotaDeferred
 from aidas_dagster.publish.youtube import MetadataRefused
-from aidas_dagster.resources import Channel, StudioResource
-from aidas_dagster.story.assets import character_roster, load_bible, load_roster, load_script, series_bible
-from aidas_dagster.voice.assets import load_track
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.steps import step_retry
+from aidas_dagster.publish.resources import Channel
+from aidas_dagster.story.adjustments import load_adjustments, save_adjustments
+from aidas_dagster.story.assets import character_roster, series_bible
+from aidas_dagster.story.models import load_bible, load_roster, load_script
+from aidas_dagster.voice.models import load_track
 
 FEEDBACK_DAYS = 14  # the daily feedback run reads episodes released in the last two weeks
 # How the description's "각본: AI (…)" and "음성: AI (…)" name the engines (spec 4.5.2).
@@ -38,21 +37,11 @@ def _credits(studio: StudioResource, script, series_id: str, episode: int) -> tu
         script.writer, script.writer.removeprefix("openai:")
     )
     voice = "offline speech"
-    manifest = studio.storage.audio_manifest_path(series_id, episode)
-    if manifest.exists():
-        track = load_track(studio, series_id, episode)
+    if studio.storage.episode(series_id, episode).track.exists():
+        track = load_track(studio.storage, series_id, episode)
         used = sorted({name for line in track.lines for name in line.provider.split(">")})
         voice = ", ".join(VOICE_LABELS.get(name, name) for name in used) or voice
     return writer, voice
-
-
-def load_publish_record(studio: StudioResource, series_id: str, episode: int) -> PublishedVideo:
-    return PublishedVideo.model_validate(read_json(studio.storage.publish_record_path(series_id, episode)))
-
-
-def deferral_path(studio: StudioResource, series_id: str, episode: int) -> Path:
-    """Present while an upload waits for quota: {"until": date, "reason": ...}."""
-    return studio.storage.episode_dir(series_id, episode) / "publish-deferred.json"
 
 
 def _release_slot(context: dg.AssetExecutionContext, studio: StudioResource, channel: Channel, part: EpisodePartition, now: dt.datetime) -> dt.datetime:
@@ -66,8 +55,8 @@ def _release_slot(context: dg.AssetExecutionContext, studio: StudioResource, cha
         except ValueError:
             context.log.warning(f"run tag {PUBLISH_AT_TAG}={tagged!r} is not an ISO time; using the next daily slot")
     previous = None
-    if part.episode > 1 and studio.storage.publish_record_path(part.series_id, part.episode - 1).exists():
-        earlier = load_publish_record(studio, part.series_id, part.episode - 1).metadata.publish_at
+    if part.episode > 1 and studio.storage.episode(part.series_id, part.episode - 1).publish.exists():
+        earlier = load_publish_record(studio.storage, part.series_id, part.episode - 1).metadata.publish_at
         previous = dt.datetime.fromisoformat(earlier) if earlier else None
     return next_release(now, channel.publish_hour, channel.publish_timezone, previous)
 
@@ -79,7 +68,7 @@ def _release_slot(context: dg.AssetExecutionContext, studio: StudioResource, cha
     kinds={"youtube"},
     pool="youtube",
     automation_condition=dg.AutomationCondition.eager(),
-    retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
+    retry_policy=step_retry(delay_seconds=10, max_retries=3),
     description=(
         "The published video id, with title/description/tags from the templates, scheduled release and thumbnail. "
         "Uploaded exactly once; an upload that does not fit today's YouTube quota is deferred, not failed."
@@ -88,9 +77,9 @@ def _release_slot(context: dg.AssetExecutionContext, studio: StudioResource, cha
 def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, channel: Channel) -> dg.MaterializeResult:
     config, part = studio.episode(context.partition_key)
     storage = studio.storage
-    script = load_script(studio, part.series_id, part.episode)
-    roster = load_roster(studio, part.series_id)
-    cut = load_final(studio, part.series_id, part.episode)
+    script = load_script(studio.storage, part.series_id, part.episode)
+    roster = load_roster(studio.storage, part.series_id)
+    cut = load_final(studio.storage, part.series_id, part.episode)
     publisher = channel.publisher(storage, studio.ledger)
     existing = publisher.find(part.series_id, part.episode)
     now = dt.datetime.now(dt.timezone.utc)
@@ -110,7 +99,7 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
         publish_at=publish_at,
         hour=channel.publish_hour,
     )
-    deferred_marker = deferral_path(studio, part.series_id, part.episode)
+    deferred_marker = storage.episode(part.series_id, part.episode).publish_deferred
     try:
         srt = Path(cut.srt_path)
         record, changed = publisher.publish(
@@ -133,7 +122,7 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
         )
     except MetadataRefused as refused:
         raise dg.Failure(description=f"{part.series_id} ep {part.episode}: {refused}", allow_retries=False) from refused
-    write_json(storage.publish_record_path(part.series_id, part.episode), record)
+    write_json(storage.episode(part.series_id, part.episode).publish, record)
     extras_wait = getattr(publisher, "deferred_until", None)
     if extras_wait:
         # The video is up; the deferred_uploads schedule runs this partition again for what waits.
@@ -174,36 +163,11 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
 
 def _cost_against_estimate(studio: StudioResource, series_id: str, episode: int) -> dict:
     """The episode's actual spend (the ledger) against the estimate made when its run started."""
-    from aidas_dagster.ops.estimate import actual_spend, comparison
+    from aidas_dagster.operations.estimate import actual_spend, comparison
 
-    path = studio.storage.episode_dir(series_id, episode) / "estimate.json"
+    path = studio.storage.episode(series_id, episode).estimate
     estimate = read_json(path).get("usd", {}) if path.exists() else {}
     return comparison(estimate, actual_spend(studio.ledger, series_id, episode))
-
-
-@dg.schedule(
-    name="deferred_uploads",
-    target=[youtube_video],
-    cron_schedule="15 0 * * *",
-    execution_timezone="America/Los_Angeles",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Just after YouTube's quota resets (midnight Pacific): retry the uploads deferred for quota.",
-)
-def deferred_uploads(context: dg.ScheduleEvaluationContext, studio: StudioResource):
-    now = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
-    today = pacific_day(now)
-    requests = []
-    for marker in sorted(studio.storage.root.glob("series/*/episodes/*/publish-deferred.json")):
-        until = dt.date.fromisoformat(read_json(marker)["until"])
-        if until <= today:
-            series_id, episode = marker.parents[2].name, int(marker.parent.name)
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"deferred-upload:{series_id}:{episode:03d}:{until.isoformat()}",
-                    partition_key=EpisodePartition(series_id, episode).key,
-                )
-            )
-    return requests or dg.SkipReason(f"{today}: no upload is waiting for quota")
 
 
 def _feedback_publisher(studio: StudioResource, channel: Channel, record: PublishedVideo):
@@ -226,7 +190,7 @@ def _feedback_publisher(studio: StudioResource, channel: Channel, record: Publis
     group_name="publish",
     kinds={"youtube"},
     pool="youtube",
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
+    retry_policy=step_retry(delay_seconds=30),
     description=(
         "Viewers' response to the episode: statistics, comment sentiment (offline Korean lexicon), character "
         "popularity, loved and disliked elements, pacing complaints and suggestions. Collected daily for episodes "
@@ -235,11 +199,11 @@ def _feedback_publisher(studio: StudioResource, channel: Channel, record: Publis
 )
 def viewer_feedback(context: dg.AssetExecutionContext, studio: StudioResource, channel: Channel) -> dg.MaterializeResult:
     _config, part = studio.episode(context.partition_key)
-    if not studio.storage.publish_record_path(part.series_id, part.episode).exists():
+    if not studio.storage.episode(part.series_id, part.episode).publish.exists():
         context.log.info(f"{part.series_id} ep {part.episode}: not published yet; no feedback to collect")
         return dg.MaterializeResult(metadata={"status": "not published yet"})
-    record = load_publish_record(studio, part.series_id, part.episode)
-    roster = load_roster(studio, part.series_id)
+    record = load_publish_record(studio.storage, part.series_id, part.episode)
+    roster = load_roster(studio.storage, part.series_id)
     publisher = _feedback_publisher(studio, channel, record)
     try:
         collected = publisher.fetch_feedback(record.video_id, channel.feedback_max_comments, part.series_id, part.episode)
@@ -255,7 +219,7 @@ def viewer_feedback(context: dg.AssetExecutionContext, studio: StudioResource, c
         channel=record.channel,
         collected_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
-    path = write_json(feedback_path(studio.storage, part.series_id, part.episode), report)
+    path = write_json(studio.storage.episode(part.series_id, part.episode).feedback, report)
     if report.note:
         context.log.info(f"{part.series_id} ep {part.episode}: {report.note}")
     ranking = sorted(report.character_popularity.items(), key=lambda kv: kv[1].score, reverse=True)
@@ -279,30 +243,6 @@ def viewer_feedback(context: dg.AssetExecutionContext, studio: StudioResource, c
             "path": dg.MetadataValue.path(str(path)),
         }
     )
-
-
-@dg.schedule(
-    name="viewer_feedback_daily",
-    target=[viewer_feedback],
-    cron_schedule="0 12 * * *",
-    execution_timezone="Asia/Seoul",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every day at noon (Asia/Seoul): collect feedback for episodes released in the last 14 days.",
-)
-def viewer_feedback_daily(context: dg.ScheduleEvaluationContext, studio: StudioResource):
-    now = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
-    requests = []
-    for record_file in sorted(studio.storage.root.glob("series/*/episodes/*/publish.json")):
-        record = PublishedVideo.model_validate(read_json(record_file))
-        released = dt.datetime.fromisoformat(record.metadata.publish_at or record.uploaded_at)
-        if released <= now and now - released <= dt.timedelta(days=FEEDBACK_DAYS):
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"feedback:{now.date().isoformat()}:{record.series_id}:{record.episode_number:03d}",
-                    partition_key=EpisodePartition(record.series_id, record.episode_number).key,
-                )
-            )
-    return requests or dg.SkipReason("no episode released in the last 14 days")
 
 
 @dg.asset(
@@ -329,10 +269,10 @@ def outline_adjustments(context: dg.AssetExecutionContext, studio: StudioResourc
     series_id = context.partition_key
     config = studio.series_config(series_id)
     storage = studio.storage
-    bible = load_bible(studio, series_id)
-    roster = load_roster(studio, series_id)
+    bible = load_bible(studio.storage, series_id)
+    roster = load_roster(studio.storage, series_id)
     episodes = range(1, config.total_episodes + 1)
-    produced = {n for n in episodes if storage.script_path(series_id, n).exists()}
+    produced = {n for n in episodes if storage.episode(series_id, n).script.exists()}
     reports = load_feedback_reports(storage, series_id, episodes)
     result = compute_adjustments(
         bible, roster, reports, produced, load_adjustments(storage, series_id), channel.adjustment_settings()

@@ -5,23 +5,26 @@ import dagster as dg
 
 from aidas_dagster.core.storage import read_json
 from aidas_dagster.partitions import episode_partitions, parse_episode_partition, series_partitions
-from aidas_dagster.publish.adjustments import apply_adjustments, load_adjustments
-from aidas_dagster.publish.assets import deferral_path, load_publish_record, outline_adjustments, youtube_video
+from aidas_dagster.publish.assets import outline_adjustments, youtube_video
+from aidas_dagster.publish.local_channel import load_publish_record
 from aidas_dagster.publish.metadata import metadata_problems
-from aidas_dagster.resources import Channel, StudioResource
-from aidas_dagster.story.assets import load_bible, load_roster
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.publish.resources import Channel
+from aidas_dagster.story.adjustments import apply_adjustments, load_adjustments
+from aidas_dagster.story.models import load_bible, load_roster
 
 
 @dg.asset_check(asset=youtube_video, partitions_def=episode_partitions)
 def metadata_within_youtube_limits(context: dg.AssetCheckExecutionContext, studio: StudioResource) -> dg.AssetCheckResult:
     part = parse_episode_partition(context.partition_key)
-    if not studio.storage.publish_record_path(part.series_id, part.episode).exists():
-        marker = deferral_path(studio, part.series_id, part.episode)
+    files = studio.storage.episode(part.series_id, part.episode)
+    if not files.publish.exists():
+        marker = files.publish_deferred
         if marker.exists():
             until = read_json(marker)["until"]
             return dg.AssetCheckResult(passed=True, description=f"upload deferred until {until}; nothing sent yet")
         return dg.AssetCheckResult(passed=False, description="no publish record and no deferral: the upload left nothing")
-    meta = load_publish_record(studio, part.series_id, part.episode).metadata
+    meta = load_publish_record(studio.storage, part.series_id, part.episode).metadata
     problems = metadata_problems(meta.title, meta.description, meta.tags)
     if not (meta.contains_synthetic_media and meta.made_for_kids is False and meta.category_id == "24"):
         problems.append("synthetic media, made-for-kids or category flags are wrong")
@@ -38,18 +41,18 @@ def adjustments_within_bounds(
     series_id = context.partition_key
     storage = studio.storage
     adjustments = load_adjustments(storage, series_id)
-    roster_ids = {c.id for c in load_roster(studio, series_id).characters}
+    roster_ids = {c.id for c in load_roster(studio.storage, series_id).characters}
     problems = [
         f"episode {a.episode}: {a.focus.character_id} is not in the cast"
         for a in adjustments.adjustments
         if a.focus and a.focus.character_id not in roster_ids
     ]
-    pending = [a.episode for a in adjustments.adjustments if not storage.script_path(series_id, a.episode).exists()]
+    pending = [a.episode for a in adjustments.adjustments if not storage.episode(series_id, a.episode).script.exists()]
     limit = channel.adjustment_settings().max_future_episodes
     if len(pending) > limit:
         problems.append(f"{len(pending)} unwritten outlines adjusted (limit {limit})")
     try:
-        bible = apply_adjustments(load_bible(studio, series_id), adjustments)
+        bible = apply_adjustments(load_bible(studio.storage, series_id), adjustments)
         type(bible).model_validate(bible.model_dump())
     except ValueError as exc:
         problems.append(f"the adjusted bible does not validate: {exc}")

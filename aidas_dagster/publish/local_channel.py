@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from aidas_dagster.core.storage import atomic_path, file_digest, read_json, write_json
+from aidas_dagster.core.storage import Storage, atomic_path, file_digest, read_json, write_json
 from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_fixture, statistics_from_api
 from aidas_dagster.publish.metadata import PlaylistMetadata, VideoMetadata
 
@@ -222,3 +222,9 @@ class LocalChannel:
             note = f"the local channel has no viewers; drop comments into {comments_file} to try feedback"
             return CollectedFeedback(statistics=stats, comments=[], source="local-empty", note=note)
         return CollectedFeedback(statistics=stats, comments=comments[:max_comments], source="local-fixture")
+
+
+def load_publish_record(storage: Storage, series_id: str, episode: int) -> PublishedVideo:
+    """The episode's publish record (`publish.json`): where its video is and with which metadata."""
+    files = storage.episode(series_id, episode)
+    return files.load(files.publish, PublishedVideo)

@@ -1,50 +1,32 @@
 """Story stage assets: the series bible, the cast, and each episode's script.
 
-Also the sensor that watches producers' edits: an edited script dropped at
-`series/<id>/overrides/<NNN>.script.json` re-materialises that episode's script, and declarative
-automation (eager) re-materialises only that episode's downstream assets.
+The sensor that watches producers' edited scripts is in `sensors.py`.
 """
 
 
 import contextlib
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 
 from aidas_dagster.core.ledger import BudgetExceeded
 from aidas_dagster.core.paid_call import OutOfCredit, ProviderError
-from aidas_dagster.core.stamps import is_fresh, mark_fresh
-from aidas_dagster.core.storage import file_digest, fingerprint, read_json, write_json
-from aidas_dagster.ops.budget import ensure_budget
-from aidas_dagster.partitions import EpisodePartition, episode_partitions, series_of_episode, series_partitions
-from aidas_dagster.publish.adjustments import apply_adjustments, load_adjustments
-from aidas_dagster.resources import AvatarStudio, StudioResource, VoiceBooth, WritersRoom
-from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState
+from aidas_dagster.core.stamps import reuse_or_make
+from aidas_dagster.core.storage import file_digest, fingerprint, load_model, read_json, write_json
+from aidas_dagster.core.budget import ensure_budget
+from aidas_dagster.partitions import episode_partitions, series_of_episode, series_partitions
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.story.adjustments import apply_adjustments, load_adjustments
+from aidas_dagster.story.resources import WritersRoom
+from aidas_dagster.steps import step_retry
+from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState, load_bible, load_roster
+# The episode's whole-cost reservation (operations' estimate) needs the voice and picture resources.
+from aidas_dagster.picture.resources import AvatarStudio
+from aidas_dagster.voice.resources import VoiceBooth
 from aidas_dagster.story.quality import QualityReport, forgotten_window, load_recent_scripts, write_checked_script
-from aidas_dagster.story.overrides import (
-    OVERRIDE_GLOB,
-    OverrideError,
-    context_path,
-    flag_followers,
-    load_override,
-    override_episode,
-)
+from aidas_dagster.story.overrides import OverrideError, flag_followers, load_override
 
-STORY_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-
-
-def load_bible(studio: StudioResource, series_id: str) -> SeriesBible:
-    return SeriesBible.model_validate(read_json(studio.storage.bible_path(series_id)))
-
-
-def load_roster(studio: StudioResource, series_id: str) -> Roster:
-    return Roster.model_validate(read_json(studio.storage.roster_path(series_id)))
-
-
-def load_script(studio: StudioResource, series_id: str, episode: int) -> EpisodeScript:
-    return EpisodeScript.model_validate(read_json(studio.storage.script_path(series_id, episode)))
+STORY_RETRY = step_retry(delay_seconds=2)
 
 
 def _engine(context: dg.AssetExecutionContext, studio: StudioResource, writers_room: WritersRoom):
@@ -59,10 +41,10 @@ def _engine(context: dg.AssetExecutionContext, studio: StudioResource, writers_r
 def reserve_episode(context, studio, writers_room, voice_booth, avatar_studio, part):
     """Estimate the episode with the configured providers and reserve what it still has to spend
     for this run (released when the run ends); BudgetExceeded ends the run before any paid call."""
-    from aidas_dagster.ops.estimate import estimate_for, still_to_spend
+    from aidas_dagster.operations.estimate import estimate_for, still_to_spend
 
     estimate = estimate_for(studio, writers_room, voice_booth, avatar_studio, part.series_id, part.episode)
-    write_json(studio.storage.episode_dir(part.series_id, part.episode) / "estimate.json", {
+    write_json(studio.storage.episode(part.series_id, part.episode).estimate, {
         "usd": estimate.paid(), "total_usd": round(estimate.total, 6), "basis": estimate.basis, "mix": estimate.mix,
     })  # fmt: skip
     todo = still_to_spend(estimate, studio.ledger)
@@ -103,16 +85,20 @@ def series_bible(
     series_id = context.partition_key
     config = studio.series_config(series_id)
     engine = _engine(context, studio, writers_room)
-    path = studio.storage.bible_path(series_id)
-    inputs = fingerprint(config, engine.name)
-    if is_fresh(path, inputs):
-        bible = SeriesBible.model_validate(read_json(path))
+    files = studio.storage.series(series_id)
+    path = files.bible
+
+    def write() -> SeriesBible:
+        with provider_failures():
+            return engine.write_bible(config)
+
+    bible, reused = reuse_or_make(
+        path, fingerprint(config, engine.name),
+        load=lambda: files.load(path, SeriesBible), make=write, write=lambda made: write_json(path, made),
+    )  # fmt: skip
+    if reused:
         context.log.info(f"{series_id}: bible unchanged since its config; reusing {path}")
     else:
-        with provider_failures():
-            bible = engine.write_bible(config)
-        write_json(path, bible)
-        mark_fresh(path, inputs)
         context.log.info(f"{series_id}: wrote the bible ({len(bible.outlines)} episode outlines) with {engine.name}")
         for note in bible.premise.notes if bible.premise else []:  # what the premise analysis decided, and why
             context.log.info(f"{series_id}: premise: {note}")
@@ -146,18 +132,22 @@ def character_roster(
 ) -> dg.MaterializeResult:
     series_id = context.partition_key
     config = studio.series_config(series_id)
-    bible = load_bible(studio, series_id)
+    bible = load_bible(studio.storage, series_id)
     engine = _engine(context, studio, writers_room)
-    path = studio.storage.roster_path(series_id)
-    inputs = fingerprint(config, bible, engine.name)
-    if is_fresh(path, inputs):
-        roster = Roster.model_validate(read_json(path))
+    files = studio.storage.series(series_id)
+    path = files.roster
+
+    def write() -> Roster:
+        with provider_failures():
+            return engine.write_roster(config, bible)
+
+    roster, reused = reuse_or_make(
+        path, fingerprint(config, bible, engine.name),
+        load=lambda: files.load(path, Roster), make=write, write=lambda made: write_json(path, made),
+    )  # fmt: skip
+    if reused:
         context.log.info(f"{series_id}: cast unchanged; reusing {path}")
     else:
-        with provider_failures():
-            roster = engine.write_roster(config, bible)
-        write_json(path, roster)
-        mark_fresh(path, inputs)
         context.log.info(f"{series_id}: cast {len(roster.characters)} characters with {engine.name}")
     table = "\n".join(
         f"| {c.id} | {c.name} | {c.role} | {c.importance} | {c.age} | {c.voice.voice_id} p{c.voice.pitch} | {c.avatar_strategy} |"
@@ -188,7 +178,7 @@ def previous_state(studio: StudioResource, engine, bible: SeriesBible, roster: R
     """
     if episode == 1:
         return engine.initial_state(bible, roster), "start"
-    path = studio.storage.script_path(series_id, episode - 1)
+    path = studio.storage.episode(series_id, episode - 1).script
     if not path.exists():
         raise dg.Failure(
             description=(
@@ -197,7 +187,7 @@ def previous_state(studio: StudioResource, engine, bible: SeriesBible, roster: R
             ),
             allow_retries=False,
         )
-    prev = EpisodeScript.model_validate(read_json(path))
+    prev = load_model(path, EpisodeScript)
     return prev.state_after, fingerprint(prev.state_after)
 
 
@@ -229,14 +219,14 @@ def episode_script(
     # together pass a limit cannot both start: one is refused here, before spending.
     estimate, reserved = reserve_episode(context, studio, writers_room, voice_booth, avatar_studio, part)
     # Viewer feedback may have shifted future outlines (character focus, pacing), within bounds.
-    base_bible = load_bible(studio, part.series_id)
+    base_bible = load_bible(studio.storage, part.series_id)
     adjustments = load_adjustments(storage, part.series_id)
     bible = apply_adjustments(base_bible, adjustments)
-    roster = load_roster(studio, part.series_id)
+    roster = load_roster(studio.storage, part.series_id)
     engine = _engine(context, studio, writers_room)
     state, state_fp = previous_state(studio, engine, bible, roster, part.series_id, part.episode)
-    path = storage.script_path(part.series_id, part.episode)
-    override = storage.script_override_path(part.series_id, part.episode)
+    files = storage.episode(part.series_id, part.episode)
+    path, override = files.script, files.override
     source = f"override {override}" if override.exists() else engine.name
     # The override's bytes are an input: editing it makes the script stale, deleting it returns to the writer.
     # Only this episode's own adjustment is an input: feedback about later outlines never makes an
@@ -246,38 +236,38 @@ def episode_script(
         file_digest(override) if override.exists() else None,
         adjustments.for_episode(part.episode),
     )  # fmt: skip
-    quality_path = path.with_name("quality.json")
-    if is_fresh(path, inputs, quality_path):
-        script = EpisodeScript.model_validate(read_json(path))
-        quality = read_json(quality_path)
-        context.log.info(f"{part.series_id} ep {part.episode}: script unchanged; reusing {path}")
-    else:
+
+    def write() -> tuple[EpisodeScript, dict]:
         if override.exists():
             # Validated before anything is written: a bad edit fails naming the file and field.
             try:
-                script = load_override(override, roster, part.series_id, part.episode)
+                return load_override(override, roster, part.series_id, part.episode), {"passes": 0, "source": "producer's edit"}
             except OverrideError as exc:
                 raise dg.Failure(description=str(exc), allow_retries=False) from exc
-            quality = {"passes": 0, "source": "producer's edit"}
-        else:
-            # Spec 7.6: write, score, and revise below the threshold (at most 3 passes in all).
-            recent = load_recent_scripts(
-                lambda n: storage.script_path(part.series_id, n), part.episode, forgotten_window(config)
+        # Spec 7.6: write, score, and revise below the threshold (at most 3 passes in all).
+        recent = load_recent_scripts(lambda n: storage.episode(part.series_id, n).script, part.episode, forgotten_window(config))
+        with provider_failures():
+            script, report, passes = write_checked_script(engine, bible, roster, state, part.episode, config, recent_scripts=recent)
+        if report.blocking:
+            context.log.warning(
+                f"{part.series_id} ep {part.episode}: after {passes} pass(es) the script still has "
+                f"{len(report.blocking)} blocking problem(s); the script checks will stop it"
             )
-            with provider_failures():
-                script, report, passes = write_checked_script(
-                    engine, bible, roster, state, part.episode, config, recent_scripts=recent
-                )
-            quality = _quality_record(report, passes)
-            if report.blocking:
-                context.log.warning(
-                    f"{part.series_id} ep {part.episode}: after {passes} pass(es) the script still has "
-                    f"{len(report.blocking)} blocking problem(s); the script checks will stop it"
-                )
-        write_json(path, script)
-        write_json(quality_path, quality)
-        write_json(context_path(path), {"previous_state": state_fp, "source": source})
-        mark_fresh(path, inputs)
+        return script, _quality_record(report, passes)
+
+    def store(made: tuple[EpisodeScript, dict]) -> None:
+        write_json(path, made[0])
+        write_json(files.quality, made[1])
+        write_json(files.context, {"previous_state": state_fp, "source": source})
+
+    (script, quality), reused = reuse_or_make(
+        path, inputs,
+        load=lambda: (files.load(path, EpisodeScript), read_json(files.quality)),
+        make=write, write=store, also_required=(files.quality,),
+    )  # fmt: skip
+    if reused:
+        context.log.info(f"{part.series_id} ep {part.episode}: script unchanged; reusing {path}")
+    else:
         context.log.info(
             f"{part.series_id} ep {part.episode}: wrote '{script.title}' "
             f"({len(script.scenes)} scenes, {script.line_count} lines) from {source}"
@@ -287,7 +277,7 @@ def episode_script(
     if flagged:
         context.log.warning(
             f"{part.series_id}: episode(s) {', '.join(map(str, flagged))} were written from an earlier version of "
-            f"episode {part.episode}'s ending; review them (see {storage.series_dir(part.series_id) / 'continuity_flags.json'}) "
+            f"episode {part.episode}'s ending; review them (see {files.series.continuity_flags}) "
             "and re-materialise their episode_script if they should follow the new story"
         )
     names = roster.by_id()
@@ -314,49 +304,3 @@ def episode_script(
         },
         data_version=dg.DataVersion(fingerprint(script)),
     )
-
-
-@dg.sensor(
-    asset_selection=[episode_script],
-    minimum_interval_seconds=15,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description=(
-        "A producer's edited script (series/<id>/overrides/<NNN>.script.json under the storage root) "
-        "re-materialises that episode's script; eager automation then redoes only its downstream."
-    ),
-)
-def script_override_sensor(context: dg.SensorEvaluationContext, studio: StudioResource) -> dg.SensorResult:
-    root = studio.storage.root / "series"
-    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    current: dict[str, str] = {}
-    runs = []
-    for path in sorted(root.glob(OVERRIDE_GLOB)) if root.exists() else []:
-        found = override_episode(path, root)
-        if found is None:
-            continue
-        digest = file_digest(path)
-        current[str(path)] = digest
-        if seen.get(str(path)) == digest:
-            continue
-        series_id, episode = found
-        runs.append(
-            dg.RunRequest(
-                partition_key=EpisodePartition(series_id, episode).key,
-                run_key=f"override:{series_id}:{episode}:{digest}",
-                tags={"aidas/trigger": "script-override"},
-            )
-        )
-        context.log.info(f"{path}: edited script for {series_id} episode {episode}; re-materialising its script")
-    # A removed override also changes the script (back to the writer's): request it once.
-    for gone in set(seen) - set(current):
-        found = override_episode(Path(gone), root)
-        if found is not None:
-            series_id, episode = found
-            runs.append(
-                dg.RunRequest(
-                    partition_key=EpisodePartition(series_id, episode).key,
-                    run_key=f"override-removed:{series_id}:{episode}:{seen[gone]}",
-                    tags={"aidas/trigger": "script-override"},
-                )
-            )
-    return dg.SensorResult(run_requests=runs, cursor=json.dumps(current))

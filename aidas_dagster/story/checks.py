@@ -11,16 +11,10 @@ tried to improve them, and a clumsy line is not worth stopping the daily episode
 import dagster as dg
 
 from aidas_dagster.partitions import episode_partitions, parse_episode_partition, series_partitions
-from aidas_dagster.resources import StudioResource, WritersRoom
-from aidas_dagster.story.assets import (
-    character_roster,
-    episode_script,
-    load_bible,
-    load_roster,
-    load_script,
-    previous_state,
-    series_bible,
-)
+from aidas_dagster.resources import StudioResource
+from aidas_dagster.story.resources import WritersRoom
+from aidas_dagster.story.assets import character_roster, episode_script, previous_state, series_bible
+from aidas_dagster.story.models import load_bible, load_roster, load_script
 from aidas_dagster.story.quality import (
     DEFAULT_THRESHOLD,
     bible_readiness_problems,
@@ -56,7 +50,7 @@ def _result(
 def bible_ready_for_production(context: dg.AssetCheckExecutionContext, studio: StudioResource) -> dg.AssetCheckResult:
     """Spec 7.0, story half: four-part arc over every episode, every outline complete, subplots placed,
     the genre's required beats placed."""
-    bible = load_bible(studio, context.partition_key)
+    bible = load_bible(studio.storage, context.partition_key)
     return _result(bible_readiness_problems(bible), outlines=len(bible.outlines), beats=len(bible.genre_beats))
 
 
@@ -66,8 +60,8 @@ def series_ready_for_production(
 ) -> dg.AssetCheckResult:
     """Spec 7.0 in full, before episode 1: the bible plus 10+ complete characters with distinct voices,
     avatars, relationships, and a place in some episode's focus."""
-    bible = load_bible(studio, context.partition_key)
-    roster = load_roster(studio, context.partition_key)
+    bible = load_bible(studio.storage, context.partition_key)
+    roster = load_roster(studio.storage, context.partition_key)
     return _result(
         preproduction_problems(bible, roster),
         characters=len(roster.characters),
@@ -78,7 +72,7 @@ def series_ready_for_production(
 def _episode(context: dg.AssetCheckExecutionContext, studio: StudioResource):
     part = parse_episode_partition(context.partition_key)
     config = studio.series_config(part.series_id)
-    return part, config, load_script(studio, part.series_id, part.episode), load_roster(studio, part.series_id)
+    return part, config, load_script(studio.storage, part.series_id, part.episode), load_roster(studio.storage, part.series_id)
 
 
 @dg.asset_check(asset=episode_script, partitions_def=episode_partitions, blocking=True)
@@ -103,7 +97,7 @@ def script_phrasing(context: dg.AssetCheckExecutionContext, studio: StudioResour
 
 def _continuity_inputs(context: dg.AssetCheckExecutionContext, studio: StudioResource, writers_room: WritersRoom):
     part, config, script, roster = _episode(context, studio)
-    bible = load_bible(studio, part.series_id)
+    bible = load_bible(studio.storage, part.series_id)
     state, _fp = previous_state(studio, writers_room.engine(), bible, roster, part.series_id, part.episode)
     recent = load_recent_scripts(
         lambda n: studio.storage.script_path(part.series_id, n), part.episode, forgotten_window(config)

@@ -25,7 +25,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aidas_dagster.picture.backdrop_kinds import BACKDROP_KINDS
+from aidas_dagster.story.place_kinds import BACKDROP_KINDS
 
 STORY_DATA_DIR = Path(__file__).resolve().parents[2] / "assets_data" / "story"
 
@@ -67,7 +67,7 @@ class _Data(BaseModel):
 class LocationData(_Data):
     name: str = Field(min_length=1, description="as scene headings write it: '한빛대학병원 응급실'")
     said: str = Field(min_length=1, description="as characters say it: '응급실'")
-    kind: str = Field(description="kind of place the picture stage draws (picture.backdrop_kinds)")
+    kind: str = Field(description="kind of place the picture stage draws (story.place_kinds)")
 
     @field_validator("kind")
     @classmethod

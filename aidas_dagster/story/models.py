@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from aidas_dagster.core.config import SeriesConfig
+from aidas_dagster.core.storage import Storage
 
 Importance = Literal["main", "major_supporting", "supporting", "minor"]
 AvatarStrategy = Literal["full_avatar", "partial_avatar", "voice_only"]
@@ -148,7 +149,7 @@ class CastPlanEntry(_Model):
 
 class Location(_Model):
     """A place of the series: `name` as scenes write it, `said` as characters say it in dialogue,
-    `kind` the kind of place the picture stage draws (one of picture.backdrop_kinds.BACKDROP_KINDS)."""
+    `kind` the kind of place the picture stage draws (one of story.place_kinds.BACKDROP_KINDS)."""
 
     name: str
     said: str
@@ -256,3 +257,18 @@ class EpisodeScript(_Model):
     @property
     def line_count(self) -> int:
         return sum(len(s.lines) for s in self.scenes)
+
+
+def load_bible(storage: Storage, series_id: str) -> SeriesBible:
+    files = storage.series(series_id)
+    return files.load(files.bible, SeriesBible)
+
+
+def load_roster(storage: Storage, series_id: str) -> Roster:
+    files = storage.series(series_id)
+    return files.load(files.roster, Roster)
+
+
+def load_script(storage: Storage, series_id: str, episode: int) -> EpisodeScript:
+    files = storage.episode(series_id, episode)
+    return files.load(files.script, EpisodeScript)

@@ -61,17 +61,8 @@ def load_override(path: Path, roster: Roster, series_id: str, episode: int) -> E
     return script.model_copy(update={"writer": "override"})
 
 
-def context_path(script_path: Path) -> Path:
-    """Beside each script: which previous state it was written from, and by what."""
-    return script_path.with_name("context.json")
-
-
-def flags_path(storage: Storage, series_id: str) -> Path:
-    return storage.series_dir(series_id) / "continuity_flags.json"
-
-
 def read_flags(storage: Storage, series_id: str) -> dict[str, str]:
-    path = flags_path(storage, series_id)
+    path = storage.series(series_id).continuity_flags
     return read_json(path) if path.exists() else {}
 
 
@@ -83,7 +74,7 @@ def flag_followers(storage: Storage, series_id: str, episode: int, state_after_f
     """
     flags = read_flags(storage, series_id)
     changed = flags.pop(str(episode), None) is not None
-    follower = context_path(storage.script_path(series_id, episode + 1))
+    follower = storage.episode(series_id, episode + 1).context
     flagged: list[int] = []
     if follower.exists() and read_json(follower).get("previous_state") != state_after_fp:
         later = episode + 1
@@ -93,5 +84,5 @@ def flag_followers(storage: Storage, series_id: str, episode: int, state_after_f
             later += 1
         changed = True
     if changed:
-        write_json(flags_path(storage, series_id), dict(sorted(flags.items(), key=lambda kv: int(kv[0]))))
+        write_json(storage.series(series_id).continuity_flags, dict(sorted(flags.items(), key=lambda kv: int(kv[0]))))
     return flagged

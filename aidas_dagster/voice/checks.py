@@ -8,10 +8,10 @@ import dagster as dg
 
 from aidas_dagster.partitions import episode_partitions, parse_episode_partition
 from aidas_dagster.resources import StudioResource
-from aidas_dagster.story.assets import load_roster
+from aidas_dagster.story.models import load_roster
 from aidas_dagster.voice import validation
-from aidas_dagster.voice.assets import audio_track, load_track
-from aidas_dagster.voice.models import AudioTrack
+from aidas_dagster.voice.assets import audio_track
+from aidas_dagster.voice.models import AudioTrack, load_track
 
 
 def _result(problems: list[str], ok: str, **metadata) -> dg.AssetCheckResult:
@@ -24,7 +24,7 @@ def _result(problems: list[str], ok: str, **metadata) -> dg.AssetCheckResult:
 
 def _track(context: dg.AssetCheckExecutionContext, studio: StudioResource) -> AudioTrack:
     part = parse_episode_partition(context.partition_key)
-    return load_track(studio, part.series_id, part.episode)
+    return load_track(studio.storage, part.series_id, part.episode)
 
 
 def _run(
@@ -61,8 +61,8 @@ def no_clipping_or_long_silence(context: dg.AssetCheckExecutionContext, studio: 
 def distinct_voices(context: dg.AssetCheckExecutionContext, studio: StudioResource) -> dg.AssetCheckResult:
     """No two characters of the series share a voice (voice + modulation) on any provider."""
     part = parse_episode_partition(context.partition_key)
-    roster = load_roster(studio, part.series_id)
-    track = load_track(studio, part.series_id, part.episode)
+    roster = load_roster(studio.storage, part.series_id)
+    track = load_track(studio.storage, part.series_id, part.episode)
     voiced_by = sorted({line.provider for line in track.lines})
     return _result(
         validation.shared_voice_problems(roster),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aidas_dagster.core.storage import Storage
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -58,3 +60,8 @@ class AudioTrack(_Model):
     scenes: list[TrackScene]
     lines: list[TrackLine]
     fingerprint: str = Field(description="hash of everything that shaped this track")
+
+
+def load_track(storage: Storage, series_id: str, episode: int) -> AudioTrack:
+    files = storage.episode(series_id, episode)
+    return files.load(files.track, AudioTrack)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aidas_dagster.core.ledger import Budget, BudgetExceeded, BudgetLimits, CostLedger, LedgerEntry, totals_by_provider
-from aidas_dagster.ops.budget import daily_gate, ensure_budget
+from aidas_dagster.core.budget import daily_gate, ensure_budget
 
 DAY = "2026-03-02"
 

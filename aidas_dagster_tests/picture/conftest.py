@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aidas_dagster_tests.picture.test_render import make_episode, render
+from aidas_dagster_tests.picture.builders import make_episode, render
 
 
 @pytest.fixture(scope="session")

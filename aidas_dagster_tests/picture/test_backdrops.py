@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aidas_dagster.picture.backdrop_kinds import BACKDROP_KINDS
+from aidas_dagster.story.place_kinds import BACKDROP_KINDS
 from aidas_dagster.picture.backdrops import Backdrops, draw_backdrop, draw_place, location_kind, resolve_kind
 from aidas_dagster.picture.places import UNGRADED
+from aidas_dagster_tests.picture.builders import TITLE, make_episode
 
 SELF_LIT = {"stage", "broadcast_studio", "film_set"}  # lit by their own rig: the time of day leaves them alone
 
@@ -107,7 +108,6 @@ def test_the_cut_draws_each_scene_as_the_bible_says(tmp_path):
     from aidas_dagster.picture.avatars import draw_roster_sprites
     from aidas_dagster.picture.clips import plan_clips
     from aidas_dagster.picture.render import build_timeline
-    from aidas_dagster_tests.picture.test_render import TITLE, make_episode
 
     script, roster, track = make_episode(tmp_path / "audio")  # scenes at 성수동 카페 and 회사 사무실
     plan = plan_clips(script, roster, track, draw_roster_sprites(roster, tmp_path / "avatars"))

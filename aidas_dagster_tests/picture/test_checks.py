@@ -16,7 +16,7 @@ from aidas_dagster.picture.models import FinalCut
 from aidas_dagster.picture.probe import ffmpeg_exe
 from aidas_dagster.picture.validation import cut_problems, missing_subtitle_glyphs
 from aidas_dagster.voice.models import AudioTrack
-from aidas_dagster_tests.picture.test_render import make_episode
+from aidas_dagster_tests.picture.builders import make_episode
 
 INTRO = OUTRO = 0.3
 TRACK_SECONDS = 0.4  # so the cut is 1.0 s

@@ -23,7 +23,7 @@ from aidas_dagster.picture.avatars import draw_roster_sprites, hex_rgb
 from aidas_dagster.picture.clips import plan_clips
 from aidas_dagster.picture.probe import ffmpeg_exe
 from aidas_dagster.picture.render import H, W, _draw_subtitle, _title_card, build_timeline, render_final_cut, speaker_x
-from aidas_dagster_tests.picture.test_render import FPS, TITLE, grab, make_episode
+from aidas_dagster_tests.picture.builders import FPS, TITLE, grab, make_episode
 
 LINES = [
     (1, "CHAR001", "CHAR002", "오늘 정말 고마웠어요. 덕분에 힘이 났어요.", 3.4),

@@ -21,9 +21,9 @@ from aidas_dagster.picture.heygen import (
     LineRequest,
     wants_provider_clip,
 )
-from aidas_dagster.resources import AvatarStudio
+from aidas_dagster.picture.resources import AvatarStudio
 from aidas_dagster.story.models import Appearance, Character, VoiceCasting, VoiceProfile
-from aidas_dagster_tests.picture.heygen_fake import Fault, HeyGenFake
+from aidas_dagster_tests.fakes.heygen_server import Fault, HeyGenServer
 
 API_KEY = "hg-test-key-7f3a9c1e5b"
 PRICE_PER_MINUTE = 1.2
@@ -128,8 +128,8 @@ def server(running_server: HTTPServer):
 
 
 @pytest.fixture
-def fake(server: HTTPServer, result_mp4: bytes) -> HeyGenFake:
-    return HeyGenFake(server, API_KEY, result_mp4).register()
+def fake(server: HTTPServer, result_mp4: bytes) -> HeyGenServer:
+    return HeyGenServer(server, API_KEY, result_mp4).register()
 
 
 @pytest.fixture

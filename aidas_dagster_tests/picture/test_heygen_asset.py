@@ -11,11 +11,11 @@ from pytest_httpserver import HTTPServer
 from aidas_dagster.core.ledger import CostLedger
 from aidas_dagster.core.storage import Storage, read_json
 from aidas_dagster.definitions import build_definitions
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.picture.probe import ffmpeg_exe, probe
-from aidas_dagster.resources import AvatarStudio
-from aidas_dagster_tests.picture.heygen_fake import HeyGenFake
+from aidas_dagster.picture.resources import AvatarStudio
+from aidas_dagster_tests.fakes.heygen_server import HeyGenServer
 
 KEY = "hg-asset-test-key-19af"
 
@@ -31,7 +31,7 @@ def fake_heygen(tmp_path: Path):
     server = HTTPServer(threaded=True)
     server.start()
     try:
-        yield HeyGenFake(server, KEY, clip.read_bytes(), pending_polls=1).register(), server
+        yield HeyGenServer(server, KEY, clip.read_bytes(), pending_polls=1).register(), server
     finally:
         server.stop()
 

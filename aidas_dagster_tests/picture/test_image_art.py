@@ -1,4 +1,4 @@
-"""Scene art from an image model, against a local /v1/images/generations server (images_fake)."""
+"""Scene art from an image model, against a local /v1/images/generations server (fakes/images_server.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from aidas_dagster.picture.image_art import (
     series_style,
     to_sprite,
 )
-from aidas_dagster_tests.picture.images_fake import BACKDROP_RGB, PORTRAIT_RGB, ImagesFake, portrait_png
+from aidas_dagster_tests.fakes.images_server import BACKDROP_RGB, PORTRAIT_RGB, ImagesServer, portrait_png
+from aidas_dagster_tests.picture.builders import FPS, LINES, TITLE, grab, make_episode, make_roster
 
 KEY = "sk-image-test-key-5521"
 PLACES = [("성수동 카페", "cafe"), ("회사 사무실", "office")]
@@ -39,18 +40,17 @@ def fake():
     server = HTTPServer(threaded=True)
     server.start()
     try:
-        yield ImagesFake(server, KEY).register()
+        yield ImagesServer(server, KEY).register()
     finally:
         server.stop()
 
 
-def artist(fake: ImagesFake, tmp: Path, ledger: CostLedger | None = None, budget: Budget | None = None) -> SceneArtist:
+def artist(fake: ImagesServer, tmp: Path, ledger: CostLedger | None = None, budget: Budget | None = None) -> SceneArtist:
     client = ImageClient(KEY, fake.server.url_for("/v1"), policy=RetryPolicy(max_attempts=4, base_delay=0.01), sleep=lambda _s: None)
     return SceneArtist(client, tmp / "cache", ledger=ledger, budget=budget)
 
 
 def roster():
-    from aidas_dagster_tests.picture.test_render import make_roster
 
     return make_roster()
 
@@ -184,7 +184,6 @@ def test_the_series_estimate_counts_each_image_once():
 def test_the_final_cut_shows_the_served_portrait_where_the_lead_speaks(fake, tmp_path):
     from aidas_dagster.picture.clips import plan_clips
     from aidas_dagster.picture.render import render_final_cut
-    from aidas_dagster_tests.picture.test_render import FPS, LINES, TITLE, grab, make_episode
 
     lines = LINES[:2]  # a very short episode: the two leads greet each other in the cafe
     script, cast, track = make_episode(tmp_path / "audio", lines=lines, scenes={1: ("성수동 카페", "낮", "설렘", ["CHAR001", "CHAR002"])})

@@ -12,11 +12,11 @@ from pytest_httpserver import HTTPServer
 from aidas_dagster.core.ledger import CostLedger
 from aidas_dagster.core.storage import Storage, read_json
 from aidas_dagster.definitions import build_definitions
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
-from aidas_dagster.resources import AvatarStudio
-from aidas_dagster_tests.picture.images_fake import PORTRAIT_RGB, ImagesFake
-from aidas_dagster_tests.picture.test_render import grab
+from aidas_dagster.picture.resources import AvatarStudio
+from aidas_dagster_tests.fakes.images_server import PORTRAIT_RGB, ImagesServer
+from aidas_dagster_tests.picture.builders import grab
 
 KEY = "sk-image-asset-key-7730"
 
@@ -26,7 +26,7 @@ def fake():
     server = HTTPServer(threaded=True)
     server.start()
     try:
-        yield ImagesFake(server, KEY).register()
+        yield ImagesServer(server, KEY).register()
     finally:
         server.stop()
 

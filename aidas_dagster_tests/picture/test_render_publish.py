@@ -14,14 +14,14 @@ from pathlib import Path
 from aidas_dagster.picture import render as render_module
 from aidas_dagster.picture.avatars import draw_roster_sprites
 from aidas_dagster.picture.clips import plan_clips
-from aidas_dagster_tests.picture.test_render import FPS, LINES, TITLE, make_episode
+from aidas_dagster_tests.picture.builders import FPS, LINES, TITLE, make_episode
 
 REPO = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import sys
 from pathlib import Path
-from aidas_dagster_tests.picture.test_render import LINES, make_episode, render
+from aidas_dagster_tests.picture.builders import LINES, make_episode, render
 tmp, out = Path(sys.argv[1]), Path(sys.argv[2])
 lines = list(LINES)
 lines[1] = (1, "CHAR002", "CHAR001", "정말 반가워요. 그동안 잘 지냈어요?", 1.9)

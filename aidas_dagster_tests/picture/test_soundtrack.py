@@ -13,7 +13,7 @@ from aidas_dagster.picture import soundtrack as snd
 from aidas_dagster.picture.music import Bed
 from aidas_dagster.picture.probe import ffmpeg_exe
 from aidas_dagster.picture.render import build_timeline, sound_parts
-from aidas_dagster_tests.picture.test_render import LINES, SERIES, TITLE, make_episode, render
+from aidas_dagster_tests.picture.builders import LINES, SERIES, TITLE, make_episode, render
 
 
 def _decode(path: Path) -> np.ndarray:

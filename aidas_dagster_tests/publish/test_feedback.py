@@ -5,14 +5,10 @@ from __future__ import annotations
 import pytest
 
 from aidas_dagster.core.config import SeriesConfig
-from aidas_dagster.publish.adjustments import (
-    PACING_NOTES,
-    AdjustmentSettings,
-    apply_adjustments,
-    compute_adjustments,
-)
+from aidas_dagster.publish.adjustments import AdjustmentSettings, compute_adjustments
 from aidas_dagster.publish.feedback import CollectedFeedback, Comment, analyse_feedback, comments_from_fixture, sanitise
 from aidas_dagster.publish.sentiment import analyse
+from aidas_dagster.story.adjustments import PACING_NOTES, apply_adjustments
 from aidas_dagster.story.engine import OfflineStoryEngine
 
 

@@ -10,8 +10,7 @@ import pytest
 
 from aidas_dagster.core.storage import read_json
 from aidas_dagster.publish.local_channel import CAPTION_FILE, LocalChannel
-from aidas_dagster_tests.publish.test_youtube_channel import PLAYLIST, episode_files
-from aidas_dagster_tests.publish.test_youtube_publisher import Crash, metadata
+from aidas_dagster_tests.publish.builders import PLAYLIST, Crash, episode_files, metadata
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 

@@ -17,19 +17,19 @@ from aidas_dagster.core.storage import Storage
 from aidas_dagster.publish.local_channel import LocalChannel
 from aidas_dagster.publish.oauth import SCOPES, YouTubeAuthError, load_credentials, save_credentials
 from aidas_dagster.publish.youtube import YouTubePublisher
-from aidas_dagster.resources import Channel
-from aidas_dagster_tests.publish.fake_youtube import FakeYouTube
+from aidas_dagster.publish.resources import Channel
+from aidas_dagster_tests.fakes.youtube_server import YouTubeServer
 
 
 @pytest.fixture
-def fake(httpserver) -> FakeYouTube:
-    youtube = FakeYouTube(base_url=httpserver.url_for("").rstrip("/"), token="fresh-access-token")
+def fake(httpserver) -> YouTubeServer:
+    youtube = YouTubeServer(base_url=httpserver.url_for("").rstrip("/"), token="fresh-access-token")
     youtube.refresh_tokens["the-refresh-token"] = "fresh-access-token"
     httpserver.expect_request(re.compile(".*")).respond_with_handler(youtube.handle)
     return youtube
 
 
-def expired_token(fake: FakeYouTube, refresh_token: str = "the-refresh-token") -> Credentials:
+def expired_token(fake: YouTubeServer, refresh_token: str = "the-refresh-token") -> Credentials:
     return Credentials(
         token="stale-access-token",
         refresh_token=refresh_token,

@@ -13,20 +13,21 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 from aidas_dagster.core.storage import Storage, read_json, write_json
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.picture.models import FinalCut
-from aidas_dagster.publish.adjustments import apply_adjustments, load_adjustments
-from aidas_dagster.publish.assets import deferred_uploads, outline_adjustments, viewer_feedback, youtube_video
+from aidas_dagster.publish.assets import outline_adjustments, viewer_feedback, youtube_video
+from aidas_dagster.publish.schedules import deferred_uploads
 from aidas_dagster.publish.checks import adjustments_within_bounds, metadata_within_youtube_limits
 from aidas_dagster.publish.local_channel import LocalChannel
 from aidas_dagster.publish.metadata import VideoMetadata
 from aidas_dagster.publish.oauth import save_credentials
 from aidas_dagster.publish.quota import next_reset
-from aidas_dagster.resources import Channel
-from aidas_dagster.story.assets import load_bible, load_roster
+from aidas_dagster.publish.resources import Channel
+from aidas_dagster.story.adjustments import apply_adjustments, load_adjustments
+from aidas_dagster.story.models import load_bible, load_roster
 from aidas_dagster.story.engine import OfflineStoryEngine
-from aidas_dagster_tests.publish.fake_youtube import FakeYouTube
+from aidas_dagster_tests.fakes.youtube_server import YouTubeServer
 
 SERIES = "short-love"
 
@@ -75,7 +76,7 @@ def materialization(result: dg.ExecuteInProcessResult) -> dict:
 
 
 def test_youtube_video_publishes_once_and_defers_on_quota_without_failing(written, instance, studio, httpserver, tmp_path):
-    fake = FakeYouTube(base_url=httpserver.url_for("").rstrip("/"))
+    fake = YouTubeServer(base_url=httpserver.url_for("").rstrip("/"))
     httpserver.expect_request(re.compile(".*")).respond_with_handler(fake.handle)
     token = tmp_path / "token.json"
     save_credentials(
@@ -104,7 +105,7 @@ def test_youtube_video_publishes_once_and_defers_on_quota_without_failing(writte
     fake.add_comments(record["video_id"], [("a", "진짜 재밌어요", 3), ("b", "지루해요", 0), ("c", "다음 화 기대돼요", 1)])
     fake.videos[record["video_id"]]["statistics"]["viewCount"] = "321"
     feedback = dg.materialize([viewer_feedback], partition_key=key(1), instance=instance, resources=resources)
-    report = read_json(written.episode_dir(SERIES, 1) / "feedback.json")
+    report = read_json(written.episode(SERIES, 1).feedback)
     assert feedback.success and report["source"] == "youtube" and report["statistics"]["views"] == 321
     assert report["comments_analysed"] == 3 and report["sentiment_counts"] == {"positive": 2, "neutral": 0, "negative": 1}
     assert len(fake.calls("GET", "/youtube/v3/commentThreads")) == 2
@@ -144,7 +145,7 @@ def feedback_round(written, instance, studio, comments: list[dict], channel: Cha
 
 
 def test_praise_in_dropped_comments_raises_a_supporting_characters_focus_in_the_next_unwritten_outline(written, instance, studio):
-    bible, roster = load_bible(studio, SERIES), load_roster(studio, SERIES)
+    bible, roster = load_bible(studio.storage, SERIES), load_roster(studio.storage, SERIES)
     mains = {c.id for c in roster.characters if c.importance == "main"}
     # A supporting character who is not already right after the leads in episode 3's outline.
     focus3 = bible.outline(3).character_focus
@@ -155,7 +156,7 @@ def test_praise_in_dropped_comments_raises_a_supporting_characters_focus_in_the_
 
     result = feedback_round(written, instance, studio, praise_comments(favourite.name, 24), Channel(feedback_future_episodes=1))
     assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
-    report = read_json(written.episode_dir(SERIES, 1) / "feedback.json")
+    report = read_json(written.episode(SERIES, 1).feedback)
     assert report["source"] == "local-fixture" and report["comments_analysed"] == 24
     assert max(report["character_popularity"].items(), key=lambda kv: kv[1]["score"])[0] == favourite.id
 
@@ -168,7 +169,7 @@ def test_praise_in_dropped_comments_raises_a_supporting_characters_focus_in_the_
 
 
 def test_a_handful_of_comments_leaves_every_outline_alone(written, instance, studio):
-    bible, roster = load_bible(studio, SERIES), load_roster(studio, SERIES)
+    bible, roster = load_bible(studio.storage, SERIES), load_roster(studio.storage, SERIES)
     supporting = next(c for c in roster.characters if c.importance == "major_supporting")
     result = feedback_round(written, instance, studio, praise_comments(supporting.name, 4), Channel())
     assert result.success
@@ -183,7 +184,7 @@ def test_feedback_on_the_local_channel_without_comments_is_empty_and_says_where_
     record, _ = LocalChannel(written.channel_dir()).publish(SERIES, 1, written.video_path(SERIES, 1), written.final_dir(SERIES, 1) / "thumbnail.jpg", meta)
     write_json(written.publish_record_path(SERIES, 1), record)
     result = dg.materialize([viewer_feedback], partition_key=key(1), instance=instance, resources={"studio": studio, "channel": Channel()})
-    report = read_json(written.episode_dir(SERIES, 1) / "feedback.json")
+    report = read_json(written.episode(SERIES, 1).feedback)
     assert result.success and report["source"] == "local-empty" and report["comments_analysed"] == 0
     assert "comments.json" in report["note"]
 

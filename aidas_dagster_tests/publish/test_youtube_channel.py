@@ -8,34 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.core.ledger import CostLedger
 from aidas_dagster.publish.metadata import build_playlist_metadata
 from aidas_dagster.publish.quota import QuotaSettings
-from aidas_dagster_tests.publish.test_youtube_publisher import (  # noqa: F401 - fixtures
-    SRT,
-    Crash,
-    fake,
-    make_publisher,
-    metadata,
-)
-
-CONFIG = SeriesConfig(
-    series_id="short-love", title="짧은 첫사랑", genre="로맨틱 코미디", total_episodes=3, episode_duration=1,
-    main_theme="설렘", target_audience="20대",
-)
-PLAYLIST = build_playlist_metadata(CONFIG)
-
-
-def episode_files(tmp_path: Path, episode: int, cut: int = 1) -> tuple[Path, Path, Path]:
-    folder = tmp_path / f"ep{episode:03d}-cut{cut}"
-    folder.mkdir(exist_ok=True)
-    video, thumb, captions = folder / "video.mp4", folder / "thumbnail.jpg", folder / "captions.srt"
-    video.write_bytes(bytes([episode, cut]) * 300_000)
-    thumb.write_bytes(b"\xff\xd8\xff" + bytes([episode, cut]) * 300)
-    captions.write_text(SRT.replace("반가워요", f"{episode}화 {cut}번째 편집"), encoding="utf-8")
-    return video, thumb, captions
-
+from aidas_dagster_tests.publish.builders import CONFIG, PLAYLIST, Crash, episode_files, make_publisher, metadata
 
 def publish(tmp_path, fake, episode: int, cut: int = 1, publisher=None, **kwargs):
     video, thumb, captions = episode_files(tmp_path, episode, cut)
@@ -212,7 +188,7 @@ def test_a_replacement_killed_after_any_call_ends_with_exactly_one_video(tmp_pat
 
 @pytest.mark.parametrize("step", ["journal", "uploaded", "thumbnail", "captions", "playlist", "scheduled", "old deleted", "old entry removed", "mid-upload"])
 def test_a_replacement_killed_at_each_step_ends_with_exactly_one_video(tmp_path, fake, step):
-    from aidas_dagster_tests.publish.test_youtube_publisher import CHUNK
+    from aidas_dagster_tests.publish.builders import CHUNK
 
     first, _ = publish(tmp_path, fake, 1)
     ep2, _ = publish(tmp_path, fake, 2)

@@ -9,34 +9,16 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from google.oauth2.credentials import Credentials
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.core.ledger import CostLedger
-from aidas_dagster.core.paid_call import RetryPolicy
-from aidas_dagster.publish.metadata import VideoMetadata, build_metadata
-from aidas_dagster.publish.quota import PACIFIC, QuotaCounter, QuotaSettings, next_reset
-from aidas_dagster.publish.youtube import (
-    MetadataRefused,
-    UploadDeferred,
-    YouTubePublisher,
-    build_youtube_client,
-)
-from aidas_dagster_tests.publish.fake_youtube import FakeYouTube
+from aidas_dagster.publish.metadata import build_metadata
+from aidas_dagster.publish.quota import PACIFIC, QuotaSettings, next_reset
+from aidas_dagster.publish.youtube import MetadataRefused, UploadDeferred
+from aidas_dagster_tests.fakes.youtube_server import YouTubeServer
+from aidas_dagster_tests.publish.builders import CHUNK, SRT, Crash, make_publisher, metadata
 
-CHUNK = 256 * 1024
 UPLOAD = "/upload/youtube/v3/videos"
-
-
-class Crash(BaseException):
-    """Stands in for the process dying (SIGKILL, power loss): nothing catches it."""
-
-
-@pytest.fixture
-def fake(httpserver) -> FakeYouTube:
-    youtube = FakeYouTube(base_url=httpserver.url_for("").rstrip("/"))
-    httpserver.expect_request(re.compile(".*")).respond_with_handler(youtube.handle)
-    return youtube
 
 
 @pytest.fixture
@@ -46,32 +28,6 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     thumb = tmp_path / "thumbnail.jpg"
     thumb.write_bytes(b"\xff\xd8\xff\xe0" + b"thumb" * 100)
     return video, thumb
-
-
-def make_publisher(tmp_path: Path, fake: FakeYouTube, quota: QuotaSettings | None = None, on_progress=None) -> YouTubePublisher:
-    """A fresh client and publisher, as a new process would build them from the same storage."""
-    service, http = build_youtube_client(Credentials(token="test-access-token"), fake.base_url)
-    return YouTubePublisher(
-        service,
-        http,
-        tmp_path / "storage" / "youtube",
-        QuotaCounter(tmp_path / "storage" / "youtube" / "quota.json", quota or QuotaSettings()),
-        CostLedger(tmp_path / "storage" / "ledger" / "costs.jsonl"),
-        chunk_bytes=CHUNK,
-        policy=RetryPolicy(max_attempts=3, base_delay=0.0),
-        sleep=lambda s: None,
-        on_progress=on_progress,
-    )
-
-
-def metadata(title: str = "짧은 첫사랑 EP.1 - 첫 만남", publish_at: dt.datetime | None = None) -> VideoMetadata:
-    when = publish_at or (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).replace(microsecond=0)
-    return VideoMetadata(
-        title=title,
-        description="짧은 첫사랑 1화 - 첫 만남\n\n[줄거리]\n두 사람이 처음 만난다.",
-        tags=["AI드라마", "웹드라마", "짧은 첫사랑"],
-        publish_at=when.isoformat(),
-    )
 
 
 def crash_when(condition):
@@ -308,7 +264,7 @@ def _publish_in_child(tmp_path: Path, base_url: str, video: Path, thumb: Path) -
     import traceback
 
     try:
-        make_publisher(tmp_path, FakeYouTube(base_url=base_url)).publish("short-love", 1, video, thumb, metadata())
+        make_publisher(tmp_path, YouTubeServer(base_url=base_url)).publish("short-love", 1, video, thumb, metadata())
     except BaseException:
         (tmp_path / "child-error.txt").write_text(traceback.format_exc())
         raise
@@ -389,7 +345,6 @@ def test_a_chunk_that_keeps_failing_stops_after_its_attempts_and_the_next_run_re
     assert len(fake.calls("POST", UPLOAD)) == 1 and fake.video_bytes[record.video_id] == video.read_bytes()
 
 
-SRT = "1\n00:00:01,000 --> 00:00:03,500\n서연: 안녕하세요, 처음 뵙겠습니다.\n\n2\n00:00:04,000 --> 00:00:06,000\n민준: 반가워요.\n"
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from aidas_dagster.core.config import SeriesConfig
-from aidas_dagster.picture.backdrop_kinds import BACKDROP_KINDS
+from aidas_dagster.story.place_kinds import BACKDROP_KINDS
 from aidas_dagster.story import composer, library
 from aidas_dagster.story import offline_engine as oe
 from aidas_dagster.story import quality as q

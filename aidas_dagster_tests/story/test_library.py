@@ -11,7 +11,7 @@ import yaml
 
 from aidas_dagster.core.config import SeriesConfig, load_series_config
 from aidas_dagster.core.storage import DEFAULT_SERIES_DIR
-from aidas_dagster.picture.backdrop_kinds import BACKDROP_KINDS
+from aidas_dagster.story.place_kinds import BACKDROP_KINDS
 from aidas_dagster.story import library, offline_engine
 from aidas_dagster.story.genres import TEMPLATES, genre_match
 from aidas_dagster.story.library import STORY_DATA_DIR, SettingData, StoryDataError

@@ -18,7 +18,7 @@ from aidas_dagster.story.openai_engine import (
     script_to_draft,
     strict_schema,
 )
-from aidas_dagster_tests.story.openai_wire import ChatServer, completion_body, error_body
+from aidas_dagster_tests.fakes.openai_server import OpenAIServer, completion_body, error_body
 
 
 class Series:
@@ -44,11 +44,11 @@ def offline() -> Series:
 
 
 @pytest.fixture
-def server(httpserver) -> ChatServer:
-    return ChatServer(httpserver)
+def server(httpserver) -> OpenAIServer:
+    return OpenAIServer(httpserver)
 
 
-def make_engine(server: ChatServer, **kw) -> OpenAIStoryEngine:
+def make_engine(server: OpenAIServer, **kw) -> OpenAIStoryEngine:
     return OpenAIStoryEngine(
         "sk-test-compat", base_url=server.base_url, policy=RetryPolicy(max_attempts=2, base_delay=0.01),
         sleep=lambda _s: None, **kw,
@@ -164,7 +164,7 @@ def test_other_bad_requests_are_not_mistaken_for_a_refused_format(server, offlin
 
 
 def test_the_bible_prompt_carries_the_premise_analysis_and_the_bible_records_it(server, tmp_path):
-    from aidas_dagster_tests.story.openai_wire import bible_reply
+    from aidas_dagster_tests.fakes.openai_server import bible_reply
 
     config = SeriesConfig(
         series_id="court-spring", title="법정의 봄", genre="법정 드라마", total_episodes=3, episode_duration=0.3,

@@ -11,9 +11,9 @@ import pytest
 
 from aidas_dagster.core.storage import Storage, read_json
 from aidas_dagster.definitions import build_definitions
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
-from aidas_dagster.story.assets import script_override_sensor
+from aidas_dagster.story.sensors import script_override_sensor
 
 DOWNSTREAM = ["audio_track", "avatar_clips", "final_cut", "youtube_video"]
 

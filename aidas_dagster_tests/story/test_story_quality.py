@@ -16,7 +16,7 @@ import pytest
 from aidas_dagster.core.config import load_series_config
 from aidas_dagster.core.storage import DEFAULT_SERIES_DIR, Storage, read_json, write_json
 from aidas_dagster.definitions import build_definitions
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.story import offline_engine as oe
 from aidas_dagster.story import quality as q

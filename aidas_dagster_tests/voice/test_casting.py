@@ -40,7 +40,7 @@ from aidas_dagster.voice.validation import (
     shared_voice_problems,
     track_problems,
 )
-from aidas_dagster_tests.voice.test_offline_voice import make_roster, make_script
+from aidas_dagster_tests.voice.builders import make_roster, make_script
 
 # Two sentences, so one sentence's melody does not decide a character's pitch.
 SAMPLE_TEXTS = ("안녕하세요. 만나서 정말 반갑습니다. 오늘도 좋은 하루 보내세요.", "그게 무슨 말이야? 나는 전혀 몰랐어. 이제라도 말해 줘서 고마워.")

@@ -9,8 +9,6 @@ Every request is counted per line text at the server.
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import re
 import wave
@@ -31,109 +29,24 @@ from aidas_dagster.voice.line_cache import SpeechError, synthesize_line
 from aidas_dagster.voice.offline_tts import OfflineSpeech
 from aidas_dagster.voice.providers import SpeechChain, build_speech_provider
 from aidas_dagster.voice.track import build_track
-from aidas_dagster_tests.voice.test_offline_voice import SCENES, make_roster, make_script
+from aidas_dagster_tests.fakes.elevenlabs_server import ElevenLabsServer
+from aidas_dagster_tests.fakes.google_tts_server import GoogleTTSServer
+from aidas_dagster_tests.fakes.speech_audio import SECONDS_PER_CHAR, voice_freq
+from aidas_dagster_tests.voice.builders import SCENES, make_roster, make_script
 
-SECONDS_PER_CHAR = 0.15  # the fake services speak ~6-7 Korean syllables a second
 FAST = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.01)
 
 
-def tone(seconds: float, freq: float, rate: int) -> bytes:
-    t = np.arange(int(seconds * rate)) / rate
-    return (0.3 * np.sin(2 * np.pi * freq * t) * 32767).astype("<i2").tobytes()
-
-
-def voice_freq(voice: str) -> float:
-    """Each voice of the fake services has its own pitch, so the audio shows who spoke."""
-    return 110.0 + sum(voice.encode()) % 150
-
-
-class FakeElevenLabs:
-    """`POST /v1/text-to-speech/{voice_id}/with-timestamps`, with scripted failures per text."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.failures: dict[str, list[tuple[int, dict, dict]]] = {}  # text -> [(status, detail, headers)]
-        self.fail_everything: tuple[int, dict] | None = None
-
-    def texts(self) -> Counter:
-        return Counter(r["text"] for r in self.requests)
-
-    def handle(self, request: Request) -> Response:
-        body = request.get_json()
-        voice_id = request.path.split("/")[3]
-        self.requests.append({**body, "voice_id": voice_id, "query": dict(request.args), "key": request.headers.get("xi-api-key")})
-        planned = self.failures.get(body["text"])
-        if planned:
-            status, detail, headers = planned.pop(0)
-            return Response(json.dumps({"detail": detail}), status=status, headers=headers, content_type="application/json")
-        if self.fail_everything:
-            status, detail = self.fail_everything
-            return Response(json.dumps({"detail": detail}), status=status, content_type="application/json")
-        rate = int(request.args["output_format"].split("_")[1])
-        chars = list(body["text"])
-        pcm = tone(len(chars) * SECONDS_PER_CHAR + 0.1, voice_freq(voice_id), rate)
-        starts = [round(i * SECONDS_PER_CHAR, 3) for i in range(len(chars))]
-        alignment = {
-            "characters": chars,
-            "character_start_times_seconds": starts,
-            "character_end_times_seconds": [round(s + SECONDS_PER_CHAR, 3) for s in starts],
-        }
-        reply = {"audio_base64": base64.b64encode(pcm).decode(), "alignment": alignment, "normalized_alignment": alignment}
-        return Response(json.dumps(reply), content_type="application/json")
-
-
-class FakeGoogle:
-    """`POST /v1beta1/text:synthesize` (camelCase JSON), with scripted failures per text."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.failures: dict[str, list[tuple[int, str]]] = {}  # text -> [(status, message)]
-
-    @staticmethod
-    def text_of(body: dict) -> str:
-        return " ".join(re.sub(r"<[^>]+>", "", body["input"]["ssml"]).split())
-
-    def texts(self) -> Counter:
-        return Counter(self.text_of(r) for r in self.requests)
-
-    def handle(self, request: Request) -> Response:
-        body = request.get_json()
-        self.requests.append({**body, "auth": request.headers.get("Authorization", "")})
-        planned = self.failures.get(self.text_of(body))
-        if planned:
-            status, message = planned.pop(0)
-            error = {"error": {"code": status, "message": message, "status": "UNAVAILABLE"}}
-            return Response(json.dumps(error), status=status, content_type="application/json")
-        rate = body["audioConfig"].get("sampleRateHertz", 24000)
-        marks = re.findall(r'<mark name="([^"]+)"/>', body["input"]["ssml"])
-        text = self.text_of(body)
-        seconds = len(text) * SECONDS_PER_CHAR / float(body["audioConfig"].get("speakingRate", 1.0)) + 0.1
-        buf = io.BytesIO()
-        with wave.open(buf, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(rate)
-            w.writeframes(tone(seconds, voice_freq(body["voice"]["name"]), rate))
-        words = text.split()
-        points, at = [], 0.0
-        for mark, word in zip(marks, words):
-            points.append({"markName": mark, "timeSeconds": round(at, 3)})
-            at += (len(word) + 1) * SECONDS_PER_CHAR
-        reply = {"audioContent": base64.b64encode(buf.getvalue()).decode(), "timepoints": points,
-                 "audioConfig": body["audioConfig"]}  # fmt: skip
-        return Response(json.dumps(reply), content_type="application/json")
-
-
 @pytest.fixture
-def eleven(httpserver: HTTPServer) -> FakeElevenLabs:
-    fake = FakeElevenLabs()
+def eleven(httpserver: HTTPServer) -> ElevenLabsServer:
+    fake = ElevenLabsServer()
     httpserver.expect_request(re.compile(r"^/v1/text-to-speech/[^/]+/with-timestamps$"), method="POST").respond_with_handler(fake.handle)
     return fake
 
 
 @pytest.fixture
-def google(httpserver: HTTPServer) -> FakeGoogle:
-    fake = FakeGoogle()
+def google(httpserver: HTTPServer) -> GoogleTTSServer:
+    fake = GoogleTTSServer()
     httpserver.expect_request("/v1beta1/text:synthesize", method="POST").respond_with_handler(fake.handle)
     httpserver.expect_request("/token", method="POST").respond_with_json(
         {"access_token": "ya29.local-test", "expires_in": 3600, "token_type": "Bearer"}
@@ -153,11 +66,6 @@ def service_account(tmp_path: Path, httpserver: HTTPServer) -> Path:
         "token_uri": httpserver.url_for("/token"),
     }))  # fmt: skip
     return path
-
-
-@pytest.fixture(scope="module")
-def roster() -> Roster:
-    return make_roster()
 
 
 def base_url(httpserver: HTTPServer) -> str:
@@ -203,7 +111,7 @@ def dominant_freq(wav_path: str) -> float:
 
 
 def test_elevenlabs_voices_leads_with_timestamps_that_reach_the_track(
-    httpserver: HTTPServer, eleven: FakeElevenLabs, google: FakeGoogle, service_account: Path, roster: Roster,
+    httpserver: HTTPServer, eleven: ElevenLabsServer, google: GoogleTTSServer, service_account: Path, roster: Roster,
     tmp_path: Path,
 ):
     speech = chain(httpserver, tmp_path, google_sa=service_account)
@@ -259,7 +167,7 @@ def test_elevenlabs_voices_leads_with_timestamps_that_reach_the_track(
     assert len(hits) == len(track.lines) and all(e.cost_usd == 0 for e in hits)
 
 
-def test_rate_limit_backs_off_then_succeeds(httpserver: HTTPServer, eleven: FakeElevenLabs, roster: Roster, tmp_path: Path):
+def test_rate_limit_backs_off_then_succeeds(httpserver: HTTPServer, eleven: ElevenLabsServer, roster: Roster, tmp_path: Path):
     text = lead_lines()[0]
     eleven.failures[text] = [
         (429, {"status": "system_busy", "message": "busy"}, {"Retry-After": "0.5"}),
@@ -275,7 +183,7 @@ def test_rate_limit_backs_off_then_succeeds(httpserver: HTTPServer, eleven: Fake
 
 
 def test_quota_exceeded_fails_over_to_google_for_the_rest_of_the_run(
-    httpserver: HTTPServer, eleven: FakeElevenLabs, google: FakeGoogle, service_account: Path, roster: Roster,
+    httpserver: HTTPServer, eleven: ElevenLabsServer, google: GoogleTTSServer, service_account: Path, roster: Roster,
     tmp_path: Path,
 ):
     eleven.fail_everything = (401, {"status": "quota_exceeded", "message": "This request exceeds your quota."})
@@ -290,7 +198,7 @@ def test_quota_exceeded_fails_over_to_google_for_the_rest_of_the_run(
     # each character keeps one consistent backup voice, and no two share one
     voices = {}
     for req in google.requests:
-        speaker = next(l.speaker for l in track.lines if l.text == FakeGoogle.text_of(req))
+        speaker = next(l.speaker for l in track.lines if l.text == GoogleTTSServer.text_of(req))
         voices.setdefault(speaker, set()).add((req["voice"]["name"], req["audioConfig"].get("pitch", 0.0)))
         assert req["voice"]["name"] == roster.character(speaker).voice.google_voice
     names = {speaker: {name for name, _pitch in v} for speaker, v in voices.items()}
@@ -307,7 +215,7 @@ def test_quota_exceeded_fails_over_to_google_for_the_rest_of_the_run(
 
 
 def test_a_5xx_or_429_on_one_line_is_retried_without_revoicing_the_others(
-    httpserver: HTTPServer, eleven: FakeElevenLabs, google: FakeGoogle, service_account: Path, roster: Roster,
+    httpserver: HTTPServer, eleven: ElevenLabsServer, google: GoogleTTSServer, service_account: Path, roster: Roster,
     tmp_path: Path,
 ):
     flaky_el = lead_lines()[1]
@@ -324,7 +232,7 @@ def test_a_5xx_or_429_on_one_line_is_retried_without_revoicing_the_others(
 
 
 def test_a_line_failing_after_its_retries_falls_back_for_that_line_only(
-    httpserver: HTTPServer, eleven: FakeElevenLabs, roster: Roster, tmp_path: Path
+    httpserver: HTTPServer, eleven: ElevenLabsServer, roster: Roster, tmp_path: Path
 ):
     broken = lead_lines()[0]
     eleven.failures[broken] = [(502, {"status": "bad_gateway", "message": "x"}, {})] * FAST.max_attempts
@@ -341,7 +249,7 @@ def test_timeouts_are_retried(httpserver: HTTPServer, roster: Roster, tmp_path: 
     import time as _time
 
     calls: list[str] = []
-    fake = FakeElevenLabs()
+    fake = ElevenLabsServer()
 
     def slow_then_fast(request: Request) -> Response:
         calls.append("x")
@@ -357,7 +265,7 @@ def test_timeouts_are_retried(httpserver: HTTPServer, roster: Roster, tmp_path: 
 
 
 def test_budget_economy_uses_flash_and_an_exhausted_budget_uses_the_backup(
-    httpserver: HTTPServer, eleven: FakeElevenLabs, google: FakeGoogle, service_account: Path, roster: Roster,
+    httpserver: HTTPServer, eleven: ElevenLabsServer, google: GoogleTTSServer, service_account: Path, roster: Roster,
     tmp_path: Path,
 ):
     casting = roster.character("CHAR001").voice
@@ -385,7 +293,7 @@ def test_budget_economy_uses_flash_and_an_exhausted_budget_uses_the_backup(
 
 
 def test_google_account_refused_falls_to_offline_and_no_provider_is_a_clear_error(
-    httpserver: HTTPServer, google: FakeGoogle, service_account: Path, roster: Roster, tmp_path: Path
+    httpserver: HTTPServer, google: GoogleTTSServer, service_account: Path, roster: Roster, tmp_path: Path
 ):
     casting = roster.character("CHAR004").voice  # a minor character: cast on Google
     google.failures["그럼 다음에 봬요."] = [(403, "Billing is disabled for project aidas-test")]
@@ -407,7 +315,7 @@ def test_google_account_refused_falls_to_offline_and_no_provider_is_a_clear_erro
 
 
 def test_editing_one_line_revoices_exactly_that_line(
-    httpserver: HTTPServer, eleven: FakeElevenLabs, google: FakeGoogle, service_account: Path, roster: Roster,
+    httpserver: HTTPServer, eleven: ElevenLabsServer, google: GoogleTTSServer, service_account: Path, roster: Roster,
     tmp_path: Path,
 ):
     cache = tmp_path / "cache"

@@ -16,17 +16,17 @@ from pytest_httpserver import HTTPServer
 
 from aidas_dagster.core.storage import Storage, read_json
 from aidas_dagster.definitions import build_definitions
-from aidas_dagster.ops.registry import register
+from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
-from aidas_dagster.resources import VoiceBooth
+from aidas_dagster.voice.resources import VoiceBooth
 from aidas_dagster.story.models import Roster
-from aidas_dagster_tests.voice.test_providers import FakeElevenLabs
+from aidas_dagster_tests.fakes.elevenlabs_server import ElevenLabsServer
 
 VOICE_CHECKS = {"every_line_voiced", "line_durations_plausible", "no_clipping_or_long_silence", "distinct_voices"}
 
 
 def test_audio_track_voices_through_the_chain_into_the_ledger(instance, studio, httpserver: HTTPServer):
-    fake = FakeElevenLabs()
+    fake = ElevenLabsServer()
     httpserver.expect_request(re.compile(r"^/v1/text-to-speech/[^/]+/with-timestamps$"), method="POST").respond_with_handler(fake.handle)
     booth = VoiceBooth(elevenlabs_api_key="el-asset-key", elevenlabs_base_url=httpserver.url_for("").rstrip("/"))
     defs = build_definitions(studio=studio, voice_booth=booth)

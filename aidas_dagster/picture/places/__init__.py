@@ -1,4 +1,4 @@
-"""Drawers of the backdrop kinds, one module per family of places (see backdrop_kinds.py).
+"""Drawers of the backdrop kinds, one module per family of places (see story/place_kinds.py).
 
 Each module exports DRAWERS (kind → function drawing on a backdrop_draw.Scene) and UNGRADED: its
 kinds the room tint of the time of day must not touch, because they are outdoors (graded through

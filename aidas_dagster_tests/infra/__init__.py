@@ -1,0 +1,1 @@
+"""Real local infrastructure the operations tests start: PostgreSQL and Redis (servers.py), an SMTP sink."""
