@@ -20,7 +20,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -469,24 +469,30 @@ def read_yaml(path: Path) -> dict:
     return data
 
 
-def load_setting(path: Path) -> SettingData:
+_Keyed = TypeVar("_Keyed", bound=BaseModel)
+
+
+def _load_keyed(path: Path, model: type[_Keyed]) -> _Keyed:
+    """A file whose `key` is its stem (a setting, world or genre), validated as `model`."""
     data = read_yaml(path)
     if data.get("key", path.stem) != path.stem:
         raise StoryDataError(path, [f"key: {data['key']!r} differs from the file name {path.stem!r}"])
     try:
-        return SettingData.model_validate({"key": path.stem, **data})
+        return model.model_validate({"key": path.stem, **data})
     except ValidationError as exc:
         raise StoryDataError(path, _problems(exc)) from exc
+
+
+def load_setting(path: Path) -> SettingData:
+    return _load_keyed(path, SettingData)
 
 
 def load_world(path: Path) -> WorldData:
-    data = read_yaml(path)
-    if data.get("key", path.stem) != path.stem:
-        raise StoryDataError(path, [f"key: {data['key']!r} differs from the file name {path.stem!r}"])
-    try:
-        return WorldData.model_validate({"key": path.stem, **data})
-    except ValidationError as exc:
-        raise StoryDataError(path, _problems(exc)) from exc
+    return _load_keyed(path, WorldData)
+
+
+def load_genre(path: Path) -> GenreData:
+    return _load_keyed(path, GenreData)
 
 
 def load_lines(path: Path) -> _Data:
@@ -496,16 +502,6 @@ def load_lines(path: Path) -> _Data:
         raise StoryDataError(path, [f"(file): unknown line table {path.stem!r}; one of {', '.join(LINE_FILES)}"])
     try:
         return model.model_validate(read_yaml(path))
-    except ValidationError as exc:
-        raise StoryDataError(path, _problems(exc)) from exc
-
-
-def load_genre(path: Path) -> GenreData:
-    data = read_yaml(path)
-    if data.get("key", path.stem) != path.stem:
-        raise StoryDataError(path, [f"key: {data['key']!r} differs from the file name {path.stem!r}"])
-    try:
-        return GenreData.model_validate({"key": path.stem, **data})
     except ValidationError as exc:
         raise StoryDataError(path, _problems(exc)) from exc
 
