@@ -142,10 +142,6 @@ def premise_fit(script: EpisodeScript, terms: SettingTerms) -> tuple[float, list
     return fit, problems, blocking
 
 
-def _normal(text: str) -> str:
-    return _compact(text)
-
-
 def repetition(
     script: EpisodeScript, recent: Sequence[EpisodeScript] = ()
 ) -> tuple[set[tuple[int, int]], list[str], list[str]]:
@@ -154,11 +150,11 @@ def repetition(
     blocking: list[str] = []
     seen: dict[str, tuple[int, int]] = {}
     repeated: set[tuple[int, int]] = set()
-    earlier = {_normal(line.text) for s in recent for _sc, line in s.lines()}
+    earlier = {_compact(line.text) for s in recent for _sc, line in s.lines()}
     reused: set[tuple[int, int]] = set()
     for scene in script.scenes:
         for i, line in enumerate(scene.lines, 1):
-            key = _normal(line.text)
+            key = _compact(line.text)
             if key in seen:
                 repeated.add((scene.number, i))
             else:
