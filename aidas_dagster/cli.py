@@ -21,10 +21,41 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 
-from aidas_dagster.core.config import SeriesConfigError, load_series_config
-from aidas_dagster.core.storage import PROJECT_ROOT, Storage, atomic_path, default_series_dir, default_storage_root
+import dagster as dg
+
+# Partitioned checks and the series partition mapping are marked beta/preview; say it once in the
+# README rather than on every command. Set before the imports below: building the Definitions warns.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+from aidas_dagster.core.config import SeriesConfigError, load_series_config  # noqa: E402
+from aidas_dagster.core.storage import (  # noqa: E402
+    PROJECT_ROOT,
+    Storage,
+    atomic_path,
+    default_series_dir,
+    default_storage_root,
+)
+from aidas_dagster.definitions import build_definitions, defs  # noqa: E402
+from aidas_dagster.operations.pools import apply_pool_limits  # noqa: E402
+from aidas_dagster.operations.recovery import (  # noqa: E402
+    execute_watched,
+    recover_dead_runs,
+    release_finished_reservations,
+    sweep_storage,
+)
+from aidas_dagster.operations.registry import register  # noqa: E402
+from aidas_dagster.operations.status import status_text  # noqa: E402
+from aidas_dagster.operations.terminal import show_progress  # noqa: E402
+from aidas_dagster.partitions import EpisodePartition  # noqa: E402
+from aidas_dagster.picture.probe import probe  # noqa: E402
+from aidas_dagster.publish.oauth import DEFAULT_TOKEN_FILE, YouTubeAuthError, run_auth_flow  # noqa: E402
+from aidas_dagster.publish.resources import Channel  # noqa: E402
+from aidas_dagster.resources import StudioResource  # noqa: E402
+from aidas_dagster.story.estimate import estimate_for  # noqa: E402
 
 SAMPLE_SERIES = "first-love"
 
@@ -43,16 +74,6 @@ def ensure_dagster_home() -> Path:
 
 
 def _instance():
-    import warnings
-
-    import dagster as dg
-
-    # Partitioned checks and the series partition mapping are marked beta/preview; say it once
-    # in the README rather than on every command.
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    from aidas_dagster.operations.pools import apply_pool_limits
-
     home = ensure_dagster_home()
     # Two CLIs opening a fresh instance at once would both create its SQLite schema and stamp its
     # migration table twice, after which no process can open it; one at a time, under a lock file.
@@ -77,9 +98,6 @@ def _say(text: str) -> None:
 def recover(instance) -> None:
     """Before producing: runs of this machine whose process died are marked failed and their pool
     slots freed; half-written files of dead processes under storage are removed."""
-    from aidas_dagster.operations.recovery import recover_dead_runs, release_finished_reservations, sweep_storage
-    from aidas_dagster.resources import StudioResource
-
     recover_dead_runs(instance, log=_say)
     release_finished_reservations(instance, StudioResource().budget, log=_say)
     sweep_storage(instance, default_storage_root(), log=_say)
@@ -87,12 +105,6 @@ def recover(instance) -> None:
 
 def produce(instance, series_id: str, episodes: list[int]) -> list[str]:
     """Materialise pre-production for the series, then each episode in order; returns failures."""
-    from aidas_dagster.definitions import defs
-    from aidas_dagster.operations.recovery import execute_watched, release_finished_reservations
-    from aidas_dagster.operations.terminal import show_progress
-    from aidas_dagster.partitions import EpisodePartition
-    from aidas_dagster.resources import StudioResource
-
     show_progress()  # long stages' progress lines: a bar in a terminal, plain lines otherwise
     recover(instance)
     failures = []
@@ -122,8 +134,6 @@ def produce(instance, series_id: str, episodes: list[int]) -> list[str]:
 
 
 def _register(instance, only: Path | None = None) -> int:
-    from aidas_dagster.operations.registry import register
-
     new, errors = register(instance, default_series_dir(), only=only)
     for error in errors:
         print(f"[aidas] skipped: {error}", file=sys.stderr)
@@ -206,8 +216,6 @@ def cmd_edit_script(args: argparse.Namespace) -> int:
 
 
 def print_summary(series_id: str, episodes: list[int]) -> None:
-    from aidas_dagster.picture.probe import probe
-
     storage = Storage(default_storage_root())
     for episode in episodes:
         video = storage.video_path(series_id, episode)
@@ -222,26 +230,12 @@ def print_summary(series_id: str, episodes: list[int]) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from aidas_dagster.operations.status import status_text
-    from aidas_dagster.resources import StudioResource
-    from aidas_dagster.publish.resources import Channel
-
     studio = StudioResource()
     print(status_text(_instance(), Path(studio.series_dir), studio.storage, studio.budget, publish_hour=Channel().publish_hour))
     return 0
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
-    import warnings
-
-    import dagster as dg
-
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-
-    from aidas_dagster.definitions import build_definitions
-    from aidas_dagster.operations.estimate import estimate_for
-
     resources = build_definitions().resources  # every stage's resource, as the code location builds them
     # Keys arrive as EnvVar (so they never enter run config); resolve them for this one look.
     resolved = {name: res.process_config_and_initialize() for name, res in resources.items()}
@@ -267,8 +261,6 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 
 def cmd_youtube_auth(args: argparse.Namespace) -> int:
-    from aidas_dagster.publish.oauth import DEFAULT_TOKEN_FILE, YouTubeAuthError, run_auth_flow
-
     token = Path(args.token or os.environ.get("AIDAS_YOUTUBE_TOKEN") or DEFAULT_TOKEN_FILE)
     try:
         run_auth_flow(args.client_secrets, token, open_browser=not args.no_browser)

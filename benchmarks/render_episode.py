@@ -38,6 +38,7 @@ from aidas_dagster.picture.soundtrack import measure_loudness  # noqa: E402
 from aidas_dagster.story.engine import OfflineStoryEngine  # noqa: E402
 from aidas_dagster.voice.offline_tts import OfflineSpeech  # noqa: E402
 from aidas_dagster.voice.track import build_track  # noqa: E402
+from aidas_dagster.voice.casting import cast_voices
 
 
 CARD_SECONDS = 3.0  # intro and outro cards, as the pipeline cuts them (voice/assets.py)
@@ -144,7 +145,7 @@ def main() -> int:
     )
     engine = OfflineStoryEngine()
     bible = engine.write_bible(config)
-    roster = engine.write_roster(config, bible)
+    roster = engine.write_roster(config, bible, cast_voices)
     script = engine.write_script(bible, roster, engine.initial_state(bible, roster), 1)
     speech = OfflineSpeech()
     target = config.episode_seconds - 2 * CARD_SECONDS

@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from aidas_dagster.core.storage import pid_alive, write_json
+
 # Spec 15.1: $100/day in all, and per provider.
 DEFAULT_DAILY_LIMIT_USD = 100.0
 DEFAULT_PROVIDER_LIMITS_USD = {"openai": 50.0, "elevenlabs": 20.0, "heygen": 30.0}
@@ -173,8 +175,6 @@ def _proc_start(pid: int) -> str:
 
 
 def _process_gone(pid: int, started: str) -> bool:
-    from aidas_dagster.core.storage import pid_alive
-
     if not pid_alive(pid):
         return True
     return bool(started) and _proc_start(pid) not in ("", started)
@@ -240,8 +240,6 @@ class ReservationStore:
         return held
 
     def save(self, day: str, held: dict[str, _Held]) -> None:
-        from aidas_dagster.core.storage import write_json
-
         write_json(self.path(day), {key: asdict(item) for key, item in sorted(held.items())})
 
 

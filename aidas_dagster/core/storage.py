@@ -19,6 +19,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,8 +139,6 @@ def sweep_partial_files(
     once; one without a pid when `idle(path)` says nobody can be writing there (e.g. no run of its
     episode is in flight), else only when older than `min_age_seconds`. Returns what was removed.
     """
-    import time
-
     removed: list[Path] = []
     root = Path(root)
     if not root.exists():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 # llm: OpenAI rate limits allow several scripts at once; tts: ElevenLabs plans allow ~4-10
 # concurrent requests; avatar: HeyGen runs about 10 jobs per account; render: ffmpeg uses a core
 # each; youtube: uploads one at a time, in release order.
@@ -20,7 +22,5 @@ def apply_pool_limits(instance, limits: dict[str, int] | None = None) -> dict[st
             except Exception:  # noqa: BLE001 - two CLIs starting at once race to insert the pool's row
                 if attempt == 2:
                     raise
-                import time
-
                 time.sleep(0.2 * (attempt + 1))  # the other one created it; setting it again is an update
     return limits

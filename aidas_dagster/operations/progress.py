@@ -6,6 +6,7 @@ Read by the daily schedule, the health sensor, the production report and `aidas 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import dagster as dg
 from aidas_dagster.core.config import SeriesConfig, load_all
 from aidas_dagster.core.run_tags import PLAN_DAY_TAG
 from aidas_dagster.core.storage import Storage
+from aidas_dagster.operations.alerts import HealthSnapshot
 from aidas_dagster.operations.schedule_plan import SeriesProgress, episodes_of
 from aidas_dagster.partitions import EPISODE, SERIES
 
@@ -107,10 +109,6 @@ def health_snapshot(
     unit_quotas: dict[str, float] | None = None,
 ):
     """What the health rules look at: the last 24 h of runs, today's spend and quota, the disk."""
-    import shutil
-
-    from aidas_dagster.operations.alerts import HealthSnapshot
-
     since = now - dt.timedelta(hours=24)
     finished = failed = 0
     slow: list[tuple[str, str, float]] = []

@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 
 from aidas_dagster.core.storage import pid_alive
 from aidas_dagster.core.run_tags import HOST_TAG, PID_STARTED_TAG, PID_TAG
+from aidas_dagster.core.storage import sweep_partial_files
+from aidas_dagster.partitions import EPISODE, SERIES
 
 
 # STARTING/NOT_STARTED too: a CLI killed between creating its run and starting it leaves one.
@@ -204,8 +209,6 @@ class PoolWatch:
     and say (in the run's log and through `log`) what its steps wait for. A context manager."""
 
     def __init__(self, instance: dg.DagsterInstance, run_id: str, log: Callable[[str], None], interval: float = 2.0):
-        import threading
-
         self.instance, self.run_id, self.log, self.interval = instance, run_id, log, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"pool-watch-{run_id[:8]}", daemon=True)
@@ -232,8 +235,6 @@ class PoolWatch:
 
 def execute_watched(job, instance: dg.DagsterInstance, log: Callable[[str], None], **kwargs):
     """`job.execute_in_process` with this process's tags on the run and a PoolWatch beside it."""
-    import uuid
-
     run_id = str(uuid.uuid4())
     tags = {**process_tags(), **dict(kwargs.pop("tags", None) or {})}
     with PoolWatch(instance, run_id, log):
@@ -260,11 +261,6 @@ def sweep_storage(instance: dg.DagsterInstance, root, log: Callable[[str], None]
     """Remove half-written files of dead writers under the storage root. A leftover that does not
     name its writer's pid is known dead when it lies in an episode's folder and no run of that
     episode is in flight (runs of one series go one at a time, so only that run writes there)."""
-    from pathlib import Path
-
-    from aidas_dagster.core.storage import sweep_partial_files
-    from aidas_dagster.partitions import EPISODE, SERIES
-
     in_flight = {
         (run.tags.get(f"dagster/partition/{SERIES}"), run.tags.get(f"dagster/partition/{EPISODE}"))
         for run in instance.get_runs(filters=dg.RunsFilter(statuses=[*UNFINISHED, dg.DagsterRunStatus.CANCELING]))

@@ -4,6 +4,8 @@ and the declarative-automation sensor."""
 
 import datetime as dt
 import json
+import os
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -89,8 +91,6 @@ def _root_message(error) -> str:
 
 
 def _env_text(name: str):
-    import os
-
     return os.environ.get(name) or None
 
 
@@ -133,8 +133,6 @@ def studio_health(context: dg.SensorEvaluationContext, studio: StudioResource) -
     ),
 )
 def pool_watch(context: dg.SensorEvaluationContext, studio: StudioResource) -> dg.SensorResult:
-    import time
-
     memory = json.loads(context.cursor) if context.cursor else {}
     # Say what waits and who holds it first (the log then names the dead holder), then free it.
     said = report_pool_waits(context.instance, memory.get("said", {}), log=context.log.info)

@@ -13,6 +13,8 @@ import random
 
 from PIL import Image, ImageDraw
 
+from aidas_dagster.picture import fonts
+
 W, H = 1920, 1080
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -80,8 +82,6 @@ class Scene:
 
     def label(self, xy: tuple[float, float], text: str, size: int, fill: RGB, bold: bool = True) -> None:
         """Sign text (Korean-capable font), centred on xy."""
-        from aidas_dagster.picture import fonts
-
         self.d.text(xy, text, font=fonts.font(size, bold), fill=fill, anchor="mm")
 
     # -- rooms and grounds

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from aidas_dagster.picture.backdrops import resolve_kind
 from aidas_dagster.picture.fonts import missing_glyphs
 from aidas_dagster.picture.models import FinalCut
 from aidas_dagster.picture.probe import MediaToolError, probe
@@ -70,6 +71,4 @@ def missing_subtitle_glyphs(script: EpisodeScript, font_path: Path) -> list[str]
 
 def generic_places(script: EpisodeScript, kinds: dict[str, str]) -> list[str]:
     """Scene places neither the bible's kinds nor the keyword rule know: drawn as the generic fallback."""
-    from aidas_dagster.picture.backdrops import resolve_kind
-
     return sorted({sc.location for sc in script.scenes if resolve_kind(sc.location, kinds) == "generic"})

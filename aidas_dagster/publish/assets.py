@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from aidas_dagster.core.estimate import actual_spend, comparison
 from aidas_dagster.core.run_tags import PUBLISH_AT_TAG
 from aidas_dagster.core.storage import file_digest, read_json, write_json
 from aidas_dagster.partitions import EpisodePartition, episode_partitions, series_of_episode, series_partitions
@@ -163,8 +164,6 @@ def youtube_video(context: dg.AssetExecutionContext, studio: StudioResource, cha
 
 def _cost_against_estimate(studio: StudioResource, series_id: str, episode: int) -> dict:
     """The episode's actual spend (the ledger) against the estimate made when its run started."""
-    from aidas_dagster.operations.estimate import actual_spend, comparison
-
     path = studio.storage.episode(series_id, episode).estimate
     estimate = read_json(path).get("usd", {}) if path.exists() else {}
     return comparison(estimate, actual_spend(studio.ledger, series_id, episode))

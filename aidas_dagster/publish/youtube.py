@@ -61,8 +61,8 @@ from aidas_dagster.core.storage import file_digest, fingerprint, read_json, writ
 from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_api_items, statistics_from_api
 from aidas_dagster.publish.local_channel import PublishedVideo
 from aidas_dagster.publish.metadata import PlaylistMetadata, VideoMetadata, metadata_problems, tags_with_key
-from aidas_dagster.publish.oauth import refresh_credentials
-from aidas_dagster.publish.quota import QuotaCounter, QuotaDeferred
+from aidas_dagster.publish.oauth import load_credentials, refresh_credentials
+from aidas_dagster.publish.quota import QuotaCounter, QuotaDeferred, quota_path
 
 log = logging.getLogger(__name__)
 
@@ -1185,9 +1185,6 @@ def youtube_publisher(
     replace_after_release: bool = False,
 ) -> YouTubePublisher:
     """The YouTube publisher for a storage root: token loaded (refreshed if expired), state under <root>/youtube."""
-    from aidas_dagster.publish.oauth import load_credentials
-    from aidas_dagster.publish.quota import quota_path
-
     credentials = load_credentials(token_file, token_uri=token_uri)
     service, http = build_youtube_client(credentials, api_root)
     state_dir = Path(storage_root) / "youtube"

@@ -19,10 +19,9 @@ from aidas_dagster.resources import StudioResource
 from aidas_dagster.story.adjustments import apply_adjustments, load_adjustments
 from aidas_dagster.story.resources import WritersRoom
 from aidas_dagster.steps import step_retry
-from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState, load_bible, load_roster
-# The episode's whole-cost reservation (operations' estimate) needs the voice and picture resources.
-from aidas_dagster.picture.resources import AvatarStudio
-from aidas_dagster.voice.resources import VoiceBooth
+from aidas_dagster.story.models import CastsVoices, EpisodeScript, Roster, SeriesBible, StoryState, load_bible, load_roster
+from aidas_dagster.core.estimate import AvatarSettings, VoiceSettings, still_to_spend
+from aidas_dagster.story.estimate import estimate_for
 from aidas_dagster.story.quality import QualityReport, forgotten_window, load_recent_scripts, write_checked_script
 from aidas_dagster.story.overrides import OverrideError, flag_followers, load_override
 
@@ -41,8 +40,6 @@ def _engine(context: dg.AssetExecutionContext, studio: StudioResource, writers_r
 def reserve_episode(context, studio, writers_room, voice_booth, avatar_studio, part):
     """Estimate the episode with the configured providers and reserve what it still has to spend
     for this run (released when the run ends); BudgetExceeded ends the run before any paid call."""
-    from aidas_dagster.operations.estimate import estimate_for, still_to_spend
-
     estimate = estimate_for(studio, writers_room, voice_booth, avatar_studio, part.series_id, part.episode)
     write_json(studio.storage.episode(part.series_id, part.episode).estimate, {
         "usd": estimate.paid(), "total_usd": round(estimate.total, 6), "basis": estimate.basis, "mix": estimate.mix,
@@ -128,7 +125,12 @@ def series_bible(
     description="The cast (10+ characters in tiers), voice casting, avatar strategy and relationship matrix.",
 )
 def character_roster(
-    context: dg.AssetExecutionContext, studio: StudioResource, writers_room: WritersRoom
+    context: dg.AssetExecutionContext,
+    studio: StudioResource,
+    writers_room: WritersRoom,
+    # The voice stage's resource casts the voices (voice owns casting); typed by the story floor's
+    # contract, so story imports no voice module.
+    voice_booth: dg.ResourceParam[CastsVoices],
 ) -> dg.MaterializeResult:
     series_id = context.partition_key
     config = studio.series_config(series_id)
@@ -139,7 +141,7 @@ def character_roster(
 
     def write() -> Roster:
         with provider_failures():
-            return engine.write_roster(config, bible)
+            return engine.write_roster(config, bible, voice_booth.cast_voices)
 
     roster, reused = reuse_or_make(
         path, fingerprint(config, bible, engine.name),
@@ -210,8 +212,10 @@ def episode_script(
     context: dg.AssetExecutionContext,
     studio: StudioResource,
     writers_room: WritersRoom,
-    voice_booth: VoiceBooth,
-    avatar_studio: AvatarStudio,
+    # The whole-episode estimate reads the voice and picture stages' provider settings, typed by the
+    # common floor's contracts (core/estimate.py), so story imports none of their modules.
+    voice_booth: dg.ResourceParam[VoiceSettings],
+    avatar_studio: dg.ResourceParam[AvatarSettings],
 ) -> dg.MaterializeResult:
     config, part = studio.episode(context.partition_key)
     storage = studio.storage

@@ -15,11 +15,12 @@ from aidas_dagster.story.models import (
     Roster,
     SeriesBible,
     StoryState,
+    VoiceCaster,
     VoiceProfile,
 )
 from aidas_dagster.story.composer import world_of  # the series' composed world (story/composer.py)
 from aidas_dagster.story.world import CastSpec, StoryWorld, cast_ids, given_names, thread_text
-from aidas_dagster.voice.casting import cast_voices
+
 
 def pair_key(a: str, b: str) -> str:
     """The key of a pair in StoryState.relationships: both ids, sorted, joined by '-'."""
@@ -198,8 +199,9 @@ AVATAR_STRATEGY = {
 }
 
 
-def write_roster(config: SeriesConfig, bible: SeriesBible) -> Roster:
-    """The cast of the bible's story world, with voices, looks and the relationship matrix."""
+def write_roster(config: SeriesConfig, bible: SeriesBible, cast_voices: VoiceCaster) -> Roster:
+    """The cast of the bible's story world, with voices (cast by the voice stage's `cast_voices`),
+    looks and the relationship matrix."""
     _template, world = world_of(bible)
     ids = cast_ids(world)
     profiles = {

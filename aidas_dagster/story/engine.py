@@ -10,7 +10,7 @@ from typing import Protocol
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.story import offline_engine
-from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState
+from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState, VoiceCaster
 
 
 class StoryEngine(Protocol):
@@ -18,7 +18,7 @@ class StoryEngine(Protocol):
 
     def write_bible(self, config: SeriesConfig) -> SeriesBible: ...
 
-    def write_roster(self, config: SeriesConfig, bible: SeriesBible) -> Roster: ...
+    def write_roster(self, config: SeriesConfig, bible: SeriesBible, cast_voices: VoiceCaster) -> Roster: ...
 
     def initial_state(self, bible: SeriesBible, roster: Roster) -> StoryState: ...
 
@@ -37,8 +37,8 @@ class OfflineStoryEngine:
     def write_bible(self, config: SeriesConfig) -> SeriesBible:
         return offline_engine.write_bible(config)
 
-    def write_roster(self, config: SeriesConfig, bible: SeriesBible) -> Roster:
-        return offline_engine.write_roster(config, bible)
+    def write_roster(self, config: SeriesConfig, bible: SeriesBible, cast_voices: VoiceCaster) -> Roster:
+        return offline_engine.write_roster(config, bible, cast_voices)
 
     def initial_state(self, bible: SeriesBible, roster: Roster) -> StoryState:
         return offline_engine.initial_state(bible, roster)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -588,8 +589,6 @@ def check(root: Path = STORY_DATA_DIR) -> list[str]:
 
 
 if __name__ == "__main__":  # python -m aidas_dagster.story.library [root]: check the data files
-    import sys
-
     found = check(Path(sys.argv[1]) if len(sys.argv) > 1 else STORY_DATA_DIR)
     print("\n".join(found) or "story data ok")
     sys.exit(1 if found else 0)

@@ -6,7 +6,8 @@ the JSON files under the storage root are their `model_dump_json` form.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Iterable
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +52,17 @@ class VoiceCasting(_Model):
     google_pitch: float = Field(default=0.0, ge=-20.0, le=20.0, description="Google pitch, semitones")
     google_rate: float = Field(default=1.0, ge=0.25, le=2.0, description="Google speakingRate")
     offline_voice_id: str = Field(default="", description="espeak-ng variant; empty means voice_id (offline rosters)")
+
+
+# The voice stage owns casting (voice/casting.py); the story stage asks it, through the voice
+# stage's resource, to cast a roster it writes: (id, profile, importance) in, a casting per id out.
+VoiceCaster = Callable[[Iterable[tuple[str, VoiceProfile, Importance]]], dict[str, VoiceCasting]]
+
+
+class CastsVoices(Protocol):
+    """The voice stage's voice_booth resource, as the story stage's roster asset sees it."""
+
+    def cast_voices(self, characters: Iterable[tuple[str, VoiceProfile, Importance]]) -> dict[str, VoiceCasting]: ...
 
 
 class Appearance(_Model):

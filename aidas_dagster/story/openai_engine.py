@@ -43,6 +43,7 @@ from aidas_dagster.story.cast import AVATAR_STRATEGY, appearance_for, pair_key
 from aidas_dagster.story import library as story_library
 from aidas_dagster.story.genres import TEMPLATES, arc_episodes, place_beats, template_for
 from aidas_dagster.story.premise import analyse_premise
+from aidas_dagster.core.prices import OPENAI_PRICES_PER_MILLION, price_of
 from aidas_dagster.story.models import (
     AgeGroup,
     ArcPart,
@@ -60,6 +61,7 @@ from aidas_dagster.story.models import (
     SeriesBible,
     StoryState,
     Subplot,
+    VoiceCaster,
     VoiceProfile,
 )
 from aidas_dagster.story.validation import (
@@ -69,26 +71,14 @@ from aidas_dagster.story.validation import (
     roster_problems,
     script_problems,
 )
-from aidas_dagster.voice.casting import cast_voices
 
 log = logging.getLogger(__name__)
 
 PROVIDER = "openai"
 DEFAULT_MODEL = "gpt-4o-mini"
 
-# USD per 1M tokens (input, output), OpenAI list prices; the longest matching prefix wins.
-PRICES_PER_MILLION: dict[str, tuple[float, float]] = {
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-5-nano": (0.05, 0.40),
-    "gpt-5-mini": (0.25, 2.00),
-    "gpt-5": (1.25, 10.00),
-}
-# A model we have no price for is estimated high rather than free, so budgets stay safe.
-UNKNOWN_MODEL_PRICE = (2.50, 10.00)
+# Prices live on the common floor (the estimate reckons with the same ones); the names stay here.
+PRICES_PER_MILLION = OPENAI_PRICES_PER_MILLION
 
 MAX_KEY_EVENTS = 40  # the story state keeps the latest key events, like the offline engine
 MAX_ACTIVE_GOALS = 4
@@ -442,8 +432,9 @@ def bible_from_draft(config: SeriesConfig, draft: BibleDraft, genre: str = "") -
     return bible
 
 
-def roster_from_draft(config: SeriesConfig, bible: SeriesBible, draft: RosterDraft) -> Roster:
-    """The cast; voices, avatar looks and avatar strategy are cast deterministically, never by the model."""
+def roster_from_draft(config: SeriesConfig, bible: SeriesBible, draft: RosterDraft, cast_voices: VoiceCaster) -> Roster:
+    """The cast; voices (by the voice stage's `cast_voices`), avatar looks and avatar strategy are cast
+    deterministically, never by the model."""
     problems: list[str] = []
     ids = [c.id for c in draft.characters]
     duplicates = sorted({cid for cid in ids if ids.count(cid) > 1})
@@ -771,14 +762,6 @@ def classify_openai_error(exc: BaseException) -> Decision:
     return Decision("fail")
 
 
-def price_of(model: str, prices: dict[str, tuple[float, float]]) -> tuple[tuple[float, float], bool]:
-    """(USD per 1M input, output tokens) for a model, and whether the price is known."""
-    for prefix in sorted(prices, key=len, reverse=True):
-        if model == prefix or model.startswith(prefix + "-") or model.startswith(prefix + ":"):
-            return prices[prefix], True
-    return UNKNOWN_MODEL_PRICE, False
-
-
 @dataclass(frozen=True)
 class _Reply:
     content: str | None
@@ -876,13 +859,13 @@ class OpenAIStoryEngine:
             output_tokens=1500 + 250 * n,
         )
 
-    def write_roster(self, config: SeriesConfig, bible: SeriesBible) -> Roster:
+    def write_roster(self, config: SeriesConfig, bible: SeriesBible, cast_voices: VoiceCaster) -> Roster:
         messages = prompts.roster_messages(config, bible, MIN_CHARACTERS)
         return self._exchange(
             "write_roster",
             messages,
             RosterDraft,
-            lambda draft: roster_from_draft(config, bible, draft),
+            lambda draft: roster_from_draft(config, bible, draft, cast_voices),
             series_id=config.series_id,
             episode=0,
             output_tokens=6000,

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from aidas_dagster.core.paid_call import Decision, RetryPolicy, call_with_retry, retry_after_seconds
+from aidas_dagster.core.prices import ELEVENLABS_USD_PER_CHARACTER
 from aidas_dagster.story.models import VoiceCasting
 from aidas_dagster.voice.delivery import clamp, delivery
 from aidas_dagster.voice.line_cache import SpeechError
@@ -31,8 +32,7 @@ DEFAULT_MODEL = "eleven_multilingual_v2"
 # Spec 15.2's economy mode: flash v2.5 speaks Korean at half the price per character.
 ECONOMY_MODEL = "eleven_flash_v2_5"
 HALF_PRICE_MODELS = frozenset({"eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_flash_v2", "eleven_turbo_v2"})
-# Estimated USD per character (Creator-plan overage, ~$0.30 per 1,000 characters; flash/turbo half).
-USD_PER_CHARACTER = 0.30 / 1000
+USD_PER_CHARACTER = ELEVENLABS_USD_PER_CHARACTER  # core/prices.py: flash/turbo half
 OUTPUT_FORMAT = "pcm_24000"
 SAMPLE_RATE = 24000
 # ElevenLabs' error statuses that mean the account cannot pay for more speech (or the key is refused).

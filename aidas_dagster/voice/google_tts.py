@@ -19,7 +19,10 @@ from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
+import numpy as np
+
 from aidas_dagster.core.paid_call import Decision, RetryPolicy, call_with_retry
+from aidas_dagster.core.prices import GOOGLE_USD_PER_CHARACTER
 from aidas_dagster.story.models import VoiceCasting
 from aidas_dagster.voice.delivery import clamp, delivery
 from aidas_dagster.voice.line_cache import SpeechError
@@ -29,8 +32,7 @@ from aidas_dagster.voice.offline_tts import word_timings
 SAMPLE_RATE = 24000
 LANGUAGE = "ko-KR"
 MAX_INPUT_BYTES = 5000
-# Estimated USD per character: WaveNet/Neural2 $16 per million (Standard is $4: the estimate errs high).
-USD_PER_CHARACTER = 16e-6
+USD_PER_CHARACTER = GOOGLE_USD_PER_CHARACTER  # core/prices.py
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 
@@ -74,8 +76,6 @@ def _decode_linear16(audio: bytes) -> tuple[bytes, int]:
         except (wave.Error, EOFError) as exc:
             raise SpeechError(f"Google TTS returned an unreadable WAV ({exc})") from exc
         if channels != 1:
-            import numpy as np
-
             samples = np.frombuffer(frames, dtype="<i2").reshape(-1, channels).mean(axis=1)
             frames = samples.astype("<i2").tobytes()
         return frames, rate

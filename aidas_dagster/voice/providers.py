@@ -29,8 +29,10 @@ from aidas_dagster.core.paid_call import OutOfCredit, ProviderError, RetryPolicy
 from aidas_dagster.story.models import VoiceCasting
 from aidas_dagster.voice.casting import offline_variant
 from aidas_dagster.voice.elevenlabs import DEFAULT_MODEL, ECONOMY_MODEL, ElevenLabsSpeech
+from aidas_dagster.voice.google_tts import GoogleSpeech
 from aidas_dagster.voice.line_cache import SpeechError, SpeechProvider
 from aidas_dagster.voice.models import WordTiming
+from aidas_dagster.voice.offline_tts import OfflineSpeech
 
 log = logging.getLogger(__name__)
 
@@ -216,9 +218,6 @@ def build_speech_provider(
     With no keys and no ledger this is plain offline speech; with a ledger (and no keys) a
     one-provider chain, so offline lines and cache hits are entered in the ledger too.
     """
-    from aidas_dagster.voice.google_tts import GoogleSpeech
-    from aidas_dagster.voice.offline_tts import OfflineSpeech
-
     providers: list[SpeechProvider] = []
     economy: dict[str, SpeechProvider] = {}
     retry: dict[str, Any] = {"policy": policy, "sleep": sleep}

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 import dagster as dg
 from pydantic import Field
 
 from aidas_dagster.resources import env_or_none
+from aidas_dagster.story.models import Importance, VoiceCasting, VoiceProfile
+from aidas_dagster.voice.casting import cast_voices
 from aidas_dagster.voice.providers import build_speech_provider
 
 
@@ -18,6 +21,10 @@ class VoiceBooth(dg.ConfigurableResource):
     elevenlabs_model: str = Field(default="eleven_multilingual_v2", description="economy mode uses eleven_flash_v2_5")
     google_credentials_file: str | None = None
     google_endpoint: str | None = Field(default=None, description="Google TTS API endpoint override")
+
+    def cast_voices(self, characters: Iterable[tuple[str, VoiceProfile, Importance]]) -> dict[str, VoiceCasting]:
+        """Voices for a whole roster (the story stage's VoiceCaster): the one place casting is asked for."""
+        return cast_voices(characters)
 
     def provider(self, ledger=None, budget=None, series_id: str = "", episode: int = 0):
         """The failover chain of the configured providers (ElevenLabs > Google > offline)."""

@@ -12,7 +12,8 @@ import pytest
 from aidas_dagster.core.config import load_series_config
 from aidas_dagster.core.ledger import CostLedger, LedgerEntry
 from aidas_dagster.core.storage import PROJECT_ROOT
-from aidas_dagster.operations.estimate import ProviderMix, actual_spend, comparison, estimate_episode, still_to_spend
+from aidas_dagster.core.estimate import ProviderMix, actual_spend, comparison, still_to_spend
+from aidas_dagster.story.estimate import estimate_episode
 
 
 def test_the_estimate_follows_the_provider_mix(series_dir: Path):

@@ -21,7 +21,8 @@ from pytest_httpserver import HTTPServer
 from aidas_dagster.core.config import load_series_config
 from aidas_dagster.core.ledger import Budget, CostLedger
 from aidas_dagster.core.storage import PROJECT_ROOT
-from aidas_dagster.operations.estimate import ProviderMix, estimate_episode
+from aidas_dagster.core.estimate import ProviderMix
+from aidas_dagster.story.estimate import estimate_episode
 from aidas_dagster_tests.builders import SHORT_SERIES
 from aidas_dagster_tests.fakes.elevenlabs_server import ElevenLabsServer
 

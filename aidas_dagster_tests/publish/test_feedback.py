@@ -10,6 +10,7 @@ from aidas_dagster.publish.feedback import CollectedFeedback, Comment, analyse_f
 from aidas_dagster.publish.sentiment import analyse
 from aidas_dagster.story.adjustments import PACING_NOTES, apply_adjustments
 from aidas_dagster.story.engine import OfflineStoryEngine
+from aidas_dagster.voice.casting import cast_voices
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def story():
     )
     engine = OfflineStoryEngine()
     bible = engine.write_bible(config)
-    return bible, engine.write_roster(config, bible)
+    return bible, engine.write_roster(config, bible, cast_voices)
 
 
 @pytest.mark.parametrize(
@@ -167,7 +168,7 @@ def test_a_raised_character_gets_lines_in_the_script_written_from_the_adjusted_o
     )
     engine = OfflineStoryEngine()
     bible = engine.write_bible(config)
-    roster = engine.write_roster(config, bible)
+    roster = engine.write_roster(config, bible, cast_voices)
     after_one = engine.write_script(bible, roster, engine.initial_state(bible, roster), 1).state_after
     absent = next(c for c in roster.characters if c.importance == "major_supporting" and c.id not in bible.outline(2).character_focus)
     praised = analyse_feedback(

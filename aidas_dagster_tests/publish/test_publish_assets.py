@@ -28,6 +28,7 @@ from aidas_dagster.story.adjustments import apply_adjustments, load_adjustments
 from aidas_dagster.story.models import load_bible, load_roster
 from aidas_dagster.story.engine import OfflineStoryEngine
 from aidas_dagster_tests.fakes.youtube_server import YouTubeServer
+from aidas_dagster.voice.casting import cast_voices
 
 SERIES = "short-love"
 
@@ -44,7 +45,7 @@ def written(instance, studio):
     engine = OfflineStoryEngine()
     config = studio.series_config(SERIES)
     bible = engine.write_bible(config)
-    roster = engine.write_roster(config, bible)
+    roster = engine.write_roster(config, bible, cast_voices)
     write_json(storage.bible_path(SERIES), bible)
     write_json(storage.roster_path(SERIES), roster)
     state = engine.initial_state(bible, roster)

@@ -27,6 +27,7 @@ from aidas_dagster.story.lines import LINES
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible
 from aidas_dagster.story.moves import PAIRED
 from aidas_dagster.story.validation import script_problems
+from aidas_dagster.voice.casting import cast_voices
 
 CONFIGS: dict[str, dict] = yaml.safe_load((Path(__file__).parent / "premise_configs.yaml").read_text(encoding="utf-8"))
 SETTINGS = library.settings()
@@ -41,7 +42,7 @@ def config_for(key: str, **changes) -> SeriesConfig:
 
 def produce(config: SeriesConfig, episodes: int | None = None) -> tuple[SeriesBible, Roster, list[EpisodeScript]]:
     bible = oe.write_bible(config)
-    roster = oe.write_roster(config, bible)
+    roster = oe.write_roster(config, bible, cast_voices)
     state = oe.initial_state(bible, roster)
     scripts = []
     for episode in range(1, (episodes or config.total_episodes) + 1):

@@ -16,6 +16,7 @@ from aidas_dagster.story import library, offline_engine
 from aidas_dagster.story.genres import TEMPLATES, genre_match
 from aidas_dagster.story.library import STORY_DATA_DIR, SettingData, StoryDataError
 from aidas_dagster.story.world import WORLDS, RoleChoice, locations, world_from_data
+from aidas_dagster.voice.casting import cast_voices
 
 BUILT_IN_WORLDS = ["first_love", "gallery_case", "happy_arcade", "printing_house"]
 OWN_GENRES = ["comedy", "drama", "romance", "romantic_comedy", "thriller"]
@@ -179,7 +180,7 @@ def test_the_sample_series_still_writes_the_first_love_story():
     config = load_series_config(DEFAULT_SERIES_DIR / "first-love.yaml")
     assert config.world == "first_love"
     bible = offline_engine.write_bible(config)
-    roster = offline_engine.write_roster(config, bible)
+    roster = offline_engine.write_roster(config, bible, cast_voices)
     names = [c.name for c in roster.characters]
     assert names[:2] == ["강민준", "이수진"] and len(names) == 12
     state = offline_engine.initial_state(bible, roster)
@@ -201,7 +202,7 @@ def test_a_configs_world_is_the_world_it_is_written_in():
         world="gallery_case",
     )
     bible = offline_engine.write_bible(config)
-    roster = offline_engine.write_roster(config, bible)
+    roster = offline_engine.write_roster(config, bible, cast_voices)
     assert bible.genre_key == "romantic_comedy"
     assert [c.name for c in roster.characters][:2] == ["한도윤", "윤서진"]
 

@@ -15,6 +15,7 @@ from aidas_dagster.story.genres import genre_key
 from aidas_dagster.story.korean import hangul_syllables, thread_keyword, to_banmal
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible
 from aidas_dagster.story.validation import bible_problems, roster_problems, script_problems
+from aidas_dagster.voice.casting import cast_voices
 
 EMOTIONS = {"neutral", "happy", "sad", "angry", "surprised", "shy", "worried", "excited", "calm", "tense"}
 SPEC_CAST = [
@@ -61,7 +62,7 @@ def thriller() -> SeriesConfig:
 
 def produce(config: SeriesConfig, episodes: int | None = None) -> tuple[SeriesBible, Roster, list[EpisodeScript]]:
     bible = oe.write_bible(config)
-    roster = oe.write_roster(config, bible)
+    roster = oe.write_roster(config, bible, cast_voices)
     state = oe.initial_state(bible, roster)
     scripts = []
     for episode in range(1, (episodes or config.total_episodes) + 1):
@@ -150,7 +151,7 @@ def test_voices_are_unique_and_locked(first_love, gallery):
     for _bible, roster, _ in (first_love, gallery):
         voices = [(c.voice.voice_id, c.voice.pitch) for c in roster.characters]
         assert len(set(voices)) == len(voices)
-    again = oe.write_roster(romcom(), first_love[0])
+    again = oe.write_roster(romcom(), first_love[0], cast_voices)
     assert [c.voice for c in again.characters] == [c.voice for c in first_love[1].characters]
     assert [c.appearance for c in again.characters] == [c.appearance for c in first_love[1].characters]
 

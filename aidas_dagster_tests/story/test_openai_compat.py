@@ -19,6 +19,7 @@ from aidas_dagster.story.openai_engine import (
     strict_schema,
 )
 from aidas_dagster_tests.fakes.openai_server import OpenAIServer, completion_body, error_body
+from aidas_dagster.voice.casting import cast_voices
 
 
 class Series:
@@ -30,7 +31,7 @@ class Series:
             episode_duration=0.3, main_theme="첫사랑의 설렘과 성장", target_audience="20-30대 여성",
         )  # fmt: skip
         self.bible = oe.write_bible(config)
-        self.roster = oe.write_roster(config, self.bible)
+        self.roster = oe.write_roster(config, self.bible, cast_voices)
         self.start = oe.initial_state(self.bible, self.roster)
         self.ep1 = oe.write_script(self.bible, self.roster, self.start, 1)
 
@@ -171,7 +172,7 @@ def test_the_bible_prompt_carries_the_premise_analysis_and_the_bible_records_it(
         main_theme="첫 재판을 앞둔 신참 변호사들의 성장", target_audience="20-40대",
     )  # fmt: skip
     bible = oe.write_bible(config)
-    roster = oe.write_roster(config, bible)
+    roster = oe.write_roster(config, bible, cast_voices)
     server.reply(bible_reply(bible, roster))
     engine = make_engine(server)
 

@@ -15,6 +15,7 @@ from aidas_dagster.story import quality as q
 from aidas_dagster.story.library import LocationData, SettingData
 from aidas_dagster.story.models import EpisodeScript, Line, Location
 from aidas_dagster.story.quality_signals import exchange_contradictions, repetition
+from aidas_dagster.voice.casting import cast_voices
 
 CONFIG = SeriesConfig(
     series_id="gate-love", title="짧은 첫사랑", genre="로맨틱 코미디", total_episodes=4, episode_duration=2,
@@ -33,7 +34,7 @@ def _setting(key: str, vocabulary: list[str], places: list[tuple[str, str]]) -> 
 @pytest.fixture(scope="module")
 def series():
     bible = oe.write_bible(CONFIG)
-    roster = oe.write_roster(CONFIG, bible)
+    roster = oe.write_roster(CONFIG, bible, cast_voices)
     states = [oe.initial_state(bible, roster)]
     scripts: list[EpisodeScript] = []
     for episode in (1, 2, 3):

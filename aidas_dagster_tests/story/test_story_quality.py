@@ -26,6 +26,7 @@ from aidas_dagster.story.korean import thread_keyword, to_banmal
 from aidas_dagster.story.models import EpisodeScript, StoryState
 from aidas_dagster.story.reviser import to_polite
 from aidas_dagster.story.validation import script_problems
+from aidas_dagster.voice.casting import cast_voices
 
 
 class OfflineWriter(OfflineStoryEngine):
@@ -40,7 +41,7 @@ def _series(series_id: str, episodes: int = 3):
     config = load_series_config(DEFAULT_SERIES_DIR / f"{series_id}.yaml")
     engine = OfflineWriter()
     bible = engine.write_bible(config)
-    roster = engine.write_roster(config, bible)
+    roster = engine.write_roster(config, bible, cast_voices)
     states = [engine.initial_state(bible, roster)]
     scripts: list[EpisodeScript] = []
     reports, passes = [], []

@@ -51,7 +51,7 @@ MIN_F0_RATIO = 1.05  # ~0.85 semitone: two voices this far apart are heard as di
 def sample_roster() -> Roster:
     config = load_series_config(PROJECT_ROOT / "assets_data" / "series" / "first-love.yaml")
     engine = OfflineStoryEngine()
-    return engine.write_roster(config, engine.write_bible(config))
+    return engine.write_roster(config, engine.write_bible(config), cast_voices)
 
 
 def measured_f0(speech: OfflineSpeech, roster: Roster) -> dict[str, float]:

@@ -2,7 +2,9 @@
 
 Shown by `aidas estimate SERIES EPISODE`, recorded in the episode_script asset's metadata, reserved
 in the budget when an episode run starts (so parallel runs cannot together pass a limit), and
-compared with the ledger's actual spend in the final asset's metadata.
+compared with the ledger's actual spend in the final asset's metadata (the money side, the mix and
+that comparison, is core/estimate.py). It is reckoned here, on the story floor, because what an
+episode will say decides what it costs; the prices are the common floor's (core/prices.py).
 
 From the episode's script when it exists (characters voiced per provider, seconds of lead video),
 else from the series config (lines per minute of the episode's length, an even share of leads).
@@ -12,73 +14,24 @@ is estimated at its upper bound (every quality pass), so a reservation is rarely
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from aidas_dagster.core.config import SeriesConfig
-from aidas_dagster.core.ledger import CostLedger
+from aidas_dagster.core.estimate import EpisodeEstimate, ProviderMix
+from aidas_dagster.core.prices import (
+    ELEVENLABS_USD_PER_CHARACTER as ELEVEN_PER_CHAR,
+    GOOGLE_USD_PER_CHARACTER as GOOGLE_PER_CHAR,
+    OPENAI_PRICES_PER_MILLION as PRICES_PER_MILLION,
+    price_of,
+)
+from aidas_dagster.core.storage import read_json
 from aidas_dagster.story.models import EpisodeScript, Roster
+from aidas_dagster.story.quality import MAX_PASSES
+from aidas_dagster.story.validation import expected_line_range
 
 CHARS_PER_SECOND = 7.0  # Korean speech, ~6-7 syllables a second (the voice stage's pace)
 CHARS_PER_LINE = 24.0  # a drama line's typical length, when no script is written yet
 LEAD_SHARE = 0.5  # of the lines, when no script tells who speaks
 PROMPT_TOKENS = 9000  # bible, outline, last summaries, states: the continuity context of one call
 CHARS_PER_TOKEN = 2.0  # Korean and JSON
-
-
-@dataclass(frozen=True)
-class ProviderMix:
-    """Which paid providers are configured, and their prices."""
-
-    openai_model: str | None = None  # None: the offline writer
-    elevenlabs: bool = False
-    elevenlabs_economy: bool = False
-    google: bool = False
-    heygen_price_per_minute: float | None = None  # None: avatars drawn locally
-    heygen_include_supporting: bool = False
-
-    @classmethod
-    def from_resources(cls, writers_room, voice_booth, avatar_studio) -> ProviderMix:
-        return cls(
-            openai_model=writers_room.model if writers_room.mode != "offline" else None,
-            elevenlabs=bool(voice_booth.elevenlabs_api_key),
-            google=bool(voice_booth.google_credentials_file),
-            heygen_price_per_minute=avatar_studio.heygen_price_per_minute_usd if avatar_studio.heygen_api_key else None,
-            heygen_include_supporting=avatar_studio.heygen_include_supporting,
-        )
-
-    def describe(self) -> str:
-        parts = [
-            f"writer {'openai ' + self.openai_model if self.openai_model else 'offline'}",
-            "voices " + (">".join(p for p, on in (("elevenlabs", self.elevenlabs), ("google", self.google)) if on) or "offline")
-            + (">offline" if self.elevenlabs or self.google else ""),
-            f"avatars {'heygen' if self.heygen_price_per_minute is not None else 'local'}",
-        ]
-        return ", ".join(parts)
-
-
-@dataclass
-class EpisodeEstimate:
-    series_id: str
-    episode: int
-    basis: str  # "script" or "config"
-    mix: str
-    usd: dict[str, float] = field(default_factory=dict)  # provider -> USD
-    notes: dict[str, str] = field(default_factory=dict)  # provider -> how it was reckoned
-
-    @property
-    def total(self) -> float:
-        return sum(self.usd.values())
-
-    def paid(self) -> dict[str, float]:
-        return {p: round(v, 6) for p, v in self.usd.items() if v > 0}
-
-    def text(self) -> str:
-        lines = [f"{self.series_id} episode {self.episode}: estimated ${self.total:.2f} ({self.mix}; from the {self.basis})"]
-        for provider in sorted(self.usd):
-            lines.append(f"  {provider:<11} ${self.usd[provider]:8.4f}  {self.notes.get(provider, '')}".rstrip())
-        if not self.usd:
-            lines.append("  no paid provider configured: everything is made offline at no cost")
-        return "\n".join(lines)
 
 
 def _voice_provider(cast: str, mix: ProviderMix) -> str:
@@ -93,12 +46,6 @@ def _voice_provider(cast: str, mix: ProviderMix) -> str:
 def estimate_episode(
     config: SeriesConfig, episode: int, mix: ProviderMix, roster: Roster | None = None, script: EpisodeScript | None = None
 ) -> EpisodeEstimate:
-    from aidas_dagster.story.openai_engine import PRICES_PER_MILLION, price_of
-    from aidas_dagster.story.quality import MAX_PASSES
-    from aidas_dagster.story.validation import expected_line_range
-    from aidas_dagster.voice.elevenlabs import USD_PER_CHARACTER as ELEVEN_PER_CHAR
-    from aidas_dagster.voice.google_tts import USD_PER_CHARACTER as GOOGLE_PER_CHAR
-
     est = EpisodeEstimate(config.series_id, episode, "script" if script else "config", mix.describe())
     # (characters, is a lead, cast provider, importance) per spoken line
     if script is not None and roster is not None:
@@ -145,20 +92,9 @@ def estimate_episode(
     return est
 
 
-def actual_spend(ledger: CostLedger, series_id: str, episode: int) -> dict[str, float]:
-    """provider -> USD the ledger records for this episode (every day it was worked on)."""
-    out: dict[str, float] = {}
-    for entry in ledger.entries():
-        if entry.series_id == series_id and entry.episode == episode and entry.cost_usd:
-            out[entry.provider] = out.get(entry.provider, 0.0) + entry.cost_usd
-    return out
-
-
 def estimate_for(studio, writers_room, voice_booth, avatar_studio, series_id: str, episode: int) -> EpisodeEstimate:
     """The estimate of one episode of a registered series with the configured providers: from its
     script when written, else from its config (the roster, when cast, decides who speaks)."""
-    from aidas_dagster.core.storage import read_json
-
     config = studio.series_config(series_id)
     storage = studio.storage
     roster = script = None
@@ -172,20 +108,3 @@ def estimate_for(studio, writers_room, voice_booth, avatar_studio, series_id: st
     return estimate_episode(config, episode, mix, roster, script)
 
 
-def still_to_spend(est: EpisodeEstimate, ledger: CostLedger) -> dict[str, float]:
-    """The estimate less what this episode already spent (a resumed run pays only the rest)."""
-    spent = actual_spend(ledger, est.series_id, est.episode)
-    return {p: round(max(0.0, usd - spent.get(p, 0.0)), 6) for p, usd in est.paid().items() if usd - spent.get(p, 0.0) > 0}
-
-
-def comparison(est_usd: dict[str, float], actual: dict[str, float]) -> dict[str, float]:
-    """Flat numbers for asset metadata: estimate, actual and their difference, in all and per provider."""
-    out = {
-        "cost_estimate_usd": round(sum(est_usd.values()), 4),
-        "cost_actual_usd": round(sum(actual.values()), 4),
-    }
-    out["cost_actual_minus_estimate_usd"] = round(out["cost_actual_usd"] - out["cost_estimate_usd"], 4)
-    for provider in sorted(set(est_usd) | set(actual)):
-        out[f"cost_{provider}_estimate_usd"] = round(est_usd.get(provider, 0.0), 4)
-        out[f"cost_{provider}_actual_usd"] = round(actual.get(provider, 0.0), 4)
-    return out
