@@ -10,14 +10,9 @@ from werkzeug import Request, Response
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.core.paid_call import RetryPolicy
 from aidas_dagster.story import offline_engine as oe
-from aidas_dagster.story.openai_engine import (
-    UNSENT_KEYWORDS,
-    CharacterDraft,
-    OpenAIStoryEngine,
-    ScriptDraft,
-    script_to_draft,
-    strict_schema,
-)
+from aidas_dagster.story.openai_drafts import script_to_draft
+from aidas_dagster.story.openai_engine import OpenAIStoryEngine
+from aidas_dagster.story.openai_schemas import UNSENT_KEYWORDS, CharacterDraft, ScriptDraft, strict_schema
 from aidas_dagster_tests.fakes.openai_server import OpenAIServer, completion_body, error_body
 from aidas_dagster.voice.casting import cast_voices
 

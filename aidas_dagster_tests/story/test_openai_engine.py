@@ -16,12 +16,8 @@ from aidas_dagster.story.resources import WritersRoom
 from aidas_dagster.story import offline_engine as oe
 from aidas_dagster.story.engine import OfflineStoryEngine
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState
-from aidas_dagster.story.openai_engine import (
-    OpenAIStoryEngine,
-    StoryOutputError,
-    StoryRefusal,
-    script_to_draft,
-)
+from aidas_dagster.story.openai_drafts import script_to_draft
+from aidas_dagster.story.openai_engine import OpenAIStoryEngine, StoryOutputError, StoryRefusal
 from aidas_dagster.story.prompts import DATA_NOTICE
 from aidas_dagster.story.validation import bible_problems, roster_problems, script_problems
 from aidas_dagster_tests.fakes.openai_server import OpenAIServer, bible_reply, roster_reply
