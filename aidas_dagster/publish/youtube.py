@@ -1,5 +1,10 @@
 """Publishing to YouTube with google-api-python-client: exactly once, resumable, within quota.
 
+This module is the publisher: its calls, the exactly-once lookup, metadata, re-cut replacement and
+feedback. Beside it: youtube_api.py (the client and what its errors mean), youtube_state.py (key
+tags and the state files), youtube_upload.py (the resumable session), youtube_attachments.py
+(thumbnail, captions, series playlist).
+
 Same interface as the local channel: `find(series_id, episode)` and
 `publish(series_id, episode, video, thumbnail, metadata) -> (record, changed)`.
 
@@ -36,8 +41,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import io
-import json
 import logging
 import re
 import time
@@ -46,180 +49,37 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from googleapiclient.errors import HttpError
 
 from aidas_dagster.core.ledger import CostLedger, LedgerEntry
-from aidas_dagster.core.paid_call import (
-    Decision,
-    OutOfCredit,
-    ProviderError,
-    RetryPolicy,
-    call_with_retry,
-    retry_after_seconds,
-)
+from aidas_dagster.core.paid_call import OutOfCredit, ProviderError, RetryPolicy, call_with_retry
 from aidas_dagster.core.storage import file_digest, fingerprint, read_json, write_json
 from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_api_items, statistics_from_api
 from aidas_dagster.publish.local_channel import PublishedVideo
 from aidas_dagster.publish.metadata import PlaylistMetadata, VideoMetadata, metadata_problems, tags_with_key
 from aidas_dagster.publish.oauth import load_credentials, refresh_credentials
 from aidas_dagster.publish.quota import QuotaCounter, QuotaDeferred, quota_path
+from aidas_dagster.publish.youtube_api import (
+    MetadataRefused,
+    build_youtube_client,
+    classify_youtube_error,
+    error_reason,
+    iso_time,
+    unless_gone,
+)
+from aidas_dagster.publish.youtube_attachments import VideoAttachments
+from aidas_dagster.publish.youtube_state import Replacement, UploadState, key_tag, parse_key_tag, upload_key
+from aidas_dagster.publish.youtube_upload import DEFAULT_CHUNK_BYTES, ResumableUpload, SessionGone
 
 log = logging.getLogger(__name__)
 
-QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded"}
 DEAD_UPLOADS = {"failed", "rejected", "deleted"}
-RETRY_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError", "internalError"}
-DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024  # a multiple of 256 KiB, as the protocol asks
-CAPTION_LANGUAGE = "ko"
-CAPTION_NAME = "한국어"
 UploadDeferred = QuotaDeferred
 
 
-class MetadataRefused(ValueError):
-    """Title, description or tags break a YouTube limit; nothing was sent."""
 
 
-def _iso(timestamp: str) -> str:
-    """YouTube's "2026-11-26T10:00:00Z" (or with an offset) in Python's isoformat."""
-    return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).isoformat()
-
-
-def upload_key(series_id: str, episode: int) -> str:
-    return f"aidas:{series_id}:{episode:03d}"
-
-
-KEY_TAG = re.compile(r"aidas:(?P<series>[a-z0-9-]+):(?P<episode>\d{3}):(?:r(?P<revision>\d+):)?(?P<digest>[0-9a-f]{8})")
-
-
-def key_tag(series_id: str, episode: int, revision: int, digest: str) -> str:
-    """`aidas:<series>:<episode>:r<revision>:<digest8>`; the first cut's tag may lack `r1:` (older uploads)."""
-    return f"{upload_key(series_id, episode)}:r{revision}:{digest[:8]}"
-
-
-def parse_key_tag(tag: str) -> tuple[str, int, int, str] | None:
-    """(series, episode, revision, digest8) of a key tag, or None for any other tag."""
-    m = KEY_TAG.fullmatch(tag)
-    if not m:
-        return None
-    return m["series"], int(m["episode"]), int(m["revision"] or 1), m["digest"]
-
-
-def build_youtube_client(credentials=None, api_root: str | None = None):
-    """(service, http) for YouTube Data API v3 from the discovery document shipped with the client.
-
-    `api_root` replaces https://youtube.googleapis.com/ (tests use a local server); the http object
-    is google's `build_http()` (which does not follow 308 as a redirect), authorised when
-    credentials are given.
-    """
-    from googleapiclient.discovery import build_from_document
-    from googleapiclient.discovery_cache import get_static_doc
-    from googleapiclient.http import build_http
-
-    doc = json.loads(get_static_doc("youtube", "v3"))
-    if api_root:
-        root = api_root.rstrip("/") + "/"
-        doc["rootUrl"] = root
-        doc["baseUrl"] = root + doc.get("servicePath", "")
-    http = build_http()
-    if credentials is not None:
-        import google_auth_httplib2
-
-        http = google_auth_httplib2.AuthorizedHttp(credentials, http=http)
-    return build_from_document(doc, http=http), http
-
-
-def _error_reason(exc: BaseException) -> str:
-    content = getattr(exc, "content", b"") or b""
-    try:
-        error = json.loads(content.decode("utf-8") if isinstance(content, bytes) else content)["error"]
-        errors = error.get("errors") or []
-        if errors and errors[0].get("reason"):
-            return str(errors[0]["reason"])
-        for detail in error.get("details") or []:
-            if detail.get("reason"):
-                return str(detail["reason"])
-        return str(error.get("status", ""))
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-        return ""
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    resp = getattr(exc, "resp", None)
-    return retry_after_seconds(resp.get("retry-after")) if resp is not None else None
-
-
-def classify_youtube_error(exc: BaseException) -> Decision:
-    """quotaExceeded: out of credit (defer); 5xx, 429, rate limits, transport errors: retry; else fail."""
-    import httplib2
-    from googleapiclient.errors import HttpError
-
-    if isinstance(exc, HttpError):
-        reason = _error_reason(exc)
-        status = exc.resp.status
-        if reason in QUOTA_REASONS:
-            return Decision("failover")
-        if status == 429 or status >= 500 or reason in RETRY_REASONS:
-            return Decision("retry", _retry_after(exc))
-        return Decision("fail")
-    if isinstance(exc, (httplib2.HttpLib2Error, OSError, TimeoutError)):
-        return Decision("retry")
-    return Decision("fail")
-
-
-class Replacement(BaseModel):
-    """The journal of a re-cut replacing the episode's video, written before each step is taken.
-
-    Steps, each done at most once whatever is killed when: upload the new cut (private, not
-    scheduled: it cannot go public by itself) → its thumbnail → its caption track → its playlist
-    slot (inserted before the old entry, then the old entry removed) → give it the old video's
-    release (publishAt, or public) → delete the old video → the state takes the new video.
-    """
-
-    old_video_id: str
-    old_status: dict = {}  # privacyStatus/publishAt of the old video when the replacement began
-    revision: int
-    video_digest: str
-    size: int
-    session_uri: str | None = None
-    video_id: str | None = None
-    thumbnail_digest: str | None = None
-    caption_id: str | None = None
-    caption_digest: str | None = None
-    caption_pending: str | None = None
-    playlist_item: str | None = None
-    old_item_removed: bool = False
-    scheduled: bool = False
-    old_deleted: bool = False
-
-
-class UploadState(BaseModel):
-    """What one episode's upload has reached; written after every step."""
-
-    key: str
-    video_digest: str = ""
-    size: int = 0
-    session_uri: str | None = None
-    video_id: str | None = None
-    thumbnail_digest: str | None = None
-    snippet_fingerprint: str | None = None
-    caption_id: str | None = None
-    caption_digest: str | None = None
-    caption_pending: str | None = None  # digest of a captions.insert sent but not yet answered
-    playlist_item: str | None = None  # "<playlist id>/<item id>" of the video in the series playlist
-    revision: int = 1  # of the cut on the channel: the key tag's r<n>
-    replacement: Replacement | None = None
-    record: PublishedVideo | None = None
-
-
-class PlaylistState(BaseModel):
-    """The series playlist, once it is known (created or found by its key)."""
-
-    series_id: str
-    playlist_id: str
-    fingerprint: str
-
-
-class YouTubePublisher:
+class YouTubePublisher(ResumableUpload, VideoAttachments):
     name = "youtube"
 
     def __init__(
@@ -417,366 +277,6 @@ class YouTubePublisher:
                 "shorten the series/episode title or summary (build_metadata trims text it makes itself)"
             )
 
-    # ---- upload ------------------------------------------------------------------------------
-    def _probe(self, uri: str, size: int, series_id: str, episode: int) -> tuple[str, Any]:
-        """Where a resumable session stands: ('done', video) | ('partial', next byte) | ('gone', None).
-
-        Status queries have their own retry budget (`status_policy`): a burst of 503s while asking
-        must not use up the attempts of the chunk that is being sent.
-        """
-        from googleapiclient.errors import HttpError
-
-        def ask():
-            resp, content = self.http.request(uri, "PUT", headers={"Content-Range": f"bytes */{size}", "Content-Length": "0"})
-            if resp.status in (200, 201):
-                return "done", json.loads(content)
-            if resp.status == 308:
-                return "partial", _next_byte(resp)
-            if resp.status in (404, 410):
-                return "gone", None
-            raise HttpError(resp, content, uri=uri)
-
-        # Part of the insert already paid for: no extra quota.
-        return self._call(
-            "videos.insert", "ask where the upload stands", ask,
-            series_id=series_id, episode=episode, count=False, policy=self.status_policy,
-        )
-
-    def _start_session(self, body: dict, size: int, what: str) -> str:
-        """POST the metadata; the server hands out the session URI before any byte of the file is sent."""
-        from googleapiclient.errors import HttpError
-        from googleapiclient.http import MediaIoBaseUpload
-
-        # The discovery client builds the URL (uploadType=resumable) and the JSON body; the bytes
-        # are sent by _send_chunks, so the session URI can be saved before the first of them.
-        media = MediaIoBaseUpload(io.BytesIO(), mimetype="video/mp4", resumable=True)
-        request = self.service.videos().insert(part="snippet,status", body=body, media_body=media, notifySubscribers=True)
-        headers = {
-            **request.headers,
-            "X-Upload-Content-Type": "video/mp4",
-            "X-Upload-Content-Length": str(size),
-            "Content-Length": str(len(request.body or b"")),
-        }
-
-        def start() -> str:
-            resp, content = self.http.request(request.uri, "POST", body=request.body, headers=headers)
-            if resp.status == 200 and "location" in resp:
-                return resp["location"]
-            raise HttpError(resp, content, uri=request.uri)
-
-        return self._call("videos.insert", what + " (start the session)", start, count=False)
-
-    def _send_chunks(self, uri: str, video: Path, size: int, offset: int, what: str, series_id: str, episode: int) -> dict:
-        """PUT the file from `offset` in chunks until the server answers with the video resource.
-
-        Each chunk is read into bytes: httplib2 re-sends a request by itself when the response is
-        lost, and a re-sent file slice would declare N bytes and send none (a stall until the socket
-        times out); bytes are sent again in full. A failed chunk is followed by a status query
-        (its own budget) and sent again from where the server stands.
-        """
-        from googleapiclient.errors import HttpError
-
-        attempt = 0
-        with video.open("rb") as fh:
-            while True:
-                fh.seek(offset)
-                data = fh.read(self.chunk_bytes)
-                end = offset + len(data) - 1
-                headers = {"Content-Range": f"bytes {offset}-{end}/{size}", "Content-Length": str(len(data))}
-                self._fresh_token()  # an upload can outlast the token's hour
-                try:
-                    resp, content = self.http.request(uri, "PUT", body=data, headers=headers)
-                    if resp.status in (200, 201):
-                        outcome: tuple[str, Any] = ("done", json.loads(content))
-                    elif resp.status == 308:
-                        outcome = ("partial", _next_byte(resp))
-                    else:
-                        raise HttpError(resp, content, uri=uri)
-                except Exception as exc:  # noqa: BLE001 - classified below
-                    attempt += 1
-                    decision = classify_youtube_error(exc)
-                    if decision.verdict == "failover":
-                        raise self.quota.mark_exhausted(what) from exc
-                    if isinstance(exc, HttpError) and exc.resp.status in (404, 410):
-                        raise SessionGone(uri) from exc
-                    if decision.verdict == "fail" or attempt >= self.policy.max_attempts:
-                        raise ProviderError(
-                            f"YouTube videos.insert ({what}) failed at byte {offset} of {size} after {attempt} attempt(s): {exc}"
-                        ) from exc
-                    self.sleep(self.policy.delay(attempt, decision.retry_after))
-                    outcome = self._probe(uri, size, series_id, episode)
-                    if outcome[0] == "gone":
-                        raise SessionGone(uri) from exc
-                if outcome[0] == "done":
-                    if self.on_progress is not None:
-                        self.on_progress(size, size)
-                    return outcome[1]
-                if outcome[1] > offset:
-                    attempt = 0  # the server took bytes: the next chunk has its own attempts
-                elif outcome[1] == offset and not data:
-                    raise ProviderError(f"YouTube videos.insert ({what}): the server wants byte {offset} of a {size}-byte file")
-                offset = outcome[1]
-                if self.on_progress is not None:
-                    self.on_progress(offset, size)
-
-    def _upload(self, slot, save: Callable[[], None], video: Path, body: dict, series_id: str, episode: int) -> dict:
-        """The upload of `video` through `slot.session_uri` (resumed when set); `save` persists the slot."""
-        size = video.stat().st_size
-        if size == 0:
-            raise ValueError(f"{video}: the video file is empty; nothing to upload")
-        what = f"upload {series_id} ep {episode}"
-        if slot.session_uri:
-            status, answer = self._probe(slot.session_uri, size, series_id, episode)
-            if status == "done":
-                self.notes.append("the upload had already finished; took the video from its session")
-                return answer
-            if status == "gone":
-                raise SessionGone(slot.session_uri)
-            offset = answer
-            self.notes.append(f"resumed the upload at byte {answer} of {size}")
-        else:
-            units = self.quota.spend("videos.insert", what=what)
-            if self.ledger is not None:
-                bucket = " (+1 of the daily upload bucket)" if self.quota.settings.inserts("videos.insert") else ""
-                self.ledger.record(
-                    LedgerEntry("youtube", "videos.insert", units, "quota units", 0.0,
-                                series_id=series_id, episode=episode, detail=what + bucket)
-                )
-            slot.session_uri = self._start_session(body, size, what)
-            # Saved before the first chunk: a process killed from here on resumes this session.
-            save()
-            offset = 0
-            if self.on_progress is not None:
-                self.on_progress(0, size)
-        return self._send_chunks(slot.session_uri, video, size, offset, what, series_id, episode)
-
-    def _set_thumbnail(self, video_id: str, thumbnail: Path, series_id: str, episode: int) -> None:
-        from googleapiclient.http import MediaFileUpload
-
-        mimetype = "image/png" if thumbnail.suffix.lower() == ".png" else "image/jpeg"
-        self._call(
-            "thumbnails.set", f"thumbnail of {series_id} ep {episode}",
-            lambda: self.service.thumbnails().set(videoId=video_id, media_body=MediaFileUpload(str(thumbnail), mimetype=mimetype)).execute(),
-            series_id=series_id, episode=episode,
-        )
-
-    def _find_caption(self, video_id: str, series_id: str, episode: int) -> str | None:
-        """The id of the video's Korean track named CAPTION_NAME, if there is one."""
-        reply = self._call(
-            "captions.list", f"captions of {series_id} ep {episode}",
-            lambda: self.service.captions().list(part="snippet", videoId=video_id).execute(),
-            series_id=series_id, episode=episode,
-        )
-        for item in reply.get("items", []):
-            snippet = item.get("snippet", {})
-            if snippet.get("language") == CAPTION_LANGUAGE and snippet.get("name", "") == CAPTION_NAME:
-                return item["id"]
-        return None
-
-    def _sync_captions(self, state: UploadState, srt: Path, series_id: str, episode: int, save: Callable[[], None]) -> bool:
-        """The video's Korean caption track holds `srt`: inserted once, updated when the SRT changes.
-
-        A crash after the insert was sent and before its answer was recorded is recovered by
-        captions.list (50 units), only then: `caption_pending` says an insert may have landed.
-        """
-        from googleapiclient.http import MediaInMemoryUpload
-
-        digest = file_digest(srt)
-        if state.caption_id and state.caption_digest == digest:
-            return False
-        what = f"caption track of {series_id} ep {episode}"
-        if state.caption_id is None and state.caption_pending:
-            found = self._find_caption(state.video_id or "", series_id, episode)
-            if found:
-                state.caption_id, state.caption_digest = found, state.caption_pending
-            state.caption_pending = None
-            save()
-            if state.caption_id and state.caption_digest == digest:
-                return True
-        data = srt.read_bytes()
-        media = lambda: MediaInMemoryUpload(data, mimetype="application/octet-stream", resumable=False)  # noqa: E731
-        if state.caption_id is None:
-            state.caption_pending = digest
-            save()
-            body = {"snippet": {"videoId": state.video_id, "language": CAPTION_LANGUAGE, "name": CAPTION_NAME, "isDraft": False}}
-            reply = self._call(
-                "captions.insert", what,
-                lambda: self.service.captions().insert(part="snippet", body=body, media_body=media()).execute(),
-                series_id=series_id, episode=episode,
-            )
-            state.caption_id, state.caption_pending = reply["id"], None
-            self.notes.append(f"caption track ({CAPTION_LANGUAGE}) added")
-        else:
-            body = {"id": state.caption_id, "snippet": {"isDraft": False}}
-            self._call(
-                "captions.update", what,
-                lambda: self.service.captions().update(part="snippet", body=body, media_body=media()).execute(),
-                series_id=series_id, episode=episode,
-            )
-            self.notes.append(f"caption track ({CAPTION_LANGUAGE}) updated")
-        state.caption_digest = digest
-        save()
-        return True
-
-    # ---- series playlist --------------------------------------------------------------------
-    def _playlist_state_path(self, series_id: str) -> Path:
-        return self.state_dir / "playlists" / f"{series_id}.json"
-
-    @contextmanager
-    def _series_lock(self, series_id: str) -> Iterator[None]:
-        """Episodes of one series published side by side never create two playlists."""
-        lock = self._playlist_state_path(series_id).with_suffix(".lock")
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with lock.open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
-    def _find_playlist(self, key: str) -> dict | None:
-        """The channel's playlist whose description carries `key` as a line (1 unit per 50 playlists)."""
-        page_token = None
-        for _ in range(self.lookup_pages):
-            params = {"part": "snippet", "mine": True, "maxResults": 50}
-            if page_token:
-                params["pageToken"] = page_token
-            page = self._call("playlists.list", f"look for {key}", lambda: self.service.playlists().list(**params).execute())
-            for item in page.get("items", []):
-                if key in item.get("snippet", {}).get("description", "").splitlines():
-                    return item
-            page_token = page.get("nextPageToken")
-            if not page_token:
-                return None
-        return None
-
-    def series_playlist(self, spec: PlaylistMetadata) -> str:
-        """The id of the series playlist: remembered, else found by its key, else created (once)."""
-        path = self._playlist_state_path(spec.series_id)
-        body = {
-            "snippet": {"title": spec.title, "description": spec.description, "defaultLanguage": "ko"},
-            "status": {"privacyStatus": "public"},
-        }
-        fp = fingerprint(body)
-        with self._series_lock(spec.series_id):
-            state = PlaylistState.model_validate(read_json(path)) if path.exists() else None
-            if state is None:
-                # Looked for first, every time nothing is remembered: a crash right after an
-                # insert left a playlist that only this finds.
-                found = self._find_playlist(spec.key)
-                if found is None:
-                    problems = metadata_problems(spec.title, spec.description, [])
-                    if problems:
-                        raise MetadataRefused(f"series playlist of {spec.series_id} refused before sending: {'; '.join(problems)}")
-                    found = self._call(
-                        "playlists.insert", f"playlist of {spec.series_id}",
-                        lambda: self.service.playlists().insert(part="snippet,status", body=body).execute(),
-                        series_id=spec.series_id,
-                    )
-                    self.notes.append(f"created the series playlist {found['id']}")
-                    fp_found = fp
-                else:
-                    fp_found = fingerprint({"snippet": {k: found.get("snippet", {}).get(k) for k in ("title", "description", "defaultLanguage")},
-                                            "status": found.get("status", body["status"])})
-                state = PlaylistState(series_id=spec.series_id, playlist_id=found["id"], fingerprint=fp_found)
-                write_json(path, state)
-            if state.fingerprint != fp:
-                self._call(
-                    "playlists.update", f"playlist of {spec.series_id}",
-                    lambda: self.service.playlists().update(part="snippet,status", body={"id": state.playlist_id, **body}).execute(),
-                    series_id=spec.series_id,
-                )
-                state.fingerprint = fp
-                write_json(path, state)
-                self.notes.append("updated the series playlist's title/description")
-            return state.playlist_id
-
-    def _playlist_items(self, playlist_id: str, series_id: str, episode: int) -> list[tuple[str, str]]:
-        """(item id, video id) of every entry, in playlist order (1 unit per 50)."""
-        items: list[tuple[str, str]] = []
-        page_token = None
-        while True:
-            params = {"part": "snippet", "playlistId": playlist_id, "maxResults": 50}
-            if page_token:
-                params["pageToken"] = page_token
-            page = self._call(
-                "playlistItems.list", f"series playlist of {series_id}",
-                lambda: self.service.playlistItems().list(**params).execute(),
-                series_id=series_id, episode=episode,
-            )
-            items += [(i["id"], i["snippet"]["resourceId"]["videoId"]) for i in page.get("items", [])]
-            page_token = page.get("nextPageToken")
-            if not page_token:
-                return items
-
-    def _episodes_of(self, series_id: str, video_ids: list[str], episode: int) -> dict[str, int]:
-        """Episode number of each video: from the upload states, else from its key tag (videos.list)."""
-        known: dict[str, int] = {}
-        for path in sorted((self.state_dir / "uploads" / series_id).glob("*.json")):
-            state = UploadState.model_validate(read_json(path))
-            number = int(path.stem)
-            for vid in (state.video_id, state.replacement.video_id if state.replacement else None,
-                        state.replacement.old_video_id if state.replacement else None):
-                if vid:
-                    known[vid] = number
-        unknown = [v for v in dict.fromkeys(video_ids) if v not in known]
-        for start in range(0, len(unknown), 50):
-            ids = ",".join(unknown[start : start + 50])
-            reply = self._call(
-                "videos.list", f"episodes in the playlist of {series_id}",
-                lambda: self.service.videos().list(part="snippet", id=ids, maxResults=50).execute(),
-                series_id=series_id, episode=episode,
-            )
-            for video in reply.get("items", []):
-                for tag in video.get("snippet", {}).get("tags", []):
-                    parsed = parse_key_tag(tag)
-                    if parsed and parsed[0] == series_id:
-                        known[video["id"]] = parsed[1]
-        return known
-
-    def _insert_item(self, playlist_id: str, video_id: str, position: int, series_id: str, episode: int) -> str:
-        body = {"snippet": {"playlistId": playlist_id, "position": position,
-                            "resourceId": {"kind": "youtube#video", "videoId": video_id}}}
-        reply = self._call(
-            "playlistItems.insert", f"{series_id} ep {episode} into its playlist",
-            lambda: self.service.playlistItems().insert(part="snippet", body=body).execute(),
-            series_id=series_id, episode=episode,
-        )
-        return reply["id"]
-
-    def _delete_item(self, item_id: str, series_id: str, episode: int) -> None:
-        from googleapiclient.errors import HttpError
-
-        def delete():
-            try:
-                self.service.playlistItems().delete(id=item_id).execute()
-            except HttpError as exc:
-                if exc.resp.status != 404:  # already gone: what we wanted
-                    raise
-
-        self._call("playlistItems.delete", f"old entry of {series_id} ep {episode}", delete, series_id=series_id, episode=episode)
-
-    def _sync_playlist(self, state: UploadState, spec: PlaylistMetadata, series_id: str, episode: int, save: Callable[[], None]) -> bool:
-        """The episode's video is in the series playlist, after every earlier episode and before every later one.
-
-        The playlist is read before each insert, so a crash after an insert never adds the video
-        twice, and episodes published out of order still end up in episode order.
-        """
-        playlist_id = self.series_playlist(spec)
-        if state.playlist_item and state.playlist_item.startswith(playlist_id + "/"):
-            return False
-        items = self._playlist_items(playlist_id, series_id, episode)
-        mine = next((item for item, vid in items if vid == state.video_id), None)
-        if mine is None:
-            episodes = self._episodes_of(series_id, [vid for _item, vid in items], episode)
-            # Right after the last entry of an earlier episode (entries of no episode stay where they are).
-            position = max((i + 1 for i, (_item, vid) in enumerate(items) if episodes.get(vid, episode) < episode), default=0)
-            mine = self._insert_item(playlist_id, state.video_id or "", position, series_id, episode)
-            self.notes.append(f"added to the series playlist at position {position + 1}")
-        state.playlist_item = f"{playlist_id}/{mine}"
-        save()
-        return True
-
     def _defer(self, what: str, exc: QuotaDeferred) -> None:
         self.deferred_until = min(filter(None, (self.deferred_until, exc.until)))
         self.notes.append(f"{what} not done yet, the next run after the quota resets does it: {exc}")
@@ -796,18 +296,10 @@ class YouTubePublisher:
         if status.get("privacyStatus") == "public":
             return True
         publish_at = status.get("publishAt")
-        return bool(publish_at) and dt.datetime.fromisoformat(_iso(publish_at)) <= self.clock() + self.release_margin
+        return bool(publish_at) and dt.datetime.fromisoformat(iso_time(publish_at)) <= self.clock() + self.release_margin
 
     def _delete_video(self, video_id: str, series_id: str, episode: int) -> None:
-        from googleapiclient.errors import HttpError
-
-        def delete():
-            try:
-                self.service.videos().delete(id=video_id).execute()
-            except HttpError as exc:
-                if exc.resp.status != 404:  # already gone: what we wanted
-                    raise
-
+        delete = unless_gone(lambda: self.service.videos().delete(id=video_id).execute())
         self._call("videos.delete", f"replaced video of {series_id} ep {episode}", delete, series_id=series_id, episode=episode)
 
     def _replace(self, state: UploadState, video: Path, digest: str, thumbnail: Path, captions: Path | None,
@@ -952,7 +444,7 @@ class YouTubePublisher:
         state.snippet_fingerprint = self._snippet_fingerprint(self._snippet(metadata, key_tag(series_id, episode, job.revision, digest)))
         assert state.record is not None
         publish_at = job.old_status.get("publishAt")
-        kept = metadata.model_copy(update={"publish_at": _iso(publish_at) if publish_at else state.record.metadata.publish_at})
+        kept = metadata.model_copy(update={"publish_at": iso_time(publish_at) if publish_at else state.record.metadata.publish_at})
         state.record = self._record(state, series_id, episode, kept, revision=state.record.revision)
         state.replacement = None
         save()
@@ -1015,7 +507,7 @@ class YouTubePublisher:
                 # A video found from an earlier run keeps the release time it was uploaded with.
                 scheduled = resource.get("status", {}).get("publishAt")
                 if scheduled:
-                    metadata = metadata.model_copy(update={"publish_at": _iso(scheduled)})
+                    metadata = metadata.model_copy(update={"publish_at": iso_time(scheduled)})
                 state.record = self._record(state, series_id, episode, metadata, revision=1)
                 self._save(series_id, episode, state)
                 changed = True
@@ -1126,8 +618,6 @@ class YouTubePublisher:
     # ---- feedback ----------------------------------------------------------------------------
     def fetch_feedback(self, video_id: str, max_comments: int = 1000, series_id: str = "", episode: int = 0) -> CollectedFeedback:
         """Statistics (videos.list) and top-level comments (commentThreads.list, all pages up to max_comments)."""
-        from googleapiclient.errors import HttpError
-
         reply = self._call(
             "videos.list", f"statistics of {video_id}",
             lambda: self.service.videos().list(part="statistics", id=video_id).execute(),
@@ -1152,7 +642,7 @@ class YouTubePublisher:
                 )
             except Exception as exc:  # noqa: BLE001 - disabled comments are an answer, not a failure
                 cause = exc.__cause__
-                if isinstance(cause, HttpError) and _error_reason(cause) == "commentsDisabled":
+                if isinstance(cause, HttpError) and error_reason(cause) == "commentsDisabled":
                     note = "comments are disabled on this video"
                     break
                 raise
@@ -1161,16 +651,6 @@ class YouTubePublisher:
             if not page_token:
                 break
         return CollectedFeedback(statistics=statistics, comments=comments[:max_comments], source="youtube", note=note)
-
-
-class SessionGone(RuntimeError):
-    """The saved resumable session no longer exists on the server."""
-
-
-def _next_byte(resp) -> int:
-    """The first byte a 308 answer says the server still needs (Range: bytes=0-N, or none yet)."""
-    received = resp.get("range")
-    return int(received.rsplit("-", 1)[1]) + 1 if received else 0
 
 
 def youtube_publisher(
