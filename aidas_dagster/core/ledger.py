@@ -29,14 +29,13 @@ import json
 import os
 import socket
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aidas_dagster.core.storage import pid_alive, write_json
+from aidas_dagster.core.storage import exclusive_lock, pid_alive, write_json
 
 # Spec 15.1: $100/day in all, and per provider.
 DEFAULT_DAILY_LIMIT_USD = 100.0
@@ -212,13 +211,8 @@ class ReservationStore:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with self.lock_path.open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with exclusive_lock(self.lock_path):
+            yield
 
     def load(self, day: str, ttl: float) -> dict[str, _Held]:
         """Live reservations of `day` (call under `locked`); stale ones are dropped."""

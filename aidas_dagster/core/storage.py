@@ -12,6 +12,7 @@ the mode any output gets under the umask (0644 typically), not mkstemp's 0600; s
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -65,6 +66,18 @@ def current_umask() -> int:
 def output_mode() -> int:
     """The mode of a produced file: what open() would give a new file under the current umask."""
     return 0o666 & ~current_umask()
+
+
+@contextlib.contextmanager
+def exclusive_lock(lock: Path) -> Iterator[None]:
+    """Hold an exclusive flock on `lock` (created with its folder) for the block: one process at a time."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

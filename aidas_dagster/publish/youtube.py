@@ -40,7 +40,6 @@ are retried through `call_with_retry`; `quotaExceeded` never is.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import logging
 import re
 import time
@@ -53,7 +52,7 @@ from googleapiclient.errors import HttpError
 
 from aidas_dagster.core.ledger import CostLedger, LedgerEntry
 from aidas_dagster.core.paid_call import OutOfCredit, ProviderError, RetryPolicy, call_with_retry
-from aidas_dagster.core.storage import file_digest, fingerprint, read_json, write_json
+from aidas_dagster.core.storage import exclusive_lock, file_digest, fingerprint, read_json, write_json
 from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_api_items, statistics_from_api
 from aidas_dagster.publish.local_channel import PublishedVideo
 from aidas_dagster.publish.metadata import PlaylistMetadata, VideoMetadata, metadata_problems, tags_with_key
@@ -75,8 +74,6 @@ log = logging.getLogger(__name__)
 
 DEAD_UPLOADS = {"failed", "rejected", "deleted"}
 UploadDeferred = QuotaDeferred
-
-
 
 
 class YouTubePublisher(ResumableUpload, VideoAttachments):
@@ -148,14 +145,8 @@ class YouTubePublisher(ResumableUpload, VideoAttachments):
     @contextmanager
     def _episode_lock(self, series_id: str, episode: int) -> Iterator[None]:
         """Two runs of one episode never upload side by side."""
-        lock = self.state_path(series_id, episode).with_suffix(".lock")
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with lock.open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with exclusive_lock(self.state_path(series_id, episode).with_suffix(".lock")):
+            yield
 
     # ---- calls -------------------------------------------------------------------------------
     def _call(

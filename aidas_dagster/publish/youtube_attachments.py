@@ -7,12 +7,11 @@ A mixin of YouTubePublisher: it uses the publisher's service, state folder, `_ca
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from aidas_dagster.core.storage import file_digest, fingerprint, read_json, write_json
+from aidas_dagster.core.storage import exclusive_lock, file_digest, fingerprint, read_json, write_json
 from aidas_dagster.publish.metadata import PlaylistMetadata, metadata_problems
 from aidas_dagster.publish.youtube_api import MetadataRefused, unless_gone
 from aidas_dagster.publish.youtube_state import PlaylistState, UploadState, parse_key_tag
@@ -97,14 +96,8 @@ class VideoAttachments:
     @contextmanager
     def _series_lock(self, series_id: str) -> Iterator[None]:
         """Episodes of one series published side by side never create two playlists."""
-        lock = self._playlist_state_path(series_id).with_suffix(".lock")
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with lock.open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with exclusive_lock(self._playlist_state_path(series_id).with_suffix(".lock")):
+            yield
 
     def _find_playlist(self, key: str) -> dict | None:
         """The channel's playlist whose description carries `key` as a line (1 unit per 50 playlists)."""

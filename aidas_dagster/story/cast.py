@@ -4,6 +4,7 @@ address each other, and the story state before episode 1."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.story.korean import casual_reference, casual_vocative, fill, speech_only
@@ -199,6 +200,39 @@ AVATAR_STRATEGY = {
 }
 
 
+def characters_with_voices(
+    series_id: str, people: list[tuple[str, Any, VoiceProfile]], cast_voices: VoiceCaster
+) -> list[Character]:
+    """The roster's characters from (id, the person as written, voice profile), in the given order.
+
+    The person is a world's CastSpec or an LLM's CharacterDraft (the same fields). All voices are
+    cast at once by the voice stage's `cast_voices`; the look is seeded by series and id from age,
+    gender and occupation, so both engines give a person the same look.
+    """
+    voices = cast_voices([(cid, profile, person.importance) for cid, person, profile in people])
+    return [
+        Character(
+            id=cid,
+            name=person.name,
+            role=person.role,
+            importance=person.importance,
+            gender=person.gender,
+            age=person.age,
+            occupation=person.occupation,
+            personality=list(person.personality),
+            background=person.background,
+            goals=list(person.goals),
+            secrets=list(person.secrets),
+            speech_style=person.speech_style,
+            voice_profile=profile,
+            appearance=appearance_for(series_id, cid, person),
+            avatar_strategy=AVATAR_STRATEGY[person.importance],
+            voice=voices[cid],
+        )
+        for cid, person, profile in people
+    ]
+
+
 def write_roster(config: SeriesConfig, bible: SeriesBible, cast_voices: VoiceCaster) -> Roster:
     """The cast of the bible's story world, with voices (cast by the voice stage's `cast_voices`),
     looks and the relationship matrix."""
@@ -208,28 +242,8 @@ def write_roster(config: SeriesConfig, bible: SeriesBible, cast_voices: VoiceCas
         ids[c.key]: VoiceProfile(gender=c.gender, age_group=c.age_group, tone=c.tone, speaking_style=c.speaking_style)
         for c in world.cast
     }
-    voices = cast_voices([(ids[c.key], profiles[ids[c.key]], c.importance) for c in world.cast])
-    characters = [
-        Character(
-            id=ids[c.key],
-            name=c.name,
-            role=c.role,
-            importance=c.importance,
-            gender=c.gender,
-            age=c.age,
-            occupation=c.occupation,
-            personality=list(c.personality),
-            background=c.background,
-            goals=list(c.goals),
-            secrets=list(c.secrets),
-            speech_style=c.speech_style,
-            voice_profile=profiles[ids[c.key]],
-            appearance=appearance_for(config.series_id, ids[c.key], c),
-            avatar_strategy=AVATAR_STRATEGY[c.importance],
-            voice=voices[ids[c.key]],
-        )
-        for c in world.cast
-    ]
+    people = [(ids[c.key], c, profiles[ids[c.key]]) for c in world.cast]
+    characters = characters_with_voices(config.series_id, people, cast_voices)
     return Roster(series_id=config.series_id, characters=characters, relationships=_relationships(world))
 
 

@@ -13,11 +13,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from aidas_dagster.core.config import SeriesConfig
-from aidas_dagster.story.cast import AVATAR_STRATEGY, appearance_for, pair_key
+from aidas_dagster.story.cast import characters_with_voices, pair_key
 from aidas_dagster.story.genres import arc_episodes, place_beats, template_for
 from aidas_dagster.story.models import (
     ArcPart,
-    Character,
     CharacterState,
     EpisodeOutline,
     EpisodeScript,
@@ -33,7 +32,6 @@ from aidas_dagster.story.models import (
     VoiceProfile,
 )
 from aidas_dagster.story.openai_schemas import (
-    MAX_INTIMACY_STEP,
     BibleDraft,
     CharacterUpdateDraft,
     LineDraft,
@@ -213,29 +211,8 @@ def roster_from_draft(config: SeriesConfig, bible: SeriesBible, draft: RosterDra
         c.id: VoiceProfile(gender=c.gender, age_group=c.age_group, tone=c.voice_tone, speaking_style=c.speaking_style)
         for c in draft.characters
     }
-    voices = cast_voices([(c.id, profiles[c.id], c.importance) for c in draft.characters])
-    characters = [
-        Character(
-            id=c.id,
-            name=c.name,
-            role=c.role,
-            importance=c.importance,
-            gender=c.gender,
-            age=c.age,
-            occupation=c.occupation,
-            personality=c.personality,
-            background=c.background,
-            goals=c.goals,
-            secrets=c.secrets,
-            speech_style=c.speech_style,
-            voice_profile=profiles[c.id],
-            # The look is seeded by series and id from age, gender and occupation, as offline.
-            appearance=appearance_for(config.series_id, c.id, c),  # type: ignore[arg-type]
-            avatar_strategy=AVATAR_STRATEGY[c.importance],
-            voice=voices[c.id],
-        )
-        for c in sorted(draft.characters, key=lambda c: c.id)
-    ]
+    people = [(c.id, c, profiles[c.id]) for c in sorted(draft.characters, key=lambda c: c.id)]
+    characters = characters_with_voices(config.series_id, people, cast_voices)
     roster = Roster(series_id=config.series_id, characters=characters, relationships=relationships)
     problems = roster_problems(roster)
     if problems:

@@ -33,14 +33,8 @@ from pydantic import BaseModel, ValidationError
 
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.core.ledger import Budget, CostLedger, LedgerEntry
-from aidas_dagster.core.paid_call import (
-    Decision,
-    OutOfCredit,
-    ProviderError,
-    RetryPolicy,
-    call_with_retry,
-    retry_after_seconds,
-)
+from aidas_dagster.core.paid_call import Decision, OutOfCredit, ProviderError, RetryPolicy, call_with_retry
+from aidas_dagster.core.paid_call import retry_after_seconds
 from aidas_dagster.core.prices import OPENAI_PRICES_PER_MILLION, price_of
 from aidas_dagster.core.storage import write_json
 from aidas_dagster.story import library as story_library
@@ -68,7 +62,7 @@ from aidas_dagster.story.openai_schemas import (
     strict_schema,
 )
 from aidas_dagster.story.premise import analyse_premise
-from aidas_dagster.story.validation import MIN_CHARACTERS, expected_line_range
+from aidas_dagster.story.validation import MIN_CHARACTERS, check_next_episode, expected_line_range
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +243,7 @@ class OpenAIStoryEngine:
         return initial_state(bible, roster)
 
     def write_script(self, bible: SeriesBible, roster: Roster, previous: StoryState, episode: int) -> EpisodeScript:
-        self._check_episode(bible, previous, episode)
+        check_next_episode(bible, previous, episode)
         line_range, min_scenes = self._size(bible.config)
         messages = prompts.script_messages(bible, roster, previous, episode, line_range, min_scenes)
         return self._script_exchange("write_script", messages, bible, roster, previous, episode, line_range)
@@ -259,7 +253,7 @@ class OpenAIStoryEngine:
     ) -> EpisodeScript:
         """Spec 7.2 improve-and-retry: the model rewrites the script to fix the listed problems."""
         episode = script.episode_number
-        self._check_episode(bible, previous, episode)
+        check_next_episode(bible, previous, episode)
         line_range, min_scenes = self._size(bible.config)
         current = script_to_draft(script, previous).model_dump()
         messages = prompts.revise_messages(bible, roster, previous, episode, current, problems, line_range, min_scenes)
@@ -285,18 +279,6 @@ class OpenAIStoryEngine:
     @staticmethod
     def _size(config: SeriesConfig) -> tuple[tuple[int, int], int]:
         return expected_line_range(config), 5 if float(config.episode_duration) >= 5 else 1
-
-    @staticmethod
-    def _check_episode(bible: SeriesBible, previous: StoryState, episode: int) -> None:
-        if not bible.config.has_episode(episode):
-            raise ValueError(
-                f"{bible.series_id} has {bible.config.total_episodes} episodes; episode {episode} is beyond its end"
-            )
-        if previous.after_episode != episode - 1:
-            raise ValueError(
-                f"episode {episode} of {bible.series_id} must be written from the state after episode "
-                f"{episode - 1}, got the state after episode {previous.after_episode}"
-            )
 
     def _pick_model(self) -> str:
         if self.budget is not None and self.economy_model and self.budget.mode(PROVIDER) == "economy":

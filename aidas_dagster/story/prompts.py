@@ -56,6 +56,18 @@ def series_data(config: SeriesConfig) -> dict[str, Any]:
     }
 
 
+def _plot_data(bible: SeriesBible) -> dict[str, Any]:
+    """The bible's whole-series plot, as the roster and script prompts show it."""
+    return {
+        "logline": bible.logline,
+        "themes": bible.themes,
+        "tone": bible.tone,
+        "main_conflict": bible.main_conflict,
+        "arc": [part.model_dump() for part in bible.arc],
+        "subplots": [sp.model_dump() for sp in bible.subplots],
+    }
+
+
 def premise_guidance(premise: Premise, setting: SettingData | None) -> dict[str, Any]:
     """The offline premise analysis as guidance for the model: what was read, and from which words."""
     guidance: dict[str, Any] = {
@@ -154,12 +166,7 @@ def roster_messages(config: SeriesConfig, bible: SeriesBible, min_cast: int) -> 
     data = {
         "series": series_data(config),
         "bible": {
-            "logline": bible.logline,
-            "themes": bible.themes,
-            "tone": bible.tone,
-            "main_conflict": bible.main_conflict,
-            "arc": [part.model_dump() for part in bible.arc],
-            "subplots": [sp.model_dump() for sp in bible.subplots],
+            **_plot_data(bible),
             "outlines": [
                 {"episode": o.episode_number, "title": o.title, "main_event": o.main_event, "focus": o.character_focus}
                 for o in bible.outlines
@@ -227,14 +234,7 @@ def continuity_context(bible: SeriesBible, roster: Roster, previous: StoryState,
     ]
     return {
         "series": series_data(config),
-        "overall_plot": {
-            "logline": bible.logline,
-            "themes": bible.themes,
-            "tone": bible.tone,
-            "main_conflict": bible.main_conflict,
-            "arc": [part.model_dump() for part in bible.arc],
-            "subplots": [sp.model_dump() for sp in bible.subplots],
-        },
+        "overall_plot": _plot_data(bible),
         "current_episode": {
             "episode_number": episode,
             "total_episodes": config.total_episodes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aidas_dagster.core.config import SeriesConfig
-from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible
+from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible, StoryState
 
 MIN_CHARACTERS = 10
 LINES_PER_MINUTE = (8.0, 10.0)  # ~80-100 lines for a 10-minute episode
@@ -69,3 +69,16 @@ def script_problems(script: EpisodeScript, roster: Roster, config: SeriesConfig)
     if not script.cliffhanger.strip():
         problems.append("no cliffhanger")
     return problems
+
+
+def check_next_episode(bible: SeriesBible, previous: StoryState, episode: int) -> None:
+    """An episode is written within the series and from the state after the episode before it (ValueError)."""
+    if not bible.config.has_episode(episode):
+        raise ValueError(
+            f"{bible.series_id} has {bible.config.total_episodes} episodes; episode {episode} is beyond its end"
+        )
+    if previous.after_episode != episode - 1:
+        raise ValueError(
+            f"episode {episode} of {bible.series_id} must be written from the state after episode {episode - 1}, "
+            f"got the state after episode {previous.after_episode}"
+        )

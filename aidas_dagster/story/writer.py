@@ -58,6 +58,7 @@ from aidas_dagster.story.moves import (
 from aidas_dagster.story.models import CharacterState, EpisodeScript, Line, Roster, Scene, SeriesBible, StoryState
 from aidas_dagster.story.composer import composition_of
 from aidas_dagster.story.scene_planning import LineSpec, ScenePlan, ScenePlanner
+from aidas_dagster.story.validation import check_next_episode
 from aidas_dagster.story.world import given_names, thread_text
 
 ROTATION = 3  # episodes before a template's third of its pool comes first again
@@ -456,15 +457,7 @@ class EpisodeWriter(ScenePlanner):
 
 def write_script(bible: SeriesBible, roster: Roster, previous: StoryState, episode: int) -> EpisodeScript:
     """One episode written from the continuity context: the outline and the state after the previous episode."""
-    if not bible.config.has_episode(episode):
-        raise ValueError(
-            f"{bible.series_id} has {bible.config.total_episodes} episodes; episode {episode} is beyond its end"
-        )
-    if previous.after_episode != episode - 1:
-        raise ValueError(
-            f"episode {episode} of {bible.series_id} must be written from the state after episode {episode - 1}, "
-            f"got the state after episode {previous.after_episode}"
-        )
+    check_next_episode(bible, previous, episode)
     w = EpisodeWriter(bible, roster, previous, episode)
     scenes = w.scenes()
     people, names = w.people, w.names
