@@ -33,7 +33,8 @@ from aidas_dagster.core.config import SeriesConfig  # noqa: E402
 from aidas_dagster.picture.avatars import draw_roster_sprites  # noqa: E402
 from aidas_dagster.picture.clips import plan_clips  # noqa: E402
 from aidas_dagster.picture.probe import ffmpeg_exe, probe  # noqa: E402
-from aidas_dagster.picture.render import GOP, STILL_X264_PARAMS, render_final_cut  # noqa: E402
+from aidas_dagster.picture.encoder import GOP, STILL_X264_PARAMS  # noqa: E402
+from aidas_dagster.picture.render import render_final_cut  # noqa: E402
 from aidas_dagster.picture.soundtrack import measure_loudness  # noqa: E402
 from aidas_dagster.story.engine import OfflineStoryEngine  # noqa: E402
 from aidas_dagster.voice.offline_tts import OfflineSpeech  # noqa: E402

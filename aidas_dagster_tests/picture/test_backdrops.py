@@ -107,7 +107,7 @@ def test_the_cut_draws_each_scene_as_the_bible_says(tmp_path):
     kind (so a changed kind re-encodes), and the picture is that kind's drawing."""
     from aidas_dagster.picture.avatars import draw_roster_sprites
     from aidas_dagster.picture.clips import plan_clips
-    from aidas_dagster.picture.render import build_timeline
+    from aidas_dagster.picture.timeline import build_timeline
 
     script, roster, track = make_episode(tmp_path / "audio")  # scenes at 성수동 카페 and 회사 사무실
     plan = plan_clips(script, roster, track, draw_roster_sprites(roster, tmp_path / "avatars"))

@@ -22,7 +22,11 @@ from PIL import Image
 from aidas_dagster.picture.avatars import draw_roster_sprites, hex_rgb
 from aidas_dagster.picture.clips import plan_clips
 from aidas_dagster.picture.probe import ffmpeg_exe
-from aidas_dagster.picture.render import H, W, _draw_subtitle, _title_card, build_timeline, render_final_cut, speaker_x
+from aidas_dagster.picture.painter import speaker_x, title_card
+from aidas_dagster.picture.render import render_final_cut
+from aidas_dagster.picture.subtitles import draw_subtitle
+from aidas_dagster.picture.timeline import build_timeline
+from aidas_dagster.picture.yuv import H, W
 from aidas_dagster_tests.picture.builders import FPS, TITLE, grab, make_episode
 
 LINES = [
@@ -115,7 +119,7 @@ def drawn_masks(text: str, name: str | None, name_x: float | None, color) -> tup
     out = []
     for background in ((0, 0, 0), (128, 128, 128)):
         img = Image.new("RGB", (W, H), background)
-        _draw_subtitle(img, text, name, color, name_x=name_x)
+        draw_subtitle(img, text, name, color, name_x=name_x)
         out.append(np.asarray(img)[SUB_TOP:])
     return np.all(out[0] > 215, axis=2), np.all(out[1] < 40, axis=2)
 
@@ -240,7 +244,7 @@ def test_external_clip_is_shown_with_the_subtitle_over_it(cut):
     assert subtitle_match(frame, ln) > 0.85
 
 
-def test_scenes_fade_through_black_and_the_episode_opens_on_its_title_card(cut):
+def test_scenes_fade_through_black_and_the_episode_opens_on_itstitle_card(cut):
     segs = cut["timeline"].segments[1:-1]  # the track: without intro and outro
     scene2 = next(s for s in segs if s.name.startswith("scene02"))
     boundary = sum(s.kept for s in segs[: segs.index(scene2)])  # the cut between the scenes, in track frames
@@ -250,7 +254,7 @@ def test_scenes_fade_through_black_and_the_episode_opens_on_its_title_card(cut):
     intro = cut["timeline"].segments[0]
     title = grab(cut["video"], INTRO / 2)
     rows = [tuple(r) for r in intro.spec["rows"]]
-    drawn = _title_card(Image.new("RGB", (W, H)), rows, badge=rows[1][0])
+    drawn = title_card(Image.new("RGB", (W, H)), rows, badge=rows[1][0])
     text = lambda img: np.all(np.asarray(img) > 215, axis=2)  # noqa: E731
     assert iou(text(title), text(drawn)) > 0.6
     assert iou(text(grab(cut["video"], INTRO + 1.0)), text(drawn)) < 0.2  # and then the story begins

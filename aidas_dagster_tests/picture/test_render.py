@@ -19,7 +19,7 @@ from aidas_dagster.picture.clips import frame_span, line_spans, mouth_string, pl
 from aidas_dagster.picture.fonts import missing_glyphs, subtitle_font_path
 from aidas_dagster.picture.music import music_bed
 from aidas_dagster.picture.probe import probe
-from aidas_dagster.picture.render import subtitle_cues, wrap_text
+from aidas_dagster.picture.subtitles import subtitle_cues, wrap_text
 from aidas_dagster.picture import fonts
 from aidas_dagster.voice.models import TrackLine, WordTiming
 
@@ -150,7 +150,8 @@ def test_an_edit_that_moves_everything_after_it_still_reencodes_one_segment(epis
 
 
 def test_failed_encode_names_the_file_and_leaves_nothing(tmp_path):
-    from aidas_dagster.picture.render import RenderError, encode_frames
+    from aidas_dagster.picture.encoder import encode_frames
+    from aidas_dagster.picture.yuv import RenderError
 
     target = tmp_path / "seg.mp4"
     with pytest.raises(RenderError, match="seg.mp4"):
@@ -230,7 +231,9 @@ def test_backdrops_and_music_are_deterministic():
 def test_every_frame_is_planned_and_patched_frames_equal_whole_drawings(tmp_path):
     """The frame server's shortcut (convert a line once, patch mouth and subtitle regions) must give
     exactly the frames a whole drawing would, for every kind of shot."""
-    from aidas_dagster.picture.render import FRAME_BYTES, _LineFrames, build_timeline, to_yuv420
+    from aidas_dagster.picture.line_frames import LineFrames
+    from aidas_dagster.picture.timeline import build_timeline
+    from aidas_dagster.picture.yuv import FRAME_BYTES, to_yuv420
 
     long_text = " ".join(["오늘은 정말 긴 하루였어요 그래도 당신을 만나서 다행이에요"] * 4)
     lines = [
@@ -270,7 +273,7 @@ def test_every_frame_is_planned_and_patched_frames_equal_whole_drawings(tmp_path
         assert frames == seg.n_frames
         for ln in seg.lines:
             shots.add(ln.clip.shot)
-            patched = _LineFrames(timeline.painter, seg.view, ln)
+            patched = LineFrames(timeline.painter, seg.view, ln)
             for mouth in (0, 1, 2):
                 for ci in [-1, *range(len(ln.cues))]:
                     whole = to_yuv420(timeline.painter.line(seg.view, ln, mouth, ln.cues[ci] if ci >= 0 else None))

@@ -12,7 +12,7 @@ import pytest
 from aidas_dagster.picture import soundtrack as snd
 from aidas_dagster.picture.music import Bed
 from aidas_dagster.picture.probe import ffmpeg_exe
-from aidas_dagster.picture.render import build_timeline, sound_parts
+from aidas_dagster.picture.timeline import build_timeline, sound_parts
 from aidas_dagster_tests.picture.builders import LINES, SERIES, TITLE, make_episode, render
 
 
