@@ -59,6 +59,16 @@ def two_episodes(instance, studio):
     return defs
 
 
+@pytest.fixture
+def first_script(instance, studio):
+    """Only what a bad override needs: the series' pre-production and episode 1's script."""
+    defs = build_definitions(studio=studio)
+    register(instance, Path(studio.series_dir))
+    assert defs.resolve_job_def("preproduction").execute_in_process(partition_key="short-love", instance=instance).success
+    assert _run(defs, instance, {"episode_script"}, EpisodePartition("short-love", 1).key).success
+    return defs
+
+
 def test_one_line_edit_remakes_only_that_episode(two_episodes, instance, studio):
     defs = two_episodes
     storage = Storage(studio.storage_root)
@@ -111,7 +121,7 @@ def test_one_line_edit_remakes_only_that_episode(two_episodes, instance, studio)
     assert settled.total_requested == 0
 
 
-def test_bad_override_fails_naming_the_file_and_field(two_episodes, instance, studio):
+def test_bad_override_fails_naming_the_file_and_field(first_script, instance, studio):
     storage = Storage(studio.storage_root)
     script_before = storage.script_path("short-love", 1).read_bytes()
     override = storage.script_override_path("short-love", 1)
@@ -119,7 +129,7 @@ def test_bad_override_fails_naming_the_file_and_field(two_episodes, instance, st
     edited = json.loads(script_before)
     edited["scenes"][0]["lines"][0]["speaker"] = "CHAR999"
     override.write_text(json.dumps(edited, ensure_ascii=False), encoding="utf-8")
-    result = _run(two_episodes, instance, {"episode_script"}, EpisodePartition("short-love", 1).key, raise_on_error=False)
+    result = _run(first_script, instance, {"episode_script"}, EpisodePartition("short-love", 1).key, raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     message = failure.event_specific_data.error.message
