@@ -16,13 +16,21 @@ SERIES_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
-class SeriesConfigError(ValueError):
-    """A series config that cannot be used; the message names the file and the fields."""
+class FileProblems(ValueError):
+    """A data file that cannot be used; the message names the file and, one per line, the fields."""
+
+    what = "file"
 
     def __init__(self, path: Path | str, problems: list[str]):
         self.path = Path(path)
         self.problems = problems
-        super().__init__(f"{self.path}: invalid series config:\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(f"{self.path}: invalid {self.what}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class SeriesConfigError(FileProblems):
+    """A series config that cannot be used."""
+
+    what = "series config"
 
 
 class SeriesConfig(BaseModel):

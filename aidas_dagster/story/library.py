@@ -26,6 +26,7 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aidas_dagster.core.config import FileProblems
 from aidas_dagster.story.place_kinds import BACKDROP_KINDS
 
 STORY_DATA_DIR = Path(__file__).resolve().parents[2] / "assets_data" / "story"
@@ -52,13 +53,10 @@ _PLACEHOLDER = re.compile(r"\{(\w+)(?:\|[^}]*)?\}")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: ~10x faster
 
 
-class StoryDataError(ValueError):
-    """A story data file that cannot be used; the message names the file and the fields."""
+class StoryDataError(FileProblems):
+    """A story data file that cannot be used."""
 
-    def __init__(self, path: Path | str, problems: list[str]):
-        self.path = Path(path)
-        self.problems = problems
-        super().__init__(f"{self.path}: invalid story data:\n" + "\n".join(f"  - {p}" for p in problems))
+    what = "story data"
 
 
 class _Data(BaseModel):
