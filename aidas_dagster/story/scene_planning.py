@@ -13,11 +13,41 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
 
 from aidas_dagster.core.config import SeriesConfig
+from aidas_dagster.story.library import STORY_DATA_DIR, StoryDataError
 from aidas_dagster.story.lines import CLIFF_LINES
 from aidas_dagster.story.world import ConflictSpec
 
+
+PAIR_SCENES_FILE = STORY_DATA_DIR / "pair_scenes.yaml"
+
+
+def load_pair_scenes(path: Path = PAIR_SCENES_FILE) -> dict[str, list[tuple[str, str | None, str]]]:
+    """mode -> the (opener, reply or None, "a"/"b" who opens) exchanges of a pair scene; a malformed
+    entry fails naming the file, the mode and the entry."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise StoryDataError(f"{path}: cannot be read as YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise StoryDataError(f"{path}: expected a mapping of scene mode to a list of exchanges")
+    table: dict[str, list[tuple[str, str | None, str]]] = {}
+    for mode, exchanges in data.items():
+        table[mode] = []
+        for i, entry in enumerate(exchanges if isinstance(exchanges, list) else [exchanges]):
+            words = str(entry).split()
+            if len(words) != 3 or words[2] not in ("a", "b"):
+                raise StoryDataError(f"{path}: {mode}.{i}: {entry!r} is not \"opener reply a|b\" (reply \"-\" for none)")
+            opener, reply, first = words
+            table[mode].append((opener, None if reply == "-" else reply, first))
+    return table
+
+
+PAIR_SCENES = load_pair_scenes()
 
 LINES_PER_MINUTE = 9  # ≈ 90 lines for 10 minutes; the offline voice speaks ~25 syllables a line
 SCENES_PER_MINUTE = 0.6  # ≈ 6 scenes for 10 minutes
@@ -236,69 +266,8 @@ class ScenePlanner:
         a, b = self.leads[(self.episode - 1) % 2], self.leads[self.episode % 2]
         if mode in ("confess", "reunite"):
             a, b = self.leads  # the beat says who confesses
-        U = _unit
-        return {
-            "meet": [
-                U("first_meeting", "first_meeting_reply", a, b),
-                U("spat", "spat_reply", b, a),
-                U("spat", "spat_reply", a, b),
-                U("spat", "spat_reply", b, a),
-            ],
-            "bicker": [
-                U("tease", "tease_back", a, b),
-                U("tease", "tease_back", b, a),
-                U("work", "work_reply", a, b),
-                U("smalltalk", "smalltalk_reply", b, a),
-            ],
-            "quarrel": [
-                U("argue", "defend", a, b),
-                U("jealousy", "jealousy_reply", b, a),
-                U("apologize", "forgive", a, b),
-            ],
-            "sweet": [
-                U("flirt", "shy", a, b),
-                U("flirt", "shy", b, a),
-                U("jealousy", "jealousy_reply", b, a),
-                U("comfort", None, a, b),
-                U("smalltalk", "smalltalk_reply", a, b),
-            ],
-            "confess": [
-                U("confession_lead", "confession_lead_reply", a, b),
-                U("confession", "confession_reply", a, b),
-                U("flirt", "shy", b, a),
-            ],
-            "crisis": [
-                U("crisis", "crisis_reply", b, a),
-                U("argue", "defend", a, b),
-                U("crisis", "crisis_reply", a, b),
-            ],
-            "longing": [
-                U("worry", "comfort", a, b),
-                U("apologize", "forgive", b, a),
-                U("secret_hint", "secret_reply", a, b),
-            ],
-            "reunite": [
-                U("apologize", "forgive", a, b),
-                U("reunion", "confession_reply", b, a),
-                U("flirt", "shy", a, b),
-            ],
-            "partners": [
-                U("clue", "clue_reply", a, b),
-                U("suspicion", "suspicion_reply", b, a),
-                U("worry", "comfort", a, b),
-            ],
-            "friends": [
-                U("secret_hint", "secret_reply", a, b),
-                U("worry", "comfort", b, a),
-                U("advice", "advice_reply", a, b),
-                U("smalltalk", "smalltalk_reply", b, a),
-            ],
-            "comic": [
-                U("tease", "tease_back", a, b),
-                U("gag", "gag_reply", b, a),
-                U("misunderstanding", "gag_reply", a, b),
-            ],
-        }[mode]
+        who = {"a": (a, b), "b": (b, a)}
+        return [_unit(opener, reply, *who[first]) for opener, reply, first in PAIR_SCENES[mode]]
 
     def _flavor_units(self) -> list[list[LineSpec]]:
         units: list[list[LineSpec]] = []
