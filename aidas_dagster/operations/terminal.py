@@ -15,6 +15,8 @@ import re
 import sys
 from typing import TextIO
 
+from tqdm import tqdm
+
 PROGRESS = re.compile(
     r"(?P<what>[\w ]+?) progress: (?P<done>\d+)/(?P<total>\d+)(?: (?P<unit>[\w-]+))?"
     r"(?: \((?P<pct>[\d.]+) ?%\))?(?:, (?P<rate>[\d.]+) ?(?P<rate_unit>[\w-]+/s))?(?:, ETA (?P<eta>[\d.]+) ?s)?"
@@ -45,8 +47,6 @@ class ProgressDisplay(logging.Handler):
             self.handleError(record)
 
     def _bar(self, what: str, done: int, total: int, match: re.Match) -> None:
-        from tqdm import tqdm
-
         bar = self.bars.get(what)
         if bar is None or bar.total != total:  # type: ignore[attr-defined]
             if bar is not None:

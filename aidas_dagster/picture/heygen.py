@@ -449,7 +449,8 @@ class HeyGenAvatars:
             if disabled:
                 return self._fallback(line_key, disabled)
             try:
-                return self._render(character, line_wav, line_key, series_id, episode, portrait, avatar, key, seconds)
+                line = LineRequest(character, line_wav, line_key, series_id, episode, portrait)
+                return self._render(line, avatar, key, seconds)
             except HeyGenAuthError:
                 with self._lock:
                     self.disabled_reason = "HeyGen refused the API key"
@@ -488,18 +489,9 @@ class HeyGenAvatars:
 
     # -- the paid path --------------------------------------------------------------------------
 
-    def _render(
-        self,
-        character: Character,
-        line_wav: Path,
-        line_key: str,
-        series_id: str,
-        episode: int,
-        portrait: Path | None,
-        avatar: dict[str, str],
-        key: str,
-        seconds: float,
-    ) -> Path | None:
+    def _render(self, line: LineRequest, avatar: dict[str, str], key: str, seconds: float) -> Path | None:
+        character, line_wav, line_key = line.character, line.line_wav, line.line_key
+        series_id, episode, portrait = line.series_id, line.episode, line.portrait
         job_file = self.job_path(key)
         job = self._load_job(job_file)
         if job.get("status") in ("failed", "refused"):

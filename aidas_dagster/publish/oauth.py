@@ -10,6 +10,8 @@ Every way a refresh can fail (refused by Google, the network down, a timeout) be
 `YouTubeAuthError` that names the token file and what to do, never a token or secret.
 """
 
+# google-auth and its OAuth flow take ~0.5 s to import: they load inside the functions, only when a
+# YouTube channel is configured or authorised.
 from __future__ import annotations
 
 import json

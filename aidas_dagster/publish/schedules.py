@@ -29,12 +29,7 @@ def deferred_uploads(context: dg.ScheduleEvaluationContext, studio: StudioResour
     for files in studio.storage.episodes(having="publish_deferred"):
         until = dt.date.fromisoformat(read_json(files.publish_deferred)["until"])
         if until <= today:
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"deferred-upload:{files.series_id}:{files.number:03d}:{until.isoformat()}",
-                    partition_key=EpisodePartition(files.series_id, files.number).key,
-                )
-            )
+            requests.append(_episode_run(f"deferred-upload:{until.isoformat()}", files.series_id, files.number))
     return requests or dg.SkipReason(f"{today}: no upload is waiting for quota")
 
 
@@ -53,10 +48,10 @@ def viewer_feedback_daily(context: dg.ScheduleEvaluationContext, studio: StudioR
         record = files.load(files.publish, PublishedVideo)
         released = dt.datetime.fromisoformat(record.metadata.publish_at or record.uploaded_at)
         if released <= now and now - released <= dt.timedelta(days=FEEDBACK_DAYS):
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"feedback:{now.date().isoformat()}:{record.series_id}:{record.episode_number:03d}",
-                    partition_key=EpisodePartition(record.series_id, record.episode_number).key,
-                )
-            )
+            requests.append(_episode_run(f"feedback:{now.date().isoformat()}", record.series_id, record.episode_number))
     return requests or dg.SkipReason("no episode released in the last 14 days")
+
+
+def _episode_run(reason: str, series_id: str, episode: int) -> dg.RunRequest:
+    """One episode's run, keyed by why and when it is asked, so a schedule tick never asks twice."""
+    return dg.RunRequest(run_key=f"{reason}:{series_id}:{episode:03d}", partition_key=EpisodePartition(series_id, episode).key)

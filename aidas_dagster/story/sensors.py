@@ -42,24 +42,20 @@ def script_override_sensor(context: dg.SensorEvaluationContext, studio: StudioRe
         if seen.get(str(path)) == digest:
             continue
         series_id, episode = found
-        runs.append(
-            dg.RunRequest(
-                partition_key=EpisodePartition(series_id, episode).key,
-                run_key=f"override:{series_id}:{episode}:{digest}",
-                tags={TRIGGER_TAG: "script-override"},
-            )
-        )
+        runs.append(_script_run("override", series_id, episode, digest))
         context.log.info(f"{path}: edited script for {series_id} episode {episode}; re-materialising its script")
     # A removed override also changes the script (back to the writer's): request it once.
     for gone in set(seen) - set(current):
         found = override_episode(Path(gone), root)
         if found is not None:
-            series_id, episode = found
-            runs.append(
-                dg.RunRequest(
-                    partition_key=EpisodePartition(series_id, episode).key,
-                    run_key=f"override-removed:{series_id}:{episode}:{seen[gone]}",
-                    tags={TRIGGER_TAG: "script-override"},
-                )
-            )
+            runs.append(_script_run("override-removed", *found, seen[gone]))
     return dg.SensorResult(run_requests=runs, cursor=json.dumps(current))
+
+
+def _script_run(change: str, series_id: str, episode: int, digest: str) -> dg.RunRequest:
+    """One episode's script run for one version of its override (the digest keeps it asked once)."""
+    return dg.RunRequest(
+        partition_key=EpisodePartition(series_id, episode).key,
+        run_key=f"{change}:{series_id}:{episode}:{digest}",
+        tags={TRIGGER_TAG: "script-override"},
+    )

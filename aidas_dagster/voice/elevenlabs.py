@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from elevenlabs import ElevenLabs, VoiceSettings
 
 from aidas_dagster.core.paid_call import Decision, RetryPolicy, call_with_retry, retry_after_seconds
 from aidas_dagster.core.prices import ELEVENLABS_USD_PER_CHARACTER
@@ -124,8 +125,6 @@ class ElevenLabsSpeech:
 
     @classmethod
     def connect(cls, api_key: str, base_url: str | None = None, model: str = DEFAULT_MODEL, **kwargs: Any):
-        from elevenlabs import ElevenLabs  # the SDK is only needed when a key is configured
-
         if not api_key:
             raise ValueError("ElevenLabs needs an API key (ELEVENLABS_API_KEY)")
         client = ElevenLabs(api_key=api_key, base_url=base_url.rstrip("/") if base_url else None)
@@ -147,8 +146,6 @@ class ElevenLabsSpeech:
         voice_id = casting.elevenlabs_voice_id
         if not voice_id:
             raise SpeechError(f"no ElevenLabs voice is cast for the line {text!r}")
-        from elevenlabs import VoiceSettings
-
         settings = VoiceSettings(**voice_settings(casting, emotion, atmosphere))
 
         extra: dict[str, Any] = {}

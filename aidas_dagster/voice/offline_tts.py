@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import espeakng_loader
 import numpy as np
 
 from aidas_dagster.story.models import VoiceCasting
@@ -96,11 +97,6 @@ class _Espeak:
     """The loaded library, initialised once per process; use only while holding `_LOCK`."""
 
     def __init__(self) -> None:
-        try:  # imported here so loading the definitions never needs it
-            import espeakng_loader
-        except ImportError as exc:
-            raise SpeechError("offline speech needs the espeakng-loader package (pip install espeakng-loader)") from exc
-
         self.data_path = Path(espeakng_loader.get_data_path())
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
