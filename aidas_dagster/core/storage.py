@@ -219,6 +219,29 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()[:32]
 
 
+_OVERRIDE_NAME = re.compile(r"^(\d{3})\.script\.json$")
+
+
+@dataclass(frozen=True)
+class TrackFiles:
+    """The files of one dialogue track in its folder (an episode's `audio/`), named once here."""
+
+    dir: Path
+
+    @property
+    def dialogue(self) -> Path:
+        return self.dir / "dialogue.wav"
+
+    @property
+    def timing_table(self) -> Path:
+        return self.dir / "timing.csv"
+
+    @property
+    def manifest(self) -> Path:
+        """Written last: its presence means the track is complete."""
+        return self.dir / "track.json"
+
+
 class Storage:
     """Paths of everything the pipeline produces, under one root."""
 
@@ -253,7 +276,7 @@ class Storage:
         return self.episode_dir(series_id, episode) / "audio"
 
     def audio_manifest_path(self, series_id: str, episode: int) -> Path:
-        return self.audio_dir(series_id, episode) / "track.json"
+        return TrackFiles(self.audio_dir(series_id, episode)).manifest
 
     def clips_manifest_path(self, series_id: str, episode: int) -> Path:
         return self.episode_dir(series_id, episode) / "clips" / "clips.json"
@@ -280,6 +303,14 @@ class Storage:
     def ledger_path(self) -> Path:
         return self.root / "ledger" / "costs.jsonl"
 
+    def youtube_dir(self) -> Path:
+        """The YouTube publisher's own state: upload sessions and records, the channel's ids."""
+        return self.root / "youtube"
+
+    def youtube_quota_path(self) -> Path:
+        """Today's YouTube API units, shared by every run of the studio."""
+        return self.youtube_dir() / "quota.json"
+
     def remove_episode(self, series_id: str, episode: int) -> None:
         shutil.rmtree(self.episode_dir(series_id, episode), ignore_errors=True)
 
@@ -289,6 +320,25 @@ class Storage:
 
     def episode(self, series_id: str, episode: int) -> EpisodeFiles:
         return EpisodeFiles(self, series_id, episode)
+
+    def script_overrides(self) -> list[EpisodeFiles]:
+        """The episodes a producer has an edited script for (`series/<id>/overrides/<NNN>.script.json`)."""
+        found: list[EpisodeFiles] = []
+        series_root = self.root / "series"
+        for series_dir in sorted(series_root.iterdir()) if series_root.is_dir() else []:
+            overrides = series_dir / "overrides"
+            for path in sorted(overrides.iterdir()) if overrides.is_dir() else []:
+                handle = self.override_owner(path)
+                if handle is not None and path.is_file():
+                    found.append(handle)
+        return found
+
+    def override_owner(self, path: Path) -> EpisodeFiles | None:
+        """The episode whose edited script `path` is, or None when it is not one (even if gone)."""
+        match = _OVERRIDE_NAME.match(path.name)
+        if not match or path.parent.name != "overrides" or path.parent.parent.parent != self.root / "series":
+            return None
+        return self.episode(path.parent.parent.name, int(match.group(1)))
 
     def episodes(self, having: str | None = None) -> list[EpisodeFiles]:
         """Every episode folder under the root, in (series, episode) order; with `having` (an
@@ -408,7 +458,11 @@ class EpisodeFiles:
 
     @property
     def timing_table(self) -> Path:
-        return self.audio_dir / "timing.csv"
+        return TrackFiles(self.audio_dir).timing_table
+
+    @property
+    def dialogue(self) -> Path:
+        return TrackFiles(self.audio_dir).dialogue
 
     @property
     def clips(self) -> Path:

@@ -201,7 +201,3 @@ class QuotaCounter:
     def remaining_units(self) -> int:
         with self._locked() as state:
             return 0 if state.exhausted else max(0, self.settings.daily_units - state.units)
-
-
-def quota_path(storage_root: Path | str) -> Path:
-    return Path(storage_root) / "youtube" / "quota.json"

@@ -52,12 +52,12 @@ from googleapiclient.errors import HttpError
 
 from aidas_dagster.core.ledger import CostLedger, LedgerEntry
 from aidas_dagster.core.paid_call import OutOfCredit, ProviderError, RetryPolicy, call_with_retry
-from aidas_dagster.core.storage import exclusive_lock, file_digest, fingerprint, read_json, write_json
+from aidas_dagster.core.storage import Storage, exclusive_lock, file_digest, fingerprint, read_json, write_json
 from aidas_dagster.publish.feedback import CollectedFeedback, comments_from_api_items, statistics_from_api
 from aidas_dagster.publish.local_channel import PublishedVideo
 from aidas_dagster.publish.metadata import PlaylistMetadata, VideoMetadata, metadata_problems, tags_with_key
 from aidas_dagster.publish.oauth import load_credentials, refresh_credentials
-from aidas_dagster.publish.quota import QuotaCounter, QuotaDeferred, quota_path
+from aidas_dagster.publish.quota import QuotaCounter, QuotaDeferred
 from aidas_dagster.publish.youtube_api import (
     MetadataRefused,
     build_youtube_client,
@@ -658,8 +658,8 @@ def youtube_publisher(
     """The YouTube publisher for a storage root: token loaded (refreshed if expired), state under <root>/youtube."""
     credentials = load_credentials(token_file, token_uri=token_uri)
     service, http = build_youtube_client(credentials, api_root)
-    state_dir = Path(storage_root) / "youtube"
+    storage = Storage(storage_root)
     return YouTubePublisher(
-        service, http, state_dir, QuotaCounter(quota_path(storage_root), quota), ledger, chunk_bytes=chunk_bytes,
+        service, http, storage.youtube_dir(), QuotaCounter(storage.youtube_quota_path(), quota), ledger, chunk_bytes=chunk_bytes,
         credentials=credentials, token_file=Path(token_file), replace_after_release=replace_after_release,
     )

@@ -9,7 +9,6 @@ rewritten behind the producer's back.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -17,21 +16,10 @@ from pydantic import ValidationError
 from aidas_dagster.core.storage import Storage, read_json, write_json
 from aidas_dagster.story.models import EpisodeScript, Roster
 
-# Relative to `<storage root>/series`.
-OVERRIDE_GLOB = "*/overrides/*.script.json"
-_OVERRIDE_NAME = re.compile(r"^(\d{3})\.script\.json$")
 
 
 class OverrideError(ValueError):
     """An edited script that cannot be used; the message names the file and the field."""
-
-
-def override_episode(path: Path, series_root: Path) -> tuple[str, int] | None:
-    """(series id, episode) of an override file, or None when the path is not one."""
-    match = _OVERRIDE_NAME.match(path.name)
-    if not match or path.parent.name != "overrides" or path.parent.parent.parent != series_root:
-        return None
-    return path.parent.parent.name, int(match.group(1))
 
 
 def load_override(path: Path, roster: Roster, series_id: str, episode: int) -> EpisodeScript:

@@ -12,11 +12,10 @@ from pathlib import Path
 import dagster as dg
 
 from aidas_dagster.core.run_tags import TRIGGER_TAG
-from aidas_dagster.core.storage import file_digest
+from aidas_dagster.core.storage import EpisodeFiles, file_digest
 from aidas_dagster.partitions import EpisodePartition
 from aidas_dagster.resources import StudioResource
 from aidas_dagster.story.assets import episode_script
-from aidas_dagster.story.overrides import OVERRIDE_GLOB, override_episode
 
 
 @dg.sensor(
@@ -29,33 +28,31 @@ from aidas_dagster.story.overrides import OVERRIDE_GLOB, override_episode
     ),
 )
 def script_override_sensor(context: dg.SensorEvaluationContext, studio: StudioResource) -> dg.SensorResult:
-    root = studio.storage.root / "series"
+    storage = studio.storage
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     current: dict[str, str] = {}
     runs = []
-    for path in sorted(root.glob(OVERRIDE_GLOB)) if root.exists() else []:
-        found = override_episode(path, root)
-        if found is None:
+    for files in storage.script_overrides():
+        digest = file_digest(files.override)
+        current[str(files.override)] = digest
+        if seen.get(str(files.override)) == digest:
             continue
-        digest = file_digest(path)
-        current[str(path)] = digest
-        if seen.get(str(path)) == digest:
-            continue
-        series_id, episode = found
-        runs.append(_script_run("override", series_id, episode, digest))
-        context.log.info(f"{path}: edited script for {series_id} episode {episode}; re-materialising its script")
+        runs.append(_script_run("override", files, digest))
+        context.log.info(
+            f"{files.override}: edited script for {files.series_id} episode {files.number}; re-materialising its script"
+        )
     # A removed override also changes the script (back to the writer's): request it once.
     for gone in set(seen) - set(current):
-        found = override_episode(Path(gone), root)
-        if found is not None:
-            runs.append(_script_run("override-removed", *found, seen[gone]))
+        files = storage.override_owner(Path(gone))
+        if files is not None:
+            runs.append(_script_run("override-removed", files, seen[gone]))
     return dg.SensorResult(run_requests=runs, cursor=json.dumps(current))
 
 
-def _script_run(change: str, series_id: str, episode: int, digest: str) -> dg.RunRequest:
+def _script_run(change: str, files: EpisodeFiles, digest: str) -> dg.RunRequest:
     """One episode's script run for one version of its override (the digest keeps it asked once)."""
     return dg.RunRequest(
-        partition_key=EpisodePartition(series_id, episode).key,
-        run_key=f"{change}:{series_id}:{episode}:{digest}",
+        partition_key=EpisodePartition(files.series_id, files.number).key,
+        run_key=f"{change}:{files.series_id}:{files.number}:{digest}",
         tags={TRIGGER_TAG: "script-override"},
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aidas_dagster.core.storage import fingerprint, read_json, write_json, write_text
+from aidas_dagster.core.storage import TrackFiles, fingerprint, read_json, write_json, write_text
 from aidas_dagster.story.models import EpisodeScript, Line, Roster, Scene
 from aidas_dagster.voice.analysis import read_wav
 from aidas_dagster.voice.line_cache import SpeechProvider, synthesize_line, write_wav
@@ -280,7 +280,8 @@ def build_track(
     ]
 
     pcm = np.clip(np.round(mix * 32767.0), -32768, 32767).astype("<i2").tobytes()
-    dialogue = out_dir / "dialogue.wav"
+    files = TrackFiles(Path(out_dir))
+    dialogue = files.dialogue
     track = AudioTrack(
         series_id=script.series_id,
         episode_number=script.episode_number,
@@ -292,8 +293,8 @@ def build_track(
         fingerprint=track_fingerprint(script, roster, provider, target_seconds, lead_in),
     )
     write_wav(dialogue, pcm, rate)
-    write_text(out_dir / "timing.csv", _timing_csv(track_lines))
-    write_json(out_dir / "track.json", track)  # last: its presence means the track is complete
+    write_text(files.timing_table, _timing_csv(track_lines))
+    write_json(files.manifest, track)  # last: its presence means the track is complete
     return track
 
 

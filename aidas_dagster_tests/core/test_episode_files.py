@@ -80,3 +80,18 @@ def test_a_failed_make_leaves_no_stamp(tmp_path: Path):
     with pytest.raises(RuntimeError):
         reuse_or_make(out, "fp", load=lambda: None, make=broken)
     assert not stamp_path(out).exists()
+
+
+def test_script_overrides_are_found_by_name_and_a_removed_one_still_has_its_episode(tmp_path: Path):
+    storage = Storage(tmp_path)
+    edited = storage.episode("s1", 3).override
+    write_json(edited, {"scenes": []})
+    write_json(edited.parent / "notes.json", {})  # not an override: no episode number
+    write_json(storage.episode("s2", 12).override, {})
+    found = [(files.series_id, files.number) for files in storage.script_overrides()]
+    assert found == [("s1", 3), ("s2", 12)]
+    edited.unlink()
+    assert [(f.series_id, f.number) for f in storage.script_overrides()] == [("s2", 12)]
+    owner = storage.override_owner(edited)  # the sensor asks once more for a removed edit
+    assert owner is not None and (owner.series_id, owner.number, owner.override) == ("s1", 3, edited)
+    assert storage.override_owner(tmp_path / "elsewhere" / "overrides" / "003.script.json") is None
