@@ -18,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from aidas_dagster.core.intervals import SENSOR_INTERVAL_ENV
 from aidas_dagster.core.storage import PROJECT_ROOT, Storage
 from aidas_dagster_tests.builders import SHORT_SERIES
 from aidas_dagster_tests.infra.servers import free_port, stop
@@ -45,6 +46,9 @@ class Studio:
             "AIDAS_SERIES_DIR": str(self.series_dir),
             "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
             "PYTHONPATH": str(PROJECT_ROOT),
+            # Sensors (config, override, automation) tick every 5 s instead of every 15-30 s; the
+            # backfill daemon's 30 s loop is Dagster's own and stays.
+            SENSOR_INTERVAL_ENV: "5",
         }
         self.processes: list[subprocess.Popen] = []
 

@@ -1,0 +1,24 @@
+"""How often the studio's sensors look, with one setting that shortens them all (tests, demos).
+
+Production keeps each sensor's own interval. `AIDAS_SENSOR_INTERVAL_SECONDS`, when set, caps every
+sensor's minimum interval, so an acceptance test of the daemon does not wait half-minute ticks.
+It is read when the definitions load (the daemon's code server reads its own environment).
+"""
+
+from __future__ import annotations
+
+import os
+
+SENSOR_INTERVAL_ENV = "AIDAS_SENSOR_INTERVAL_SECONDS"
+
+
+def sensor_interval(default: int) -> int:
+    """`default` seconds, or the environment's cap when it is set and shorter (at least 1 s)."""
+    cap = os.environ.get(SENSOR_INTERVAL_ENV, "").strip()
+    if not cap:
+        return default
+    try:
+        seconds = int(cap)
+    except ValueError as exc:
+        raise ValueError(f"{SENSOR_INTERVAL_ENV}={cap!r} is not a whole number of seconds") from exc
+    return max(1, min(default, seconds))
