@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from aidas_dagster.core.intervals import sensor_interval
 from aidas_dagster.operations.alerts import (
     AlertChannels,
     HealthThresholds,
@@ -29,7 +30,7 @@ from aidas_dagster.operations.jobs import preproduction_job
 
 @dg.sensor(
     job=preproduction_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=sensor_interval(30),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="A config dropped in assets_data/series/ becomes a series partition and starts pre-production.",
 )
@@ -62,7 +63,7 @@ def series_config_sensor(context: dg.SensorEvaluationContext, studio: StudioReso
 
 @dg.run_failure_sensor(
     name="run_failure_alerts",
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=sensor_interval(30),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="A failed run becomes a critical alert on Slack and/or email (AIDAS_SLACK_WEBHOOK_URL, AIDAS_ALERT_EMAIL_*).",
 )
@@ -96,7 +97,7 @@ def _env_text(name: str):
 
 @dg.sensor(
     name="studio_health",
-    minimum_interval_seconds=300,
+    minimum_interval_seconds=sensor_interval(300),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Spec 9.2 rules every 5 minutes: error rate, quota left, disk, processing time, cost against the budget; "
@@ -123,7 +124,7 @@ def studio_health(context: dg.SensorEvaluationContext, studio: StudioResource) -
 
 @dg.sensor(
     name="pool_watch",
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=sensor_interval(30),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Runs of this machine whose process is gone are marked failed and their pool slots freed (and budget "
@@ -152,6 +153,6 @@ studio_automation = dg.AutomationConditionSensorDefinition(
     "studio_automation",
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=sensor_interval(30),
     description="Declarative automation: an episode's changed script re-makes that episode's downstream assets.",
 )

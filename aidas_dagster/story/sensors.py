@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from aidas_dagster.core.intervals import sensor_interval
 from aidas_dagster.core.run_tags import TRIGGER_TAG
 from aidas_dagster.core.storage import EpisodeFiles, file_digest
 from aidas_dagster.partitions import EpisodePartition
@@ -20,7 +21,7 @@ from aidas_dagster.story.assets import episode_script
 
 @dg.sensor(
     asset_selection=[episode_script],
-    minimum_interval_seconds=15,
+    minimum_interval_seconds=sensor_interval(15),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "A producer's edited script (series/<id>/overrides/<NNN>.script.json under the storage root) "
