@@ -1,187 +1,25 @@
-"""A kill at any stage resumes cleanly.
+"""A kill at any stage resumes cleanly: the early stages, from an empty storage.
 
-A real `aidas produce` subprocess (its own session, as a service would run it) makes a short episode
-and is SIGKILLed, with its ffmpeg children, while a given stage runs (seen in its Dagster log).
-`aidas produce` is run again and must: complete the episode; reuse what was finished (no cache file
-or finished stage output rewritten, no line voiced twice); leave no half-written file anywhere under
-storage; and not be blocked by the dead run (marked failed, its pool slots freed).
+See kill_resume.py for what each case proves. These cases start with nothing made, as a first
+`aidas produce` does; the later stages' cases are in test_kill_and_resume_picture.py and
+test_kill_and_resume_publish.py (separate files, so the two test workers share them out).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
-from aidas_dagster.core.ledger import CostLedger
-from aidas_dagster.core.storage import PROJECT_ROOT, Storage
-from aidas_dagster.picture.probe import probe
-from aidas_dagster_tests.builders import SHORT_SERIES
+from aidas_dagster_tests.operations.kill_resume import kill_and_resume, new_studio
 
-SERIES = "short-love"
-STAGES = ["episode_script", "audio_track", "avatar_clips", "final_cut", "youtube_video"]
-# Where in a stage the kill comes: (glob under storage that must match first, seconds to wait), so
-# that there is finished work inside the stage to reuse (encoded segments) or debris to clean up
-# (the final cut's work folder while it mixes and muxes).
-MOMENTS = {
-    "avatar_clips": (None, 4.0),
-    "final_cut": ("cache/segments/*", 0.0),
-    "final_cut-mux": ("series/*/episodes/*/final/.render-*", 0.5),
-}
 CASES = [
     pytest.param("episode_script", id="episode_script"),
     pytest.param("audio_track", id="audio_track"),
-    pytest.param("avatar_clips", id="avatar_clips"),
-    pytest.param("final_cut", id="final_cut"),
-    pytest.param("final_cut-mux", id="final_cut-mux"),
-    pytest.param("youtube_video", id="youtube_video"),
 ]
-
-
-def _env(root: Path) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ELEVENLABS_", "HEYGEN_", "AIDAS_YOUTUBE"))},
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "DAGSTER_HOME": str(root / "home"),
-        "AIDAS_STORAGE_ROOT": str(root / "storage"),
-        "AIDAS_SERIES_DIR": str(root / "series"),
-        "AIDAS_LOG_LEVEL": "DEBUG",  # step starts are DEBUG events: how the test sees the stage
-    }
-
-
-def _produce(root: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "aidas_dagster.cli", "produce", SERIES, "1"],
-        env=_env(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
-
-
-def _files(folder: Path) -> dict[str, tuple[int, int]]:
-    return {
-        str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_size)
-        for p in folder.rglob("*")
-        if p.is_file() and not p.name.endswith(".part")
-    }
-
-
-def _half_written(storage: Path) -> list[Path]:
-    return [
-        p for p in storage.rglob("*")
-        if p.name.endswith(".part") or (p.is_dir() and p.name.startswith((".render-", ".aac-")))
-    ]  # fmt: skip
-
-
-def _kill_during(root: Path, case: str) -> tuple[str, list[str]]:
-    """Run `aidas produce` until the case's stage runs (and its moment comes), SIGKILL its process
-    group; the log up to then and the stages that had finished."""
-    stage = case.split("-")[0]
-    proc = _produce(root)
-    lines: list[str] = []
-    started = threading.Event()
-
-    def read() -> None:
-        for line in proc.stdout:
-            lines.append(line)
-            if f" - {stage} - STEP_START - " in line:
-                started.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        assert started.wait(600), f"{stage} never started:\n{''.join(lines)[-4000:]}"
-        pattern, pause = MOMENTS.get(case, (None, 0.0))
-        if pattern:
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline and proc.poll() is None and not list((root / "storage").glob(pattern)):
-                time.sleep(0.02)
-        time.sleep(pause)
-        assert proc.poll() is None, f"the run ended before it could be killed in {case}"
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
-        reader.join(timeout=10)
-    log = "".join(lines)
-    return log, [s for s in STAGES if f" - {s} - STEP_SUCCESS - " in log]
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_a_kill_during_a_stage_resumes_reusing_finished_work(tmp_path: Path, case: str):
-    stage = case.split("-")[0]
-    (tmp_path / "series").mkdir()
-    (tmp_path / "series" / f"{SERIES}.yaml").write_text(SHORT_SERIES, encoding="utf-8")
-    (tmp_path / "home").mkdir()
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", tmp_path / "home" / "dagster.yaml")
-    storage_root = tmp_path / "storage"
-    storage = Storage(storage_root)
-
-    log, finished = _kill_during(tmp_path, case)
-    assert stage not in finished and finished == STAGES[: STAGES.index(stage)], finished
-    assert not storage.publish_record_path(SERIES, 1).exists()
-    # What was finished when the kill came: caches and the outputs of the stages before this one.
-    cache_before = _files(storage_root / "cache") if (storage_root / "cache").exists() else {}
-    episode_dir = storage.episode_dir(SERIES, 1)
-    outputs_before = _files(episode_dir) if episode_dir.exists() else {}
-    ledger = CostLedger(storage.ledger_path())
-    voiced_before = [e for e in ledger.entries() if e.operation == "text_to_speech" and not e.cache_hit]
-    debris = _half_written(storage_root)
-    if case == "final_cut-mux":
-        assert debris, "the kill left no work folder: the case did not kill the mix/mux"
-
-    again = _produce(tmp_path)
-    out, _ = again.communicate(timeout=900)
-    assert again.returncode == 0, out[-6000:]
-    assert "which is gone (killed or crashed); marked failed" in out  # the dead run was recovered
-
-    # The episode is complete and readable.
-    video = storage.video_path(SERIES, 1)
-    info = probe(video)
-    assert info["video_codec"] == "h264" and float(info["duration"]) > 5
-    record = json.loads(storage.publish_record_path(SERIES, 1).read_text(encoding="utf-8"))
-    assert record["video_id"]
-    assert len(list(storage.channel_dir().glob("*/video.json"))) == 1  # published exactly once
-
-    # Finished work was reused, not redone: no cache file rewritten, no earlier stage's output rewritten.
-    cache_after = _files(storage_root / "cache")
-    rewritten = [name for name, stamp in cache_before.items() if cache_after.get(name) != stamp]
-    assert not rewritten, f"cache files redone after a kill in {stage}: {rewritten[:10]}"
-    stage_outputs = {
-        "episode_script": ("script.json",),
-        "audio_track": ("audio/",),
-        "avatar_clips": ("clips/",),
-        "final_cut": ("final/",),
-    }
-    done_prefixes = tuple(p for s in finished for p in stage_outputs.get(s, ()))
-    # The cast sheet is a preview avatar_clips draws on every materialisation (a second); its clip
-    # plan, the stage's work, must be reused.
-    previews = {"clips/cast.png"}
-    redone = [
-        name for name, stamp in outputs_before.items()
-        if name.startswith(done_prefixes) and name not in previews and _files(episode_dir).get(name) != stamp
-    ]  # fmt: skip
-    assert not redone, f"finished outputs rewritten after a kill in {stage}: {redone}"
-    voiced = [e for e in ledger.entries() if e.operation == "text_to_speech" and not e.cache_hit]
-    if "audio_track" in finished:
-        assert len(voiced) == len(voiced_before)  # every line came from the cache
-    if stage == "final_cut":
-        assert any(name.startswith("segments/") for name in cache_before), "no segment was encoded before the kill"
-
-    # Nothing half-written anywhere under storage, nothing held in the instance.
-    assert _half_written(storage_root) == []
-    for path in storage_root.rglob("*.json"):
-        json.loads(path.read_text(encoding="utf-8"))
-    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
-        statuses = [r.status for r in instance.get_runs(filters=dg.RunsFilter(job_name="produce_episode"))]
-        assert sorted(s.value for s in statuses) == ["FAILURE", "SUCCESS"]
-        storage_events = instance.event_log_storage
-        for pool in storage_events.get_concurrency_keys():
-            assert storage_events.get_concurrency_info(pool).claimed_slots == []
+    new_studio(tmp_path)
+    kill_and_resume(tmp_path, case)

@@ -1,0 +1,25 @@
+"""A kill during the upload resumes cleanly and publishes the episode exactly once.
+
+See kill_resume.py for what the case proves. It starts from the storage the pipeline left after the
+final cut (made in process), as a kill during the upload would find it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from aidas_dagster_tests.operations.kill_resume import StagedStorage, kill_and_resume
+
+CASES = [pytest.param("youtube_video", id="youtube_video")]
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory):
+    staged = StagedStorage(tmp_path_factory.mktemp("kill-publish"), last="final_cut")
+    yield staged
+    staged.close()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_kill_during_a_stage_resumes_reusing_finished_work(staged: StagedStorage, case: str):
+    kill_and_resume(staged.start_after("final_cut"), case)
