@@ -20,6 +20,7 @@ from werkzeug import Request, Response
 
 PORTRAIT_RGB = (236, 28, 196)  # a magenta nobody draws
 BACKDROP_RGB = (18, 200, 190)
+IMAGES_KEY = "sk-image-test-key-5521"  # the key the picture tests give the image client
 
 
 def portrait_png(size: tuple[int, int], mouth_open: bool, transparent: bool = True) -> bytes:

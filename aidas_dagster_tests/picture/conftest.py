@@ -1,9 +1,11 @@
-"""The picture stage's expensive fixture: one rendered short episode per test session."""
+"""The picture stage's fixtures: one rendered short episode per test session, and the local image server."""
 
 from __future__ import annotations
 
 import pytest
+from pytest_httpserver import HTTPServer
 
+from aidas_dagster_tests.fakes.images_server import IMAGES_KEY, ImagesServer
 from aidas_dagster_tests.picture.builders import make_episode, render
 
 
@@ -15,3 +17,14 @@ def episode(tmp_path_factory):
     script, roster, track = make_episode(tmp / "audio")
     plan, cut = render(tmp, script, roster, track, tmp / "segments")
     return tmp, script, roster, track, plan, cut
+
+
+@pytest.fixture
+def images_fake():
+    """A local /v1/images/generations server taking IMAGES_KEY, with its requests recorded."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    try:
+        yield ImagesServer(server, IMAGES_KEY).register()
+    finally:
+        server.stop()

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from pytest_httpserver import HTTPServer
 
 from aidas_dagster.core.ledger import Budget, BudgetLimits, CostLedger, LedgerEntry
 from aidas_dagster.core.paid_call import RetryPolicy
@@ -24,10 +23,10 @@ from aidas_dagster.picture.image_art import (
     series_style,
     to_sprite,
 )
+from aidas_dagster_tests.fakes.images_server import IMAGES_KEY as KEY
 from aidas_dagster_tests.fakes.images_server import BACKDROP_RGB, PORTRAIT_RGB, ImagesServer, portrait_png
 from aidas_dagster_tests.picture.builders import FPS, LINES, TITLE, grab, make_episode, make_roster
 
-KEY = "sk-image-test-key-5521"
 PLACES = [("성수동 카페", "cafe"), ("회사 사무실", "office")]
 STYLE = series_style("짧은 첫사랑", "로맨틱 코미디")
 # Two leads × (front, front open) + one profile role × (front, profile, profile open); the
@@ -35,18 +34,8 @@ STYLE = series_style("짧은 첫사랑", "로맨틱 코미디")
 PORTRAITS, PLACE_IMAGES = 2 * 2 + 3, 2
 
 
-@pytest.fixture
-def fake():
-    server = HTTPServer(threaded=True)
-    server.start()
-    try:
-        yield ImagesServer(server, KEY).register()
-    finally:
-        server.stop()
-
-
-def artist(fake: ImagesServer, tmp: Path, ledger: CostLedger | None = None, budget: Budget | None = None) -> SceneArtist:
-    client = ImageClient(KEY, fake.server.url_for("/v1"), policy=RetryPolicy(max_attempts=4, base_delay=0.01), sleep=lambda _s: None)
+def artist(images_fake: ImagesServer, tmp: Path, ledger: CostLedger | None = None, budget: Budget | None = None) -> SceneArtist:
+    client = ImageClient(KEY, images_fake.server.url_for("/v1"), policy=RetryPolicy(max_attempts=4, base_delay=0.01), sleep=lambda _s: None)
     return SceneArtist(client, tmp / "cache", ledger=ledger, budget=budget)
 
 
@@ -55,13 +44,13 @@ def roster():
     return make_roster()
 
 
-def test_looks_and_places_are_made_once_and_kept_for_the_series(fake, tmp_path):
+def test_looks_and_places_are_made_once_and_kept_for_the_series(images_fake, tmp_path):
     ledger = CostLedger(tmp_path / "ledger" / "costs.jsonl")
     art_dir = tmp_path / "avatars" / "art"
     cast = roster()
-    first = artist(fake, tmp_path, ledger).ensure(art_dir, cast, PLACES, STYLE, series_id="s", episode=1)
+    first = artist(images_fake, tmp_path, ledger).ensure(art_dir, cast, PLACES, STYLE, series_id="s", episode=1)
     assert first.warnings == [] and first.made == PORTRAITS + PLACE_IMAGES
-    assert len(fake.requests) == PORTRAITS + PLACE_IMAGES
+    assert len(images_fake.requests) == PORTRAITS + PLACE_IMAGES
     assert set(first.portraits) == {"CHAR001", "CHAR002", "CHAR003"}  # leads and the major role, not the minor one
     assert set(first.backdrops) == {"성수동 카페", "회사 사무실"}
     assert set(first.sprites) == {"CHAR001", "CHAR002", "CHAR003", profile_key("CHAR003")}
@@ -75,27 +64,27 @@ def test_looks_and_places_are_made_once_and_kept_for_the_series(fake, tmp_path):
         assert im.size == (1920, 1080)
         assert np.abs(np.asarray(im.convert("RGB"), dtype=int)[540, 20] - BACKDROP_RGB).max() < 40
     # Every prompt carries the series' one style text; the leads' prompts their own looks.
-    assert all(r["prompt"].startswith(STYLE) for r in fake.requests)
-    assert {r["size"] for r in fake.requests} == {PORTRAIT_SIZE, BACKDROP_SIZE}
-    assert sum("한지우" in r["prompt"] for r in fake.requests) == 2
+    assert all(r["prompt"].startswith(STYLE) for r in images_fake.requests)
+    assert {r["size"] for r in images_fake.requests} == {PORTRAIT_SIZE, BACKDROP_SIZE}
+    assert sum("한지우" in r["prompt"] for r in images_fake.requests) == 2
 
     # Episode 2 (and any re-materialisation): nothing is asked again.
-    again = artist(fake, tmp_path, ledger).ensure(art_dir, cast, PLACES + [("한강 공원", "riverside")], "another style", series_id="s", episode=2)
-    assert len(fake.requests) == PORTRAITS + PLACE_IMAGES + 1  # only the new place
+    again = artist(images_fake, tmp_path, ledger).ensure(art_dir, cast, PLACES + [("한강 공원", "riverside")], "another style", series_id="s", episode=2)
+    assert len(images_fake.requests) == PORTRAITS + PLACE_IMAGES + 1  # only the new place
     assert again.sprites == {**first.sprites} and again.portraits == first.portraits
-    assert fake.requests[-1]["prompt"].startswith(STYLE)  # the style stays the series' first
+    assert images_fake.requests[-1]["prompt"].startswith(STYLE)  # the style stays the series' first
     assert read_json(manifest_path(art_dir))["style"] == STYLE
 
     # The manifest lost: the content cache answers, nothing is paid twice.
     manifest_path(art_dir).unlink()
-    artist(fake, tmp_path, ledger).ensure(art_dir, cast, PLACES, STYLE, series_id="s", episode=3)
-    assert len(fake.requests) == PORTRAITS + PLACE_IMAGES + 1
+    artist(images_fake, tmp_path, ledger).ensure(art_dir, cast, PLACES, STYLE, series_id="s", episode=3)
+    assert len(images_fake.requests) == PORTRAITS + PLACE_IMAGES + 1
 
     # A look whose file went missing is made again from the cache, not left drawn, not paid again.
     (art_dir / read_json(manifest_path(art_dir))["characters"]["CHAR003"]["sprites"][profile_key("CHAR003")][1]).unlink()
-    mended = artist(fake, tmp_path, ledger).ensure(art_dir, cast, PLACES, STYLE, series_id="s", episode=4)
+    mended = artist(images_fake, tmp_path, ledger).ensure(art_dir, cast, PLACES, STYLE, series_id="s", episode=4)
     assert profile_key("CHAR003") in mended.sprites and mended.cached == 3 and mended.made == 0
-    assert len(fake.requests) == PORTRAITS + PLACE_IMAGES + 1
+    assert len(images_fake.requests) == PORTRAITS + PLACE_IMAGES + 1
 
     rows = [e for e in ledger.entries() if e.episode != 4]
     paid = [e for e in rows if not e.cache_hit]
@@ -108,64 +97,64 @@ def test_looks_and_places_are_made_once_and_kept_for_the_series(fake, tmp_path):
     assert all(f" {PORTRAIT_SIZE} medium" in e.detail or f" {BACKDROP_SIZE} medium" in e.detail for e in rows)
 
 
-def test_rate_limits_and_server_errors_are_retried(fake, tmp_path):
-    fake.fail = ["429", "500", "500"]
-    art = artist(fake, tmp_path).ensure(tmp_path / "art", roster(), PLACES, STYLE)
+def test_rate_limits_and_server_errors_are_retried(images_fake, tmp_path):
+    images_fake.fail = ["429", "500", "500"]
+    art = artist(images_fake, tmp_path).ensure(tmp_path / "art", roster(), PLACES, STYLE)
     assert art.warnings == [] and len(art.portraits) == 3 and len(art.backdrops) == 2
-    assert len(fake.requests) == PORTRAITS + PLACE_IMAGES + 3
-    fake.fail = ["500"] * 4  # retries spent: no new art this run, said clearly, the episode goes on
-    more = artist(fake, tmp_path).ensure(tmp_path / "art", roster(), [("한강 공원", "riverside")], STYLE)
+    assert len(images_fake.requests) == PORTRAITS + PLACE_IMAGES + 3
+    images_fake.fail = ["500"] * 4  # retries spent: no new art this run, said clearly, the episode goes on
+    more = artist(images_fake, tmp_path).ensure(tmp_path / "art", roster(), [("한강 공원", "riverside")], STYLE)
     assert "한강 공원" not in more.backdrops and any("failed after 4 attempts" in w for w in more.warnings)
 
 
-def test_a_refused_prompt_leaves_that_character_drawn_and_is_not_asked_again(fake, tmp_path):
-    fake.refuse_words = ("강태오",)
+def test_a_refused_prompt_leaves_that_character_drawn_and_is_not_asked_again(images_fake, tmp_path):
+    images_fake.refuse_words = ("강태오",)
     ledger = CostLedger(tmp_path / "costs.jsonl")
-    art = artist(fake, tmp_path, ledger).ensure(tmp_path / "art", roster(), PLACES, STYLE)
+    art = artist(images_fake, tmp_path, ledger).ensure(tmp_path / "art", roster(), PLACES, STYLE)
     assert "CHAR002" not in art.sprites and {"CHAR001", "CHAR003"} <= set(art.sprites)
     assert any("CHAR002" in w and "refused" in w for w in art.warnings)
     assert not list((tmp_path / "art").glob("CHAR002-*"))
-    asked = len(fake.requests)
-    artist(fake, tmp_path, ledger).ensure(tmp_path / "art", roster(), PLACES, STYLE)
-    assert len(fake.requests) == asked  # remembered: no second refusal asked for
+    asked = len(images_fake.requests)
+    artist(images_fake, tmp_path, ledger).ensure(tmp_path / "art", roster(), PLACES, STYLE)
+    assert len(images_fake.requests) == asked  # remembered: no second refusal asked for
     refused = [e for e in ledger.entries() if e.detail.startswith("refused")]
     assert len(refused) == 1 and refused[0].cost_usd == 0
 
 
-def test_out_of_credit_stops_new_art_clearly_and_a_later_run_makes_it(fake, tmp_path):
-    fake.fail = ["credit"]
-    first = artist(fake, tmp_path)
+def test_out_of_credit_stops_new_art_clearly_and_a_later_run_makes_it(images_fake, tmp_path):
+    images_fake.fail = ["credit"]
+    first = artist(images_fake, tmp_path)
     art = first.ensure(tmp_path / "art", roster(), PLACES, STYLE)
-    assert art.empty and len(fake.requests) == 1  # not retried, nothing else asked
+    assert art.empty and len(images_fake.requests) == 1  # not retried, nothing else asked
     assert first.disabled_reason and "out of credit" in first.disabled_reason and KEY not in first.disabled_reason
     assert any("no new art" in w for w in art.warnings)
-    later = artist(fake, tmp_path).ensure(tmp_path / "art", roster(), PLACES, STYLE)
+    later = artist(images_fake, tmp_path).ensure(tmp_path / "art", roster(), PLACES, STYLE)
     assert len(later.portraits) == 3 and len(later.backdrops) == 2
 
 
 @pytest.mark.parametrize("bad", ["not_image", "truncated", "wrong_size"])
-def test_a_bad_reply_is_named_and_nothing_half_written(fake, tmp_path, bad):
-    fake.fail = [bad]  # the first image: CHAR001's front bust
+def test_a_bad_reply_is_named_and_nothing_half_written(images_fake, tmp_path, bad):
+    images_fake.fail = [bad]  # the first image: CHAR001's front bust
     ledger = CostLedger(tmp_path / "costs.jsonl")
-    art = artist(fake, tmp_path, ledger).ensure(tmp_path / "art", roster(), PLACES, STYLE)
+    art = artist(images_fake, tmp_path, ledger).ensure(tmp_path / "art", roster(), PLACES, STYLE)
     words = {"not_image": "not a complete image", "truncated": "truncated", "wrong_size": "512x768, 1024x1536 was asked"}[bad]
     assert any("CHAR001" in w and "bad reply" in w and words in w for w in art.warnings), art.warnings
     assert "CHAR001" not in art.sprites and not list((tmp_path / "art").glob("CHAR001-*"))
     assert {"CHAR002", "CHAR003"} <= set(art.sprites)  # the others are unaffected
     assert not any(p.name.endswith(".part") for p in (tmp_path / "art").iterdir())
-    again = artist(fake, tmp_path, ledger).ensure(tmp_path / "art", roster(), PLACES, STYLE)
+    again = artist(images_fake, tmp_path, ledger).ensure(tmp_path / "art", roster(), PLACES, STYLE)
     assert "CHAR001" in again.sprites  # asked again next run, and made
 
 
-def test_economy_mode_makes_no_new_art_and_keeps_what_exists(fake, tmp_path):
+def test_economy_mode_makes_no_new_art_and_keeps_what_exists(images_fake, tmp_path):
     ledger = CostLedger(tmp_path / "costs.jsonl")
     budget = Budget(ledger, BudgetLimits(daily_usd=100.0, provider_usd={"openai": 10.0}))
-    made = artist(fake, tmp_path, ledger, budget).ensure(tmp_path / "art", roster(), PLACES[:1], STYLE)
+    made = artist(images_fake, tmp_path, ledger, budget).ensure(tmp_path / "art", roster(), PLACES[:1], STYLE)
     assert len(made.backdrops) == 1
     ledger.record(LedgerEntry(provider="openai", operation="chat", units=1, unit="tokens", cost_usd=8.5))  # 85 %
-    asked = len(fake.requests)
-    art = artist(fake, tmp_path, ledger, budget).ensure(tmp_path / "art", roster(), PLACES, STYLE)
-    assert len(fake.requests) == asked
+    asked = len(images_fake.requests)
+    art = artist(images_fake, tmp_path, ledger, budget).ensure(tmp_path / "art", roster(), PLACES, STYLE)
+    assert len(images_fake.requests) == asked
     assert any("economy" in w for w in art.warnings)
     assert set(art.backdrops) == {"성수동 카페"} and len(art.portraits) == 3  # what exists is reused
 
@@ -181,13 +170,13 @@ def test_the_series_estimate_counts_each_image_once():
     assert image_price("1024x1536", "high") == 0.25 and image_price("1024x1536", "ultra") == 0.25
 
 
-def test_the_final_cut_shows_the_served_portrait_where_the_lead_speaks(fake, tmp_path):
+def test_the_final_cut_shows_the_served_portrait_where_the_lead_speaks(images_fake, tmp_path):
     from aidas_dagster.picture.clips import plan_clips
     from aidas_dagster.picture.render import render_final_cut
 
     lines = LINES[:2]  # a very short episode: the two leads greet each other in the cafe
     script, cast, track = make_episode(tmp_path / "audio", lines=lines, scenes={1: ("성수동 카페", "낮", "설렘", ["CHAR001", "CHAR002"])})
-    art = artist(fake, tmp_path).ensure(tmp_path / "avatars" / "art", cast, PLACES[:1], STYLE)
+    art = artist(images_fake, tmp_path).ensure(tmp_path / "avatars" / "art", cast, PLACES[:1], STYLE)
     sprites = draw_roster_sprites(cast, tmp_path / "avatars")
     sprites.update(art.sprites)
     plan = plan_clips(script, cast, track, sprites, fps=FPS)

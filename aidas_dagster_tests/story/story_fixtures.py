@@ -1,4 +1,5 @@
-"""Small but valid story library data for tests that must not depend on the shipped settings."""
+"""Small but valid story library data for tests that must not depend on the shipped settings, and a
+whole series written by the offline engine."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from pathlib import Path
 
 import yaml
 
+from aidas_dagster.core.config import SeriesConfig
+from aidas_dagster.story import offline_engine as oe
 from aidas_dagster.story.library import STORY_DATA_DIR
+from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible
+from aidas_dagster.voice.casting import cast_voices
 
 _ROLE_KEYS = [
     ("lead_m", "main", "male", None),
@@ -124,3 +129,15 @@ def tiny_library(root: Path) -> Path:
                                {"lead_m": ["기획팀 대리", "영업팀 팀장"], "lead_f": ["신입사원", "마케팅팀 사원"]},
                                "사무실", "office", "drama", "회사"),
     })
+
+
+def produce(config: SeriesConfig, episodes: int | None = None) -> tuple[SeriesBible, Roster, list[EpisodeScript]]:
+    bible = oe.write_bible(config)
+    roster = oe.write_roster(config, bible, cast_voices)
+    state = oe.initial_state(bible, roster)
+    scripts = []
+    for episode in range(1, (episodes or config.total_episodes) + 1):
+        script = oe.write_script(bible, roster, state, episode)
+        scripts.append(script)
+        state = script.state_after
+    return bible, roster, scripts

@@ -27,7 +27,7 @@ from aidas_dagster.story.lines import LINES
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible
 from aidas_dagster.story.moves import PAIRED
 from aidas_dagster.story.validation import script_problems
-from aidas_dagster.voice.casting import cast_voices
+from aidas_dagster_tests.story.story_fixtures import produce
 
 CONFIGS: dict[str, dict] = yaml.safe_load((Path(__file__).parent / "premise_configs.yaml").read_text(encoding="utf-8"))
 SETTINGS = library.settings()
@@ -38,18 +38,6 @@ GENERAL_TEXT = json.dumps(LINES, ensure_ascii=False)
 def config_for(key: str, **changes) -> SeriesConfig:
     fields = {"series_id": f"premise-{key}".replace("_", "-"), "total_episodes": 3, "episode_duration": 1.5}
     return SeriesConfig(**{**fields, **CONFIGS[key], **changes})
-
-
-def produce(config: SeriesConfig, episodes: int | None = None) -> tuple[SeriesBible, Roster, list[EpisodeScript]]:
-    bible = oe.write_bible(config)
-    roster = oe.write_roster(config, bible, cast_voices)
-    state = oe.initial_state(bible, roster)
-    scripts = []
-    for episode in range(1, (episodes or config.total_episodes) + 1):
-        script = oe.write_script(bible, roster, state, episode)
-        scripts.append(script)
-        state = script.state_after
-    return bible, roster, scripts
 
 
 @functools.cache

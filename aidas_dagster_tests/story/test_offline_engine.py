@@ -16,6 +16,7 @@ from aidas_dagster.story.korean import hangul_syllables, thread_keyword, to_banm
 from aidas_dagster.story.models import EpisodeScript, Roster, SeriesBible
 from aidas_dagster.story.validation import bible_problems, roster_problems, script_problems
 from aidas_dagster.voice.casting import cast_voices
+from aidas_dagster_tests.story.story_fixtures import produce
 
 EMOTIONS = {"neutral", "happy", "sad", "angry", "surprised", "shy", "worried", "excited", "calm", "tense"}
 SPEC_CAST = [
@@ -58,18 +59,6 @@ def thriller() -> SeriesConfig:
         target_audience="20-40대",
         world="gallery_case",  # the built-in world; without it the premise is composed (test_composition.py)
     )
-
-
-def produce(config: SeriesConfig, episodes: int | None = None) -> tuple[SeriesBible, Roster, list[EpisodeScript]]:
-    bible = oe.write_bible(config)
-    roster = oe.write_roster(config, bible, cast_voices)
-    state = oe.initial_state(bible, roster)
-    scripts = []
-    for episode in range(1, (episodes or config.total_episodes) + 1):
-        script = oe.write_script(bible, roster, state, episode)
-        scripts.append(script)
-        state = script.state_after
-    return bible, roster, scripts
 
 
 @pytest.fixture(scope="module")
