@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from aidas_dagster.picture.avatars import SPRITE_CACHE_ENV
 from aidas_dagster.resources import StudioResource
 from aidas_dagster_tests.builders import SHORT_SERIES
 
@@ -16,6 +18,18 @@ from aidas_dagster_tests.builders import SHORT_SERIES
 # (CLI, DagsterInstance.get) would otherwise share one SQLite store across processes.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix=f"aidas-dagster-home-{os.environ['PYTEST_XDIST_WORKER']}-")
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One folder of drawn sprites for the session, shared by every fresh storage of every worker
+    and subprocess (drawing a roster's sprites takes 5-10 s; tests make dozens of fresh studios).
+    Made by the main process before xdist starts its workers, so they inherit it; never reused
+    across sessions, so a change to the drawing is always seen."""
+    if not hasattr(config, "workerinput") and not os.environ.get(SPRITE_CACHE_ENV):
+        folder = tempfile.mkdtemp(prefix="aidas-sprites-")
+        os.environ[SPRITE_CACHE_ENV] = folder
+        config.add_cleanup(lambda: (shutil.rmtree(folder, ignore_errors=True), os.environ.pop(SPRITE_CACHE_ENV, None)))
 
 
 @pytest.fixture

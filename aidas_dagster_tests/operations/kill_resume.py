@@ -33,6 +33,7 @@ from aidas_dagster.core.storage import PROJECT_ROOT, Storage
 from aidas_dagster.definitions import build_definitions
 from aidas_dagster.operations.registry import register
 from aidas_dagster.partitions import EpisodePartition
+from aidas_dagster.picture.avatars import SPRITE_CACHE_ENV
 from aidas_dagster.picture.probe import probe
 from aidas_dagster.resources import StudioResource
 from aidas_dagster_tests.builders import SHORT_SERIES
@@ -52,8 +53,9 @@ PROVIDER_ENV = ("OPENAI_", "ELEVENLABS_", "HEYGEN_", "AIDAS_YOUTUBE")
 
 
 def _env(root: Path) -> dict[str, str]:
+    # Without the session's shared sprites: the avatar_clips case is killed while it draws them.
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(PROVIDER_ENV)},
+        **{k: v for k, v in os.environ.items() if not k.startswith(PROVIDER_ENV) and k != SPRITE_CACHE_ENV},
         "PYTHONPATH": str(PROJECT_ROOT),
         "DAGSTER_HOME": str(root / "home"),
         "AIDAS_STORAGE_ROOT": str(root / "storage"),
@@ -172,6 +174,18 @@ class StagedStorage:
 
     def close(self) -> None:
         self._stack.close()
+
+
+def staged_storage(last: str):
+    """A module fixture `staged`: the StagedStorage up to `last` (in the module's own folder)."""
+
+    @pytest.fixture(scope="module")
+    def staged(tmp_path_factory):
+        made = StagedStorage(tmp_path_factory.mktemp(f"kill-after-{last}"), last=last)
+        yield made
+        made.close()
+
+    return staged
 
 
 def kill_and_resume(root: Path, case: str) -> None:

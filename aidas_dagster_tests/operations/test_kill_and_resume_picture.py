@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from aidas_dagster_tests.operations.kill_resume import STAGES, StagedStorage, kill_and_resume
+from aidas_dagster_tests.operations.kill_resume import STAGES, StagedStorage, kill_and_resume, staged_storage
 
 CASES = [
     pytest.param("avatar_clips", id="avatar_clips"),
@@ -18,11 +18,7 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def staged(tmp_path_factory):
-    staged = StagedStorage(tmp_path_factory.mktemp("kill-picture"), last="avatar_clips")
-    yield staged
-    staged.close()
+staged = staged_storage(last="avatar_clips")
 
 
 @pytest.mark.parametrize("case", CASES)

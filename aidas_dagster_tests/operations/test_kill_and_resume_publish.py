@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from aidas_dagster_tests.operations.kill_resume import StagedStorage, kill_and_resume
+from aidas_dagster_tests.operations.kill_resume import StagedStorage, kill_and_resume, staged_storage
 
 CASES = [pytest.param("youtube_video", id="youtube_video")]
 
 
-@pytest.fixture(scope="module")
-def staged(tmp_path_factory):
-    staged = StagedStorage(tmp_path_factory.mktemp("kill-publish"), last="final_cut")
-    yield staged
-    staged.close()
+staged = staged_storage(last="final_cut")
 
 
 @pytest.mark.parametrize("case", CASES)
