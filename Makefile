@@ -31,10 +31,11 @@ demo: setup
 	$(BIN)/aidas demo
 
 # `dg check defs` first: the code location loads (definitions and component YAML) before any test runs.
-# Then two workers (pytest-xdist), whole files per worker so module fixtures are built once per file.
+# Then two workers (pytest-xdist), whole files per worker so module fixtures are built once per file,
+# handed out in collection order, which puts the longest files first (aidas_dagster_tests/conftest.py).
 test: setup
 	$(BIN)/dg check defs
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 ui: setup
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
