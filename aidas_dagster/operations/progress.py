@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from aidas_dagster.core.config import SeriesConfig, load_all
+from aidas_dagster.core.ledger import studio_day
 from aidas_dagster.core.run_tags import PLAN_DAY_TAG
 from aidas_dagster.core.storage import Storage
 from aidas_dagster.operations.alerts import HealthSnapshot
@@ -125,7 +126,7 @@ def health_snapshot(
             end = record.end_time or now.timestamp()
             partition = run.tags.get("dagster/partition", "")
             slow.append((run.run_id, f"{run.job_name} {partition}".strip(), (end - record.start_time) / 60))
-    day = now.astimezone(dt.timezone.utc).date().isoformat()
+    day = studio_day(now)  # the ledger's and the budget's day
     standing = budget.standing(day)
     quota_used = {f"{name} budget (USD)": pair for name, pair in standing.items() if name != "daily"}
     entries = list(budget.ledger.entries(day))
