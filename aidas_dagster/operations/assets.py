@@ -5,25 +5,11 @@ import datetime as dt
 
 import dagster as dg
 
-from aidas_dagster.core.ledger import LedgerEntry, studio_day
 from aidas_dagster.core.storage import write_bytes, write_text
 from aidas_dagster.operations.alerts import scrub
 from aidas_dagster.operations.progress import materialised_since, run_rows, step_rows
-from aidas_dagster.operations.report import build_report
+from aidas_dagster.operations.report import build_report, entries_of_utc_day
 from aidas_dagster.resources import StudioResource
-
-
-def _entries_of_utc_day(studio: StudioResource, day_start: dt.datetime) -> list[LedgerEntry]:
-    """The ledger's entries of a UTC day: the ledger keeps studio days, so the (one or two) studio
-    days the UTC day overlaps are read and their entries kept by their UTC time."""
-    day_end = day_start + dt.timedelta(days=1, microseconds=-1)
-
-    def at(entry: LedgerEntry) -> dt.datetime:
-        moment = dt.datetime.fromisoformat(entry.at)
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)  # the ledger writes UTC
-
-    days = sorted({studio_day(day_start), studio_day(day_end)})
-    return [entry for day in days for entry in studio.ledger.entries(day) if day_start <= at(entry) <= day_end]
 
 
 @dg.asset(
@@ -43,7 +29,7 @@ def production_report(context: dg.AssetExecutionContext, studio: StudioResource)
         produced_keys=materialised_since(context.instance, "youtube_video", day_start),
         runs=runs,
         steps=step_rows(context.instance, [row["run_id"] for row in runs if row["job"] != context.job_name]),
-        ledger_entries=_entries_of_utc_day(studio, day_start),
+        ledger_entries=entries_of_utc_day(studio.ledger, day_start),
     )
     folder = studio.storage.root / "reports"
     chart_path = write_bytes(folder / f"{report.day}-stages.png", report.chart_png)

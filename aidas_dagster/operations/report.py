@@ -5,6 +5,7 @@ failed, how long each stage takes, and what the providers cost — as tables and
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,10 +13,23 @@ from dataclasses import dataclass
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from aidas_dagster.core.ledger import LedgerEntry, totals_by_provider
+from aidas_dagster.core.ledger import CostLedger, LedgerEntry, studio_day, totals_by_provider
 
 STAGE_ORDER = ["series_bible", "character_roster", "episode_script", "audio_track", "avatar_clips", "final_cut", "youtube_video"]
 IN_PROGRESS = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED"}
+
+
+def entries_of_utc_day(ledger: CostLedger, day_start: dt.datetime) -> list[LedgerEntry]:
+    """The ledger's entries of a UTC day: the ledger keeps studio days, so the (one or two) studio
+    days the UTC day overlaps are read and their entries kept by their UTC time."""
+    day_end = day_start + dt.timedelta(days=1, microseconds=-1)
+
+    def at(entry: LedgerEntry) -> dt.datetime:
+        moment = dt.datetime.fromisoformat(entry.at)
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)  # the ledger writes UTC
+
+    days = sorted({studio_day(day_start), studio_day(day_end)})
+    return [entry for day in days for entry in ledger.entries(day) if day_start <= at(entry) <= day_end]
 
 
 @dataclass
