@@ -21,7 +21,7 @@ decoder's overlap-add joins them as in one continuous encode; test_soundtrack co
 decoded audio with the mix sample by sample around every seam. A voice moves by at most half an
 AAC frame (10.7 ms) to sit on the grid: far below what lip sync can show.
 
-Loudness: the whole mix is measured with ffmpeg's ebur128 and one gain brings it to the target
+Loudness: the whole mix is measured by the BS.1770 meter (loudness.py) and one gain brings it to the target
 (default -14 LUFS); voices are peak-limited so the true peak stays under the ceiling. A re-cut keeps
 the episode's previous gain while the mix stays within LOUDNESS_TOLERANCE of the target, so a small
 edit does not change every piece.
@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from aidas_dagster.core.storage import atomic_path, fingerprint
+from aidas_dagster.picture import loudness as meter
 from aidas_dagster.picture.audio_encode import AAC_FRAME, AudioEncodeError, adts_frames
 from aidas_dagster.picture.music import Bed
 
@@ -315,7 +316,8 @@ _EBU_TP = re.compile(r"Peak:\s+(-?[\d.]+|-inf)\s+dBFS")
 
 def measure_loudness(source: Path | np.ndarray, ffmpeg: str, true_peak: bool = False) -> tuple[float, float | None]:
     """Integrated loudness (LUFS) and, when asked, true peak (dBTP) by ffmpeg's ebur128 filter, of a
-    media file or of 16-bit samples at RATE."""
+    media file or of 16-bit samples at RATE: the reference the cut is checked against (the mix
+    itself is measured in process, by loudness.py)."""
     af = "ebur128=peak=true" if true_peak else "ebur128"
     if isinstance(source, np.ndarray):
         cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0"]
@@ -346,7 +348,7 @@ def normalised_mix(
     def mix_at(db: float) -> tuple[np.ndarray, Gains, float]:
         gains = Gains(round(db, 2), ceiling)
         pcm = build_pcm(parts, total, Mixer(seed, gains))
-        return pcm, gains, measure_loudness(pcm, ffmpeg)[0]
+        return pcm, gains, meter.integrated_lufs(pcm, RATE)
 
     if loudness.target_lufs is None:
         return mix_at(0.0)
