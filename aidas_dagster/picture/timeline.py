@@ -162,6 +162,7 @@ class Timeline:
     cues: list[Cue]
     card_backdrop: Callable[[], Image.Image]
     painter: Painter
+    card_ident: list = field(default_factory=list)  # what decides card_backdrop's look (and fonts)
 
     @property
     def total_frames(self) -> int:
@@ -334,4 +335,4 @@ def build_timeline(
     tiled = sum(seg.kept for seg in segments)
     if tiled != intro_n + track_n + outro_n:
         raise RenderError(f"episode {script.episode_number}: segments keep {tiled} frames, the cut needs {intro_n + track_n + outro_n}")
-    return Timeline(fps, intro_n, track_n, outro_n, segments, all_cues, card_bg, painter)
+    return Timeline(fps, intro_n, track_n, outro_n, segments, all_cues, card_bg, painter, [backdrop_id(first_view), font_id])
