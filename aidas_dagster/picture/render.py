@@ -61,9 +61,21 @@ def _encode_segments(
     and flushes, and while the frame server draws a new line's pictures.
     """
     cache.mkdir(parents=True, exist_ok=True)
-    paths = [cache / f"{seg.key(preset, crf, fps, x264_params)}.mp4" for seg in segments]
-    todo = {}
-    for seg, path in zip(segments, paths):
+    lengths: dict[str, list[int]] = {}  # a flexible segment's key → the lengths it is cached at
+    for name in os.listdir(cache):
+        if m := _FLEXIBLE_NAME.match(name):
+            lengths.setdefault(m["key"], []).append(int(m["n"]))
+    paths, todo = [], {}
+    for seg in segments:
+        key = seg.key(preset, crf, fps, x264_params)
+        if seg.flexible:  # the shortest cached encoding long enough, else a new one (see timeline.SLACK)
+            n = min((n for n in lengths.get(key, []) if n >= seg.kept), default=seg.n_frames)
+            path = cache / f"{key}-{n}.mp4"
+            if n == seg.n_frames:
+                lengths.setdefault(key, []).append(n)
+        else:
+            path = cache / f"{key}.mp4"
+        paths.append(path)
         if not path.exists() and path not in todo:
             todo[path] = seg
     seg_cache.touch(p for p in paths if p not in todo)  # reused: most recently used for the cache's eviction
@@ -96,6 +108,8 @@ def _encode_segments(
             raise
     return paths, len(todo)
 
+
+_FLEXIBLE_NAME = re.compile(r"(?P<key>[0-9a-f]+)-(?P<n>\d+)\.mp4$")
 
 WORK_PREFIX = ".render-"
 _WORK_NAME = re.compile(re.escape(WORK_PREFIX) + r"(?P<host>[A-Za-z0-9_.-]+?)-(?P<pid>\d+)-")
@@ -304,11 +318,12 @@ def _ffmpeg_join(paths: list[Path], segments: list[Segment], fps: int, aac: Path
 
 
 def _concat_entry(path: Path, seg: Segment, fps: int) -> str:
-    """A segment in the join's list. A chunk encoded with a spare last frame drops it here: with
-    no B-frames, decode and presentation order agree, so an out point half a frame before the
-    spare frame removes exactly that frame, and nothing refers to it."""
+    """A segment in the join's list. A segment encoded with spare last frames drops them here: with
+    no B-frames, decode and presentation order agree, so an out point half a frame after the last
+    kept frame removes exactly the spare ones, and nothing refers to them."""
     entry = f"file '{_quote(path)}'\nduration {seg.kept / fps:.6f}\n"
-    if seg.kept < seg.n_frames:
+    m = _FLEXIBLE_NAME.match(path.name)
+    if seg.kept < (int(m["n"]) if m else seg.n_frames):
         entry += f"outpoint {(seg.kept - 0.5) / fps:.6f}\n"
     return entry
 
