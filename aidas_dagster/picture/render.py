@@ -8,8 +8,8 @@ encoded again. The frame server (line_frames.py) draws each line once (painter.p
 and patches the few regions that change; its raw frames go to one libx264 process per segment
 (encoder.py), two segments at once so neither core idles. The soundtrack is cut the same way
 (soundtrack.py): each segment owns its part, encoded to AAC pieces cached beside the segments. The
-segments and the audio are joined by stream copy with the concat demuxer in one ffmpeg command, in
-a work folder; the MP4, SRT and thumbnail are published together at the end. The segment cache is
+segments and the audio are joined by stream copy (mp4join.py: their samples copied into one MP4,
+no ffmpeg), in a work folder; the MP4, SRT and thumbnail are published together at the end. The segment cache is
 kept bounded (segment_cache.py).
 """
 
@@ -26,18 +26,19 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from aidas_dagster.core.storage import fingerprint, write_text
+from aidas_dagster.core.storage import file_digest, fingerprint, write_text
 from aidas_dagster.picture import segment_cache as seg_cache
 from aidas_dagster.picture import soundtrack as snd
 from aidas_dagster.picture.avatars import DRAW_VERSION
 from aidas_dagster.picture.encoder import STILL_X264_PARAMS, run_ffmpeg, encode_frames
 from aidas_dagster.picture.models import ClipPlan, FinalCut
+from aidas_dagster.picture.mp4join import JoinError, join
 from aidas_dagster.picture.probe import ffmpeg_exe, probe
 from aidas_dagster.picture.subtitles import srt_text
-from aidas_dagster.picture.thumbnail import leads, draw_thumbnail
-from aidas_dagster.picture.timeline import RENDER_VERSION, Segment, build_timeline, sound_parts
+from aidas_dagster.picture.thumbnail import THUMB_VERSION, draw_thumbnail, leads
+from aidas_dagster.picture.timeline import RENDER_VERSION, Segment, Timeline, build_timeline, sound_parts
 from aidas_dagster.picture.yuv import H, W, RenderError
-from aidas_dagster.story.models import EpisodeScript, Roster
+from aidas_dagster.story.models import Character, EpisodeScript, Roster
 from aidas_dagster.voice.models import AudioTrack
 
 __all__ = ["RENDER_VERSION", "RenderError", "render_final_cut"]
@@ -60,9 +61,21 @@ def _encode_segments(
     and flushes, and while the frame server draws a new line's pictures.
     """
     cache.mkdir(parents=True, exist_ok=True)
-    paths = [cache / f"{seg.key(preset, crf, fps, x264_params)}.mp4" for seg in segments]
-    todo = {}
-    for seg, path in zip(segments, paths):
+    lengths: dict[str, list[int]] = {}  # a flexible segment's key → the lengths it is cached at
+    for name in os.listdir(cache):
+        if m := _FLEXIBLE_NAME.match(name):
+            lengths.setdefault(m["key"], []).append(int(m["n"]))
+    paths, todo = [], {}
+    for seg in segments:
+        key = seg.key(preset, crf, fps, x264_params)
+        if seg.flexible:  # the shortest cached encoding long enough, else a new one (see timeline.SLACK)
+            n = min((n for n in lengths.get(key, []) if n >= seg.kept), default=seg.n_frames)
+            path = cache / f"{key}-{n}.mp4"
+            if n == seg.n_frames:
+                lengths.setdefault(key, []).append(n)
+        else:
+            path = cache / f"{key}.mp4"
+        paths.append(path)
         if not path.exists() and path not in todo:
             todo[path] = seg
     seg_cache.touch(p for p in paths if p not in todo)  # reused: most recently used for the cache's eviction
@@ -95,6 +108,8 @@ def _encode_segments(
             raise
     return paths, len(todo)
 
+
+_FLEXIBLE_NAME = re.compile(r"(?P<key>[0-9a-f]+)-(?P<n>\d+)\.mp4$")
 
 WORK_PREFIX = ".render-"
 _WORK_NAME = re.compile(re.escape(WORK_PREFIX) + r"(?P<host>[A-Za-z0-9_.-]+?)-(?P<pid>\d+)-")
@@ -197,8 +212,7 @@ def _render(
         # this folder, which the next run removes).
         srt_tmp, thumb_tmp, video_tmp = work_dir / "episode.srt", work_dir / "thumbnail.jpg", work_dir / "episode.mp4"
         write_text(srt_tmp, srt_text(timeline.cues, intro))
-        draw_thumbnail(series_title, script.episode_number, script.title, timeline.card_backdrop(), leads(roster, plan), thumb_tmp,
-                       portraits)
+        thumb_cached = _thumbnail(segment_cache, series_title, script, timeline, leads(roster, plan), portraits, thumb_tmp)
         # The soundtrack is mixed and its missing pieces encoded beside the video encoders (the AAC
         # encoder is single-threaded); the join then copies both streams.
         sound: list[snd.Soundtrack] = []
@@ -223,17 +237,10 @@ def _render(
             exc = failed[0]
             raise RenderError(f"{out_video}: soundtrack: {exc}") from exc
         soundtrack = sound[0]
-        listing = work_dir / "segments.txt"
-        listing.write_text(
-            "ffconcat version 1.0\n"
-            + "".join(_concat_entry(p, seg, fps) for p, seg in zip(paths, segments)),
-            encoding="utf-8",
-        )
-        run_ffmpeg(
-            ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(aac),
-             "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(video_tmp)],
-            out_video,
-        )  # fmt: skip
+        try:
+            join([(p, seg.kept) for p, seg in zip(paths, segments)], aac, video_tmp, fps)
+        except JoinError:  # a segment not of our encoder's shape (see mp4join.py): ffmpeg joins it
+            _ffmpeg_join(paths, segments, fps, aac, work_dir, video_tmp, out_video)
         info = probe(video_tmp)
         duration = float(info.get("duration") or 0.0)
         if abs(duration - total) > 1.5 / fps:
@@ -269,7 +276,21 @@ def _render(
             [loudness.target_lufs, loudness.true_peak_db],
         ),
     )  # fmt: skip
-    return cut, soundtrack.cache_files
+    return cut, [*soundtrack.cache_files, thumb_cached]
+
+
+def _thumbnail(cache: Path, series_title: str, script: EpisodeScript, timeline: Timeline, lead_chars: list[Character],
+               portraits: Mapping[str, Path] | None, out: Path) -> Path:  # fmt: skip
+    """The thumbnail, drawn once for what it shows and kept in the segment cache (drawing its
+    backdrop and busts took ~0.7 s, in series before every cut, a re-cut after an edit too)."""
+    key = fingerprint(THUMB_VERSION, DRAW_VERSION, series_title, script.episode_number, script.title, timeline.card_ident,
+                      [(ch.id, ch.appearance.model_dump()) for ch in lead_chars],
+                      {ch.id: file_digest(Path(portraits[ch.id])) for ch in lead_chars if portraits and ch.id in portraits})  # fmt: skip
+    cached = cache / f"t-{key}.jpg"
+    if not cached.exists():
+        draw_thumbnail(series_title, script.episode_number, script.title, timeline.card_backdrop(), lead_chars, cached, portraits)
+    shutil.copyfile(cached, out)
+    return cached
 
 
 def publish(moves: list[tuple[Path, Path]]) -> None:
@@ -285,12 +306,24 @@ def publish(moves: list[tuple[Path, Path]]) -> None:
         os.replace(src, dst)
 
 
+def _ffmpeg_join(paths: list[Path], segments: list[Segment], fps: int, aac: Path, work_dir: Path, video_tmp: Path, out_video: Path) -> None:
+    """The join by ffmpeg's concat demuxer (each segment opened and probed: ~15 ms of CPU each)."""
+    listing = work_dir / "segments.txt"
+    listing.write_text("ffconcat version 1.0\n" + "".join(_concat_entry(p, seg, fps) for p, seg in zip(paths, segments)), encoding="utf-8")
+    run_ffmpeg(
+        ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(aac),
+         "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(video_tmp)],
+        out_video,
+    )  # fmt: skip
+
+
 def _concat_entry(path: Path, seg: Segment, fps: int) -> str:
-    """A segment in the join's list. A chunk encoded with a spare last frame drops it here: with
-    no B-frames, decode and presentation order agree, so an out point half a frame before the
-    spare frame removes exactly that frame, and nothing refers to it."""
+    """A segment in the join's list. A segment encoded with spare last frames drops them here: with
+    no B-frames, decode and presentation order agree, so an out point half a frame after the last
+    kept frame removes exactly the spare ones, and nothing refers to them."""
     entry = f"file '{_quote(path)}'\nduration {seg.kept / fps:.6f}\n"
-    if seg.kept < seg.n_frames:
+    m = _FLEXIBLE_NAME.match(path.name)
+    if seg.kept < (int(m["n"]) if m else seg.n_frames):
         entry += f"outpoint {(seg.kept - 0.5) / fps:.6f}\n"
     return entry
 

@@ -1,6 +1,6 @@
 """Keeping the cache of encoded segments bounded.
 
-Segments are content-addressed MP4s (and the soundtrack's AAC pieces, .aac) shared by every episode of every series (an intro card or an
+Segments are content-addressed MP4s (and the soundtrack's AAC pieces, .aac, and thumbnails, .jpg) shared by every episode of every series (an intro card or an
 unchanged scene is encoded once). Without a policy the folder only grows: every edit of a line
 leaves the scene's old encoding behind. The policy:
 
@@ -112,7 +112,7 @@ def prune(cache: Path, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> PruneReport:
                     part.unlink()
             keep = referenced(cache)
             files = []
-            for path in [*cache.glob("*.mp4"), *cache.glob("*.aac")]:
+            for path in [*cache.glob("*.mp4"), *cache.glob("*.aac"), *cache.glob("*.jpg")]:
                 with contextlib.suppress(FileNotFoundError):
                     st = path.stat()
                     files.append((st.st_mtime, st.st_size, path))

@@ -14,6 +14,8 @@ from aidas_dagster.picture.models import ClipPlan
 from aidas_dagster.picture.subtitles import fit_font
 from aidas_dagster.story.models import Character, Roster
 
+THUMB_VERSION = 1  # bump when draw_thumbnail draws differently: cached thumbnails are named by it
+
 
 def leads(roster: Roster, plan: ClipPlan) -> list[Character]:
     rank = {"main": 0, "major_supporting": 1, "supporting": 2, "minor": 3}

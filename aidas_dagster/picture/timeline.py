@@ -31,7 +31,7 @@ from aidas_dagster.picture.yuv import H, W, RenderError, to_yuv420
 from aidas_dagster.story.models import Character, EpisodeScript, Roster, Scene
 from aidas_dagster.voice.models import AudioTrack
 
-RENDER_VERSION = 6
+RENDER_VERSION = 7  # 7: line and lead-in segments named with their length (SLACK)
 FADE_SECONDS = 0.5  # spec 4.4.2 transitions.fade
 
 # ---------------------------------------------------------------- segments
@@ -45,31 +45,37 @@ class Segment:
     runs: Callable[[], Iterator[tuple[bytes, int]]]
     view: SceneView | None = None  # scenes only: what the frames are drawn from
     lines: list[Line] = field(default_factory=list)
-    kept_frames: int | None = None  # frames the join keeps (a chunk is encoded with a spare one)
+    kept_frames: int | None = None  # frames the join keeps: a flexible segment holds at least these
     mood: str = ""  # the scene's atmosphere: which music plays under it
     line: int | None = None  # the track line whose voice starts this segment
+    floor: int = 0  # a flexible segment: the fewest frames it keeps, known from its spec alone
 
     @property
     def kept(self) -> int:
         return self.n_frames if self.kept_frames is None else self.kept_frames
 
     @property
+    def flexible(self) -> bool:
+        """Its spec leaves out how long it lasts: any encoding of it with at least `kept` frames
+        serves (frames past its content hold the last picture), so it is named with its length."""
+        return self.kept_frames is not None
+
+    @property
     def min_kept(self) -> int:
-        """The fewest frames the join can keep, known from the spec alone (a chunk encoded in whole
-        seconds keeps more than n - FRAME_QUANTUM of them)."""
-        return self.n_frames if self.kept_frames is None else max(0, self.n_frames - FRAME_QUANTUM)
+        """The fewest frames the join can keep, known from the spec alone."""
+        return self.floor if self.flexible else self.n_frames
 
     def key(self, preset: str, crf: int, fps: int, x264_params: str | None) -> str:
         encoder = {"preset": preset, "crf": crf, "fps": fps, "gop": GOP, "size": [W, H], "x264": x264_params}
         return fingerprint(RENDER_VERSION, self.spec, encoder)
 
 
-# Line segments are encoded a whole second at a time (the join keeps what it needs).
-FRAME_QUANTUM = 30
-
-
-def _quantized(frames: int) -> int:
-    return -(-frames // FRAME_QUANTUM) * FRAME_QUANTUM
+# A line's segment runs to the next line, so its length moves by a frame when any pause before it is
+# stretched (the voice stage fits the episode to its length). It is encoded with SLACK frames more
+# than it keeps, and any cached encoding at least as long as it keeps is used: a later cut may grow
+# it by up to SLACK frames, or shrink it, without encoding it again. (Encoding whole seconds did the
+# same at ~15 spare frames a line: 8 % of a render's frames.)
+SLACK = 3
 
 
 # ---------------------------------------------------------------- audio
@@ -162,6 +168,7 @@ class Timeline:
     cues: list[Cue]
     card_backdrop: Callable[[], Image.Image]
     painter: Painter
+    card_ident: list = field(default_factory=list)  # what decides card_backdrop's look (and fonts)
 
     @property
     def total_frames(self) -> int:
@@ -283,24 +290,24 @@ def build_timeline(
         first = parts_of[0][0]
         lead = lines[0].f0 - A
         if lead > 0:
-            n = _quantized(lead + 1)
-            spec = {"kind": "lead_in", "frames": n, "fade": fade, "backdrop": backdrop_id(view), "fonts": font_id, "picture": part_spec(first)}
+            n = lead + SLACK
+            spec = {"kind": "lead_in", "fade": fade, "backdrop": backdrop_id(view), "fonts": font_id, "picture": part_spec(first)}
             runs = lambda first=first, view=view, n=n: hold_runs(lambda: still_of(painter, view, first, last=False, fps=fps), n, fade, 0)  # noqa: E731
-            segments.append(Segment(f"scene{ts.number:02d}-in", n, spec, runs, view, kept_frames=lead, mood=view.atmosphere))
+            segments.append(Segment(f"scene{ts.number:02d}-in", n, spec, runs, view, kept_frames=lead, mood=view.atmosphere,
+                                    floor=0))  # fmt: skip (its length is not in its spec)
         for k, (ln, end_f) in enumerate(zip(lines, ends)):
             a = ln.f0
             kept = end_f - a
             if kept <= 0:
                 continue
-            # Encoded in whole seconds: a pause a few milliseconds longer (the voice stage may
-            # stretch every pause to fit the episode) must not change what is encoded.
-            n = _quantized(kept + 1)
+            # A pause a few milliseconds longer must not change what is encoded (see SLACK).
+            n = kept + SLACK
             parts = parts_of[k]
-            spec = {"kind": "line", "draw": DRAW_VERSION, "frames": n, "backdrop": backdrop_id(view), "fonts": font_id,
+            spec = {"kind": "line", "draw": DRAW_VERSION, "backdrop": backdrop_id(view), "fonts": font_id,
                     "lines": [part_spec(p, a) for p in parts]}  # fmt: skip
             runs = lambda parts=parts, view=view, a=a, n=n: scene_runs(view, parts, a, a + n, 0, painter, fps, 0)  # noqa: E731
             segments.append(Segment(f"scene{ts.number:02d}-line{ln.clip.index:03d}", n, spec, runs, view, parts, kept_frames=kept,
-                                     mood=view.atmosphere, line=ln.clip.index))  # fmt: skip
+                                     mood=view.atmosphere, line=ln.clip.index, floor=max(p.f1 for p in parts) - a))  # fmt: skip
         if fade_out:
             last = parts_of[-1][-1]
             spec = {"kind": "fade_out", "frames": fade_out, "backdrop": backdrop_id(view), "fonts": font_id, "picture": part_spec(last)}
@@ -334,4 +341,4 @@ def build_timeline(
     tiled = sum(seg.kept for seg in segments)
     if tiled != intro_n + track_n + outro_n:
         raise RenderError(f"episode {script.episode_number}: segments keep {tiled} frames, the cut needs {intro_n + track_n + outro_n}")
-    return Timeline(fps, intro_n, track_n, outro_n, segments, all_cues, card_bg, painter)
+    return Timeline(fps, intro_n, track_n, outro_n, segments, all_cues, card_bg, painter, [backdrop_id(first_view), font_id])

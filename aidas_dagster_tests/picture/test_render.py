@@ -125,9 +125,18 @@ def test_rerender_reuses_segments_and_an_edit_reencodes_one_line(episode):
     edited = list(LINES)
     edited[3] = (2, "CHAR001", "CHAR002", "그럼 우리끼리 이야기해요.", 1.6)  # same length, new words
     script2, roster2, track2 = make_episode(tmp / "audio2", lines=edited)
+    drawn = sorted((tmp / "segments").glob("t-*.jpg"))
     _plan3, third = render(tmp, script2, roster2, track2, tmp / "segments", tag="c")
     assert third.segments_encoded == 1
     assert changed(again, third) == [7]  # intro, scene 1 (in, 2 lines, out), scene 2 (in, line 2, line 3)
+    # The thumbnail shows nothing the edit changed: the one drawn for the first cut is reused.
+    assert len(drawn) == 1 and sorted((tmp / "segments").glob("t-*.jpg")) == drawn
+    assert Path(third.thumbnail_path).read_bytes() == drawn[0].read_bytes()
+    retitled = script2.model_copy(update={"title": script2.title + " (개정)"})
+    _plan4, fourth = render(tmp, retitled, roster2, track2, tmp / "segments", tag="e")
+    assert fourth.segments_encoded == 1  # the intro card shows the title
+    assert len(list((tmp / "segments").glob("t-*.jpg"))) == 2
+    assert Path(fourth.thumbnail_path).read_bytes() != drawn[0].read_bytes()
 
 
 def test_an_edit_that_moves_everything_after_it_still_reencodes_one_segment(episode):
@@ -256,7 +265,11 @@ def test_every_frame_is_planned_and_patched_frames_equal_whole_drawings(tmp_path
     # Chunks are encoded with a spare frame that the join drops; what is kept tiles the cut exactly.
     assert sum(s.kept for s in timeline.segments) == timeline.total_frames == round((1.0 + track.duration) * FPS)
     assert all(s.kept <= s.n_frames for s in timeline.segments)
-    assert all(s.n_frames % 30 == 0 for s in timeline.segments if s.spec["kind"] == "line")  # whole seconds
+    from aidas_dagster.picture.timeline import SLACK
+
+    # Lines and lead-ins are encoded SLACK frames longer than they keep (a later cut may keep more).
+    assert all(s.kept + SLACK == s.n_frames for s in timeline.segments if s.spec["kind"] in ("line", "lead_in"))
+    assert all(s.min_kept <= s.kept for s in timeline.segments)
     assert any(len(ln.cues) >= 2 for seg in timeline.segments for ln in seg.lines)  # the long line is split
     # Scene cuts sit in the silence between scenes: the fade in is over before anyone speaks.
     at = 0  # track frames
