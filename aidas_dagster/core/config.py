@@ -6,7 +6,9 @@ that names the file and every offending field, and no partition or file is made 
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -143,3 +145,15 @@ def load_all(series_dir: Path) -> tuple[list[SeriesConfig], list[SeriesConfigErr
         except SeriesConfigError as exc:
             bad.append(exc)
     return good, bad
+
+
+def env_whole_number(name: str, env: Mapping[str, str] | None = None) -> int | None:
+    """The whole number an environment variable holds, None when it is unset or blank; an error naming
+    the variable when it holds something else."""
+    raw = (os.environ if env is None else env).get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name}={raw!r}: expected a whole number") from exc

@@ -7,18 +7,12 @@ It is read when the definitions load (the daemon's code server reads its own env
 
 from __future__ import annotations
 
-import os
+from aidas_dagster.core.config import env_whole_number
 
 SENSOR_INTERVAL_ENV = "AIDAS_SENSOR_INTERVAL_SECONDS"
 
 
 def sensor_interval(default: int) -> int:
     """`default` seconds, or the environment's cap when it is set and shorter (at least 1 s)."""
-    cap = os.environ.get(SENSOR_INTERVAL_ENV, "").strip()
-    if not cap:
-        return default
-    try:
-        seconds = int(cap)
-    except ValueError as exc:
-        raise ValueError(f"{SENSOR_INTERVAL_ENV}={cap!r} is not a whole number of seconds") from exc
-    return max(1, min(default, seconds))
+    cap = env_whole_number(SENSOR_INTERVAL_ENV)
+    return default if cap is None else max(1, min(default, cap))

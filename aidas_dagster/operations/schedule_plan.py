@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from aidas_dagster.core.config import env_whole_number
+
 SEOUL = ZoneInfo("Asia/Seoul")
 DEFAULT_DAILY_TARGET = 10
 DEFAULT_ECONOMY_TARGET = 5  # spec 15.2: batch size 5 when the budget is tight
@@ -57,13 +59,9 @@ class DailySettings:
         env = dict(os.environ if env is None else env)
 
         def number(name: str, default: int, low: int) -> int:
-            raw = env.get(name, "").strip()
-            if not raw:
+            value = env_whole_number(name, env)
+            if value is None:
                 return default
-            try:
-                value = int(raw)
-            except ValueError as exc:
-                raise ValueError(f"{name}={raw!r}: expected a whole number") from exc
             if value < low:
                 raise ValueError(f"{name}={value}: must be at least {low}")
             return value
