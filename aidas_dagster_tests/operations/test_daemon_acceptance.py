@@ -46,9 +46,9 @@ class Studio:
             "AIDAS_SERIES_DIR": str(self.series_dir),
             "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
             "PYTHONPATH": str(PROJECT_ROOT),
-            # Sensors (config, override, automation) tick every 5 s instead of every 15-30 s; the
-            # backfill daemon's 30 s loop is Dagster's own and stays.
-            SENSOR_INTERVAL_ENV: "5",
+            # The sensors keep their production intervals: with 5 s ticks (AIDAS_SENSOR_INTERVAL_SECONDS)
+            # an edit once re-made final_cut and youtube_video twice (1 run in 2), under investigation.
+            SENSOR_INTERVAL_ENV: "",
         }
         self.processes: list[subprocess.Popen] = []
 
