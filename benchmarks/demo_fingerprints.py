@@ -37,7 +37,7 @@ def fingerprints(root: Path) -> dict:
         record = episode_record(segments_cache, files.series_id, files.number)
         series["episodes"][f"{files.number:03d}"] = {
             "script.json": _sha(files.script),
-            "dialogue.wav": _sha(files.audio_dir / "dialogue.wav"),
+            "dialogue.wav": _sha(files.dialogue),
             "segments": sorted(record.get("segments", [])),
         }
     return out

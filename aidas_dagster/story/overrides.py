@@ -17,7 +17,6 @@ from aidas_dagster.core.storage import Storage, read_json, write_json
 from aidas_dagster.story.models import EpisodeScript, Roster
 
 
-
 class OverrideError(ValueError):
     """An edited script that cannot be used; the message names the file and the field."""
 

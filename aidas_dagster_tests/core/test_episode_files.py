@@ -21,6 +21,7 @@ def test_episode_handle_names_every_file_under_its_folder(tmp_path: Path):
     assert ep.dir == tmp_path / "series" / "s1" / "episodes" / "007"
     names = {
         "script": "script.json", "quality": "quality.json", "context": "context.json", "track": "track.json",
+        "dialogue": "dialogue.wav", "timing_table": "timing.csv",
         "clips": "clips.json", "final": "final.json", "publish": "publish.json",
         "publish_deferred": "publish-deferred.json", "feedback": "feedback.json", "thumbnail": "thumbnail.jpg",
     }  # fmt: skip
