@@ -158,8 +158,9 @@ def resample_voices(cores: dict[int, np.ndarray], sr: int, ffmpeg: str) -> dict[
     done = subprocess.run(
         [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "f32le", "-ar", str(sr), "-ac", "1", "-i", "pipe:0",
          "-af", f"aresample={RATE}", "-f", "f32le", "-ac", "1", "pipe:1"],
-        input=buf.tobytes(), capture_output=True,
+        input=memoryview(buf).cast("B"), capture_output=True,  # no copy of the input (~50 MB for 10 minutes)
     )  # fmt: skip
+    del buf
     if done.returncode != 0:
         raise SoundtrackError(f"ffmpeg could not resample the voices: {done.stderr.decode(errors='replace').strip()[-500:]}")
     out = np.frombuffer(done.stdout, dtype=np.float32)
@@ -167,7 +168,8 @@ def resample_voices(cores: dict[int, np.ndarray], sr: int, ffmpeg: str) -> dict[
     for i, c in cores.items():
         o = places[i] // p_in * p_out
         n = -(-len(c) * p_out // p_in)
-        voices[i] = Voice(out[max(0, o - RESAMPLE_PAD) : o + n + RESAMPLE_PAD].copy(), digests[i])
+        # Views into the one output buffer (read-only): copies would hold the voices twice at the peak.
+        voices[i] = Voice(out[max(0, o - RESAMPLE_PAD) : o + n + RESAMPLE_PAD], digests[i])
     return voices
 
 
@@ -374,7 +376,9 @@ def normalised_mix(
         abs(lufs - target) <= LOUDNESS_TOLERANCE or (previous_lufs is not None and abs(lufs - previous_lufs) <= LOUDNESS_AIM)
     ):
         return pcm, gains, lufs
-    best = (abs(lufs - target), pcm, gains, lufs)
+    # Only the latest mix is held (57 MB for 10 minutes); the best gain, if it was an earlier one,
+    # is mixed again at the end (rare: the search closes in on the target).
+    best = (abs(lufs - target), gains.db, lufs)
     db, slope = gains.db, 1.0
     for _attempt in range(5):
         # Close enough; or nearly, where more gain buys little loudness (the limiter holds the
@@ -384,6 +388,7 @@ def normalised_mix(
         # Under the limiter loudness grows slower than the gain: step by the measured slope.
         step = max(-20.0, min(20.0, (target - lufs) / slope))
         new_db = min(40.0, db + step)
+        del pcm
         pcm, gains, new_lufs = mix_at(new_db)
         if not math.isfinite(new_lufs):
             break
@@ -391,9 +396,10 @@ def normalised_mix(
             slope = max(0.1, min(1.5, (new_lufs - lufs) / (new_db - db)))
         db, lufs = new_db, new_lufs
         if abs(lufs - target) < best[0]:
-            best = (abs(lufs - target), pcm, gains, lufs)
+            best = (abs(lufs - target), gains.db, lufs)
+    if gains.db != best[1] or not math.isfinite(lufs):
         del pcm
-    _miss, pcm, gains, lufs = best
+        return mix_at(best[1])
     return pcm, gains, lufs
 
 
@@ -512,13 +518,23 @@ def encode_ranges(pcm: np.ndarray, ranges: list[tuple[int, int]], total_frames: 
             keep.append((offset + lead, a, b - a))
             offset += lead + (b - a) + trail
         out = work / f"batch{k}.aac"
-        done = subprocess.run(
-            [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le", "-ar", str(RATE), "-ac", "1",
-             "-i", "pipe:0", "-c:a", "aac", "-b:a", BITRATE, "-f", "adts", str(out)],
-            input=memoryview(np.concatenate(chunks)).cast("B"), capture_output=True,  # bytes, not int16 items
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise SoundtrackError(f"ffmpeg failed encoding the audio: {done.stderr.decode(errors='replace').strip()[-500:]}")
+        # The ranges are written one after the other straight from the mix (no joined copy of them).
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(
+                [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le", "-ar", str(RATE), "-ac", "1",
+                 "-i", "pipe:0", "-c:a", "aac", "-b:a", BITRATE, "-f", "adts", str(out)],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err,
+            )  # fmt: skip
+            assert proc.stdin is not None
+            try:
+                for chunk in chunks:
+                    proc.stdin.write(memoryview(np.ascontiguousarray(chunk)).cast("B"))  # bytes, not int16 items
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            if proc.wait() != 0:
+                err.seek(0)
+                raise SoundtrackError(f"ffmpeg failed encoding the audio: {err.read().decode(errors='replace').strip()[-500:]}")
         frames = adts_frames(out.read_bytes(), str(out))
         out.unlink(missing_ok=True)
         got = {}
