@@ -10,10 +10,12 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
+from aidas_dagster.core.lazy import lazy_import
 from aidas_dagster.core.ledger import CostLedger, LedgerEntry, studio_day, totals_by_provider
+
+pd = lazy_import("pandas")  # loaded when a report is built, not by every process that loads the code (core/lazy.py)
 
 STAGE_ORDER = ["series_bible", "character_roster", "episode_script", "audio_track", "avatar_clips", "final_cut", "youtube_video"]
 IN_PROGRESS = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED"}

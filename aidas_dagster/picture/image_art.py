@@ -44,15 +44,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openai
 from PIL import Image, ImageChops, ImageFilter
 
+from aidas_dagster.core.lazy import lazy_import
 from aidas_dagster.core.ledger import Budget, BudgetExceeded, CostLedger, LedgerEntry
 from aidas_dagster.core.paid_call import OutOfCredit, ProviderError, RetryPolicy, call_with_retry
 from aidas_dagster.core.storage import atomic_path, fingerprint, read_json, write_bytes, write_json
 from aidas_dagster.picture.avatars import HEIGHT, WIDTH, hex_rgb, profile_key, profile_view, silhouette
 from aidas_dagster.story.models import Character, Roster
 from aidas_dagster.story.openai_engine import classify_openai_error
+
+openai = lazy_import("openai")  # the OpenAI SDK: loaded on a paid call's first use (see core/lazy.py)
 
 PROVIDER = "openai"  # the images are billed to the OpenAI account (its budget line)
 DEFAULT_MODEL = "gpt-image-1"

@@ -28,9 +28,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import openai
 from pydantic import BaseModel, ValidationError
 
+from aidas_dagster.core.lazy import lazy_import
 from aidas_dagster.core.config import SeriesConfig
 from aidas_dagster.core.ledger import Budget, CostLedger, LedgerEntry
 from aidas_dagster.core.paid_call import Decision, OutOfCredit, ProviderError, RetryPolicy, call_with_retry
@@ -63,6 +63,8 @@ from aidas_dagster.story.openai_schemas import (
 )
 from aidas_dagster.story.premise import analyse_premise
 from aidas_dagster.story.validation import MIN_CHARACTERS, check_next_episode, expected_line_range
+
+openai = lazy_import("openai")  # the OpenAI SDK: loaded on a paid call's first use (see core/lazy.py)
 
 log = logging.getLogger(__name__)
 

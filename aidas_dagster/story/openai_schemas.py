@@ -12,10 +12,12 @@ import json
 import re
 from typing import Any, Literal
 
-import openai
 from pydantic import BaseModel, ConfigDict, Field
 
+from aidas_dagster.core.lazy import lazy_import
 from aidas_dagster.story.models import AgeGroup, Gender, Importance
+
+openai = lazy_import("openai")  # the OpenAI SDK: loaded on a paid call's first use (see core/lazy.py)
 
 MAX_INTIMACY_STEP = 10  # relationships move gradually (spec 4.1.4)
 

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from elevenlabs import ElevenLabs, VoiceSettings
 
+from aidas_dagster.core.lazy import lazy_import
 from aidas_dagster.core.paid_call import Decision, RetryPolicy, call_with_retry, retry_after_seconds
 from aidas_dagster.core.prices import ELEVENLABS_USD_PER_CHARACTER
 from aidas_dagster.story.models import VoiceCasting
@@ -28,6 +28,8 @@ from aidas_dagster.voice.delivery import clamp, delivery
 from aidas_dagster.voice.line_cache import SpeechError
 from aidas_dagster.voice.models import WordTiming
 from aidas_dagster.voice.offline_tts import word_timings
+
+elevenlabs = lazy_import("elevenlabs")  # the ElevenLabs SDK: loaded on a paid call's first use (see core/lazy.py)
 
 DEFAULT_MODEL = "eleven_multilingual_v2"
 # Spec 15.2's economy mode: flash v2.5 speaks Korean at half the price per character.
@@ -127,7 +129,7 @@ class ElevenLabsSpeech:
     def connect(cls, api_key: str, base_url: str | None = None, model: str = DEFAULT_MODEL, **kwargs: Any):
         if not api_key:
             raise ValueError("ElevenLabs needs an API key (ELEVENLABS_API_KEY)")
-        client = ElevenLabs(api_key=api_key, base_url=base_url.rstrip("/") if base_url else None)
+        client = elevenlabs.ElevenLabs(api_key=api_key, base_url=base_url.rstrip("/") if base_url else None)
         return cls(client, model, **kwargs)
 
     def with_model(self, model: str) -> ElevenLabsSpeech:
@@ -146,7 +148,7 @@ class ElevenLabsSpeech:
         voice_id = casting.elevenlabs_voice_id
         if not voice_id:
             raise SpeechError(f"no ElevenLabs voice is cast for the line {text!r}")
-        settings = VoiceSettings(**voice_settings(casting, emotion, atmosphere))
+        settings = elevenlabs.VoiceSettings(**voice_settings(casting, emotion, atmosphere))
 
         extra: dict[str, Any] = {}
         if self.model in HALF_PRICE_MODELS:
