@@ -52,10 +52,12 @@ MOMENTS = {
 PROVIDER_ENV = ("OPENAI_", "ELEVENLABS_", "HEYGEN_", "AIDAS_YOUTUBE")
 
 
-def _env(root: Path) -> dict[str, str]:
-    # Without the session's shared sprites: the avatar_clips case is killed while it draws them.
+def _env(root: Path, case: str) -> dict[str, str]:
+    # The avatar_clips case is killed while it draws the sprites, so it runs without the session's
+    # shared ones; the other cases copy them (drawing takes seconds and is not what they prove).
+    drop = SPRITE_CACHE_ENV if case.split("-")[0] == "avatar_clips" else None
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(PROVIDER_ENV) and k != SPRITE_CACHE_ENV},
+        **{k: v for k, v in os.environ.items() if not k.startswith(PROVIDER_ENV) and k != drop},
         "PYTHONPATH": str(PROJECT_ROOT),
         "DAGSTER_HOME": str(root / "home"),
         "AIDAS_STORAGE_ROOT": str(root / "storage"),
@@ -64,10 +66,10 @@ def _env(root: Path) -> dict[str, str]:
     }
 
 
-def _produce(root: Path) -> subprocess.Popen:
+def _produce(root: Path, case: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "aidas_dagster.cli", "produce", SERIES, "1"],
-        env=_env(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env=_env(root, case), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
 
 
@@ -90,7 +92,7 @@ def _kill_during(root: Path, case: str) -> tuple[str, list[str]]:
     """Run `aidas produce` until the case's stage runs (and its moment comes), SIGKILL its process
     group; the log up to then and the stages that had finished."""
     stage = case.split("-")[0]
-    proc = _produce(root)
+    proc = _produce(root, case)
     lines: list[str] = []
     started = threading.Event()
 
@@ -208,7 +210,7 @@ def kill_and_resume(root: Path, case: str) -> None:
     if case == "final_cut-mux":
         assert debris, "the kill left no work folder: the case did not kill the mix/mux"
 
-    again = _produce(root)
+    again = _produce(root, case)
     out, _ = again.communicate(timeout=900)
     assert again.returncode == 0, out[-6000:]
     assert "which is gone (killed or crashed); marked failed" in out  # the dead run was recovered
@@ -235,9 +237,10 @@ def kill_and_resume(root: Path, case: str) -> None:
     # The cast sheet is a preview avatar_clips draws on every materialisation (a second); its clip
     # plan, the stage's work, must be reused.
     previews = {"clips/cast.png"}
+    outputs_after = _files(episode_dir)
     redone = [
         name for name, stamp in outputs_before.items()
-        if name.startswith(done_prefixes) and name not in previews and _files(episode_dir).get(name) != stamp
+        if name.startswith(done_prefixes) and name not in previews and outputs_after.get(name) != stamp
     ]  # fmt: skip
     assert not redone, f"finished outputs rewritten after a kill in {stage}: {redone}"
     voiced = [e for e in ledger.entries() if e.operation == "text_to_speech" and not e.cache_hit]
