@@ -397,7 +397,7 @@ def normalised_mix(
         db, lufs = new_db, new_lufs
         if abs(lufs - target) < best[0]:
             best = (abs(lufs - target), gains.db, lufs)
-    if gains.db != best[1] or not math.isfinite(lufs):
+    if gains.db != best[1]:  # a later try was further off (or unmeasurable): the best one again
         del pcm
         return mix_at(best[1])
     return pcm, gains, lufs
