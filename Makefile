@@ -37,7 +37,7 @@ test: setup
 	$(BIN)/dg check defs
 	@# Every test subprocess imports the project: compiled once here, not once per process (where
 	@# PYTHONDONTWRITEBYTECODE is set, as on CI machines, Python never writes these itself).
-	$(BIN)/python -m compileall -q aidas_dagster >/dev/null
+	$(BIN)/python -m compileall -q aidas_dagster
 	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 ui: setup
