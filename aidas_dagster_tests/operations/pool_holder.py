@@ -19,7 +19,10 @@ def holding_job(pool: str, marker: Path | None, seconds: float) -> dg.JobDefinit
     @dg.op(pool=pool)
     def hold_slot(context: dg.OpExecutionContext) -> None:
         if marker is not None:
-            marker.write_text(context.run_id, encoding="utf-8")
+            # Whole or not at all: the test polls for the file and reads the run id at once.
+            part = marker.with_suffix(".part")
+            part.write_text(context.run_id, encoding="utf-8")
+            part.rename(marker)
         time.sleep(seconds)
 
     @dg.job(name=f"hold_{pool}")
