@@ -11,6 +11,9 @@ from __future__ import annotations
 PLAN_DAY_TAG = "aidas/plan_day"  # the production day whose plan requested the run
 PUBLISH_AT_TAG = "aidas/publish_at"  # the release slot the plan gave the episode (ISO time)
 BUDGET_MODE_TAG = "aidas/budget_mode"  # the daily budget's mode when the run was planned
+# On every run of the produce_episode job: it makes the episode's script and all after it, so
+# automation does not re-make what such a run updates (steps.remade_when_upstream_changes).
+WHOLE_EPISODE_TAG = "aidas/whole_episode"
 TRIGGER_TAG = "aidas/trigger"  # what asked for a run outside the plan (e.g. "script-override")
 # The process that executes a run in this machine (set by the operations code's watched execution):
 # a run whose process is gone is failed and its pool slots and budget reservations are released.

@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from aidas_dagster.core.run_tags import WHOLE_EPISODE_TAG
 from aidas_dagster.partitions import episode_partitions, series_partitions
 from aidas_dagster.picture.assets import avatar_clips, final_cut
 from aidas_dagster.publish.assets import youtube_video
@@ -36,6 +37,7 @@ episode_job = dg.define_asset_job(
     selection=EPISODE_ASSETS,
     partitions_def=episode_partitions,
     executor_def=step_executor,
+    tags={WHOLE_EPISODE_TAG: "true"},
     description="Write, voice, animate, edit and publish one episode.",
 )
 

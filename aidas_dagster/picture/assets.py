@@ -21,7 +21,7 @@ from aidas_dagster.picture.models import ClipPlan, FinalCut, load_plan
 from aidas_dagster.picture.render import RENDER_VERSION, render_final_cut
 from aidas_dagster.picture.soundtrack import Loudness
 from aidas_dagster.resources import StudioResource
-from aidas_dagster.steps import step_retry
+from aidas_dagster.steps import remade_when_upstream_changes, step_retry
 from aidas_dagster.picture.resources import AvatarStudio
 from aidas_dagster.story.models import load_bible, load_roster, load_script
 from aidas_dagster.voice.assets import audio_track
@@ -99,7 +99,7 @@ def _with_provider_clips(context, plan: ClipPlan, roster, track, sprites, provid
     kinds={"python", "png"},
     pool="avatar",
     retry_policy=PICTURE_RETRY,
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=remade_when_upstream_changes(),
     description="One visual clip per line by the speaker's avatar strategy, with mouth motion from the line audio.",
 )
 def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avatar_studio: AvatarStudio) -> dg.MaterializeResult:
@@ -164,7 +164,7 @@ def avatar_clips(context: dg.AssetExecutionContext, studio: StudioResource, avat
     kinds={"python", "mp4"},
     pool="render",
     retry_policy=PICTURE_RETRY,
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=remade_when_upstream_changes(),
     description="The edited 1080p30 H.264/AAC episode with intro, subtitles, transitions, music and outro; SRT; thumbnail.",
 )
 def final_cut(context: dg.AssetExecutionContext, studio: StudioResource, avatar_studio: AvatarStudio) -> dg.MaterializeResult:

@@ -20,7 +20,7 @@ from aidas_dagster.publish.metadata import build_metadata, build_playlist_metada
 from aidas_dagster.publish.quota import QuotaDeferred
 from aidas_dagster.publish.youtube import MetadataRefused
 from aidas_dagster.resources import StudioResource
-from aidas_dagster.steps import step_retry
+from aidas_dagster.steps import remade_when_upstream_changes, step_retry
 from aidas_dagster.publish.resources import Channel
 from aidas_dagster.story.adjustments import load_adjustments, save_adjustments
 from aidas_dagster.story.assets import character_roster, series_bible
@@ -68,7 +68,7 @@ def _release_slot(context: dg.AssetExecutionContext, studio: StudioResource, cha
     group_name="publish",
     kinds={"youtube"},
     pool="youtube",
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=remade_when_upstream_changes(),
     retry_policy=step_retry(delay_seconds=10, max_retries=3),
     description=(
         "The published video id, with title/description/tags from the templates, scheduled release and thumbnail. "

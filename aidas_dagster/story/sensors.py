@@ -1,7 +1,8 @@
 """Story stage sensors: a producer's edited script re-materialises that episode's script.
 
 An edited script dropped at `series/<id>/overrides/<NNN>.script.json` re-materialises that episode's
-script, and declarative automation (eager) re-materialises only that episode's downstream assets.
+script, and declarative automation (steps.remade_when_upstream_changes) re-materialises only that
+episode's downstream assets.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from aidas_dagster.story.assets import episode_script
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "A producer's edited script (series/<id>/overrides/<NNN>.script.json under the storage root) "
-        "re-materialises that episode's script; eager automation then redoes only its downstream."
+        "re-materialises that episode's script; automation then redoes only its downstream."
     ),
 )
 def script_override_sensor(context: dg.SensorEvaluationContext, studio: StudioResource) -> dg.SensorResult:

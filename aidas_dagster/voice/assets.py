@@ -10,7 +10,7 @@ from aidas_dagster.core.stamps import reuse_or_make
 from aidas_dagster.core.storage import fingerprint
 from aidas_dagster.partitions import episode_partitions
 from aidas_dagster.resources import StudioResource
-from aidas_dagster.steps import step_retry
+from aidas_dagster.steps import remade_when_upstream_changes, step_retry
 from aidas_dagster.voice.resources import VoiceBooth
 from aidas_dagster.story.assets import episode_script
 from aidas_dagster.story.models import load_roster, load_script
@@ -28,7 +28,7 @@ CARD_SECONDS = 3.0
     kinds={"python", "wav"},
     pool="tts",
     retry_policy=step_retry(delay_seconds=5),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=remade_when_upstream_changes(),
     description="One audio file per line (cached by content), a timing table, and the mixed dialogue track.",
 )
 def audio_track(context: dg.AssetExecutionContext, studio: StudioResource, voice_booth: VoiceBooth) -> dg.MaterializeResult:

@@ -19,6 +19,7 @@ import dagster as dg
 import pytest
 
 from aidas_dagster.core.intervals import SENSOR_INTERVAL_ENV
+from aidas_dagster.core.run_tags import WHOLE_EPISODE_TAG
 from aidas_dagster.core.storage import PROJECT_ROOT, Storage
 from aidas_dagster_tests.builders import SHORT_SERIES
 from aidas_dagster_tests.infra.servers import free_port, stop
@@ -46,9 +47,9 @@ class Studio:
             "AIDAS_SERIES_DIR": str(self.series_dir),
             "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
             "PYTHONPATH": str(PROJECT_ROOT),
-            # The sensors keep their production intervals: with 5 s ticks (AIDAS_SENSOR_INTERVAL_SECONDS)
-            # an edit once re-made final_cut and youtube_video twice (1 run in 2), under investigation.
-            SENSOR_INTERVAL_ENV: "",
+            # 5 s sensor ticks instead of 15-300 s (an automation tick every 5 s is also the harder case
+            # for re-making each step exactly once).
+            SENSOR_INTERVAL_ENV: "5",
         }
         self.processes: list[subprocess.Popen] = []
 
@@ -119,6 +120,33 @@ def _busy(instance: dg.DagsterInstance) -> bool:
     return bool(instance.get_runs(filters=dg.RunsFilter(statuses=in_flight)))
 
 
+SCHEDULES = """
+query ($repo: RepositorySelector!) {
+  schedulesOrError(repositorySelector: $repo) {
+    ... on Schedules { results { name scheduleState { id status } } }
+  }
+}"""
+STOP_SCHEDULE = """
+mutation ($id: String!) {
+  stopRunningSchedule(id: $id) {
+    __typename
+    ... on ScheduleStateResult { scheduleState { status } }
+    ... on PythonError { message }
+  }
+}"""
+
+
+def stop_schedules(studio: Studio, repo: dict) -> list[str]:
+    """Stop the studio's schedules through the API, as an operator would: the hourly report or
+    the 06:00 KST production day firing mid-test would add runs the test does not expect."""
+    stopped = []
+    for schedule in studio.graphql(SCHEDULES, {"repo": repo})["schedulesOrError"]["results"]:
+        answer = studio.graphql(STOP_SCHEDULE, {"id": schedule["scheduleState"]["id"]})["stopRunningSchedule"]
+        assert answer["__typename"] == "ScheduleStateResult" and answer["scheduleState"]["status"] == "STOPPED", answer
+        stopped.append(schedule["name"])
+    return stopped
+
+
 LAUNCH_BACKFILL = """
 mutation ($params: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $params) {
@@ -140,6 +168,7 @@ def test_backfill_through_graphql_then_a_script_edit_remakes_only_that_episode(r
         timeout=150,
     )
     location, repository = repos[0]["location"]["name"], repos[0]["name"]
+    assert "daily_production" in stop_schedules(studio, {"repositoryLocationName": location, "repositoryName": repository})
     instance = dg.DagsterInstance.from_config(str(studio.home))
     try:
         # The daemon's series sensor finds the config, registers its partitions and writes bible and cast.
@@ -173,6 +202,8 @@ def test_backfill_through_graphql_then_a_script_edit_remakes_only_that_episode(r
 
         done = studio.wait("both backfilled episodes", backfill_runs, timeout=300)
         assert sorted(r.tags["dagster/partition"] for r in done) == ["001|short-love", "002|short-love"]
+        # The job's tag reaches backfill runs: automation leaves what they make to them.
+        assert all(r.tags.get(WHOLE_EPISODE_TAG) == "true" for r in done)
         for episode in (1, 2):
             assert studio.storage.video_path("short-love", episode).exists()
         studio.wait("a quiet studio", lambda: not _busy(instance), timeout=120)

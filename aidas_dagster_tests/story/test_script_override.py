@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from aidas_dagster.core.run_tags import WHOLE_EPISODE_TAG
 from aidas_dagster.core.storage import Storage, read_json
 from aidas_dagster.definitions import build_definitions
 from aidas_dagster.operations.registry import register
@@ -148,3 +149,25 @@ def test_edit_script_command_starts_an_override(studio, monkeypatch, capsys):
     storage.script_path("short-love", 1).write_text('{"edited": false}', encoding="utf-8")
     assert main(["edit-script", "short-love", "1"]) == 0
     assert storage.script_override_path("short-love", 1).read_text(encoding="utf-8") == '{"edited": false}'
+
+
+def test_a_whole_episode_run_half_done_asks_automation_for_nothing(instance, studio):
+    """A produce_episode run makes every step itself: a tick that falls after its script and before
+    its voice step must not ask for the voice step again (it did: a stale audio_track re-make after
+    a backfill raced a producer's later edit). A script re-made outside such a run (the UI, an
+    edit) still asks for the episode's downstream, once."""
+    defs = build_definitions(studio=studio)
+    register(instance, Path(studio.series_dir))
+    assert defs.resolve_job_def("preproduction").execute_in_process(partition_key="short-love", instance=instance).success
+    start = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert start.total_requested == 0  # a new series' missing episodes are the schedule's to make
+    episode = EpisodePartition("short-love", 1).key
+    script_only = defs.resolve_job_def("produce_episode").get_subset(asset_selection={dg.AssetKey("episode_script")})
+    assert script_only.execute_in_process(partition_key=episode, instance=instance).success
+    assert WHOLE_EPISODE_TAG in instance.get_runs(limit=1)[0].tags
+    midway = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=start.cursor)
+    assert _requested(defs, midway) == set()
+
+    assert _run(defs, instance, {"episode_script"}, episode).success  # re-made from the UI
+    automation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=midway.cursor)
+    assert _requested(defs, automation) == {(name, episode) for name in DOWNSTREAM}
