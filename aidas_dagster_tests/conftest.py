@@ -33,7 +33,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 
-# The longest files, longest first (measured with --durations). `make test` hands whole files to two
+# The longest files, longest first (measured with --durations). `make test` hands whole files to three
 # workers in collection order (--dist loadfile --no-loadscope-reorder): a long file started last
 # would run on alone at the end, so these start first and the short files fill in around them.
 LONGEST_FIRST = (
