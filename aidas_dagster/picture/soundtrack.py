@@ -48,7 +48,7 @@ from aidas_dagster.picture import loudness as meter
 from aidas_dagster.picture.audio_encode import AAC_FRAME, AudioEncodeError, adts_frames
 from aidas_dagster.picture.music import Bed, mood_key
 
-SOUND_VERSION = 1
+SOUND_VERSION = 2  # 2: the limiter's gain from a held 1/|x| (PeakHold), equal to float rounding
 RATE = 48000
 FRAME = AAC_FRAME
 XFADE = 14 * FRAME  # ~0.3 s music crossfade before each part: the duck ramp before a line
@@ -186,17 +186,42 @@ def _min_filter(x: np.ndarray, w: int) -> np.ndarray:
     return np.minimum(suffix[idx], prefix[np.minimum(idx + w - 1, m - 1)])
 
 
-def limit_peaks(x: np.ndarray, ceiling: float, window: int = int(0.02 * RATE)) -> np.ndarray:
+LIMIT_WINDOW = int(0.02 * RATE)
+
+
+class PeakHold:
+    """One voice's limiter, ready for any gain: the loudness search mixes the episode at up to six
+    gains, and the sliding minimum (most of the limiter's cost) is taken once, not once a gain.
+
+    The limiter's gain at a sample is min(1, ceiling / |g·x|) held at its minimum over a window
+    either side. That is min(1, (ceiling/g) · h) with h the windowed minimum of 1/|x|: a
+    non-decreasing function of 1/|x| commutes with the minimum, so h does not depend on g."""
+
+    def __init__(self, x: np.ndarray, window: int = LIMIT_WINDOW):
+        self.x, self.window = x, window
+        self.peak = float(np.max(np.abs(x))) if len(x) else 0.0
+        self._hold: np.ndarray | None = None  # made the first time a gain needs limiting
+
+    def limited(self, gain: float, ceiling: float) -> np.ndarray:
+        """x·gain with its peaks held under `ceiling`, smoothed over the window (so it cannot click)."""
+        x = self.x if gain == 1.0 else self.x * np.float32(gain)
+        if self.peak * gain <= ceiling:
+            return x
+        w = self.window
+        if self._hold is None:
+            inverse = np.float32(1.0) / np.maximum(np.abs(self.x), np.float32(1e-9))
+            edge = np.full(w, np.inf, np.float32)  # past the ends nothing is limited
+            self._hold = _min_filter(np.concatenate([edge, inverse, edge]), 2 * w + 1)
+        held = np.minimum(np.float32(1.0), np.float32(ceiling / gain) * self._hold)
+        cs = np.concatenate([[0.0], np.cumsum(held, dtype=np.float64)])
+        smooth = (cs[w + 1 :] - cs[: -w - 1]) / (w + 1)  # mean over window+1 samples, all ≤ the need
+        return (x * smooth[: len(x)].astype(np.float32)).astype(np.float32)
+
+
+def limit_peaks(x: np.ndarray, ceiling: float, window: int = LIMIT_WINDOW) -> np.ndarray:
     """x with its peaks held under `ceiling`: a gain that never exceeds ceiling/|x| anywhere within
     a window either side, smoothed over that window (so it cannot click); a pure function of x."""
-    peak = float(np.max(np.abs(x))) if len(x) else 0.0
-    if peak <= ceiling:
-        return x
-    need = np.minimum(1.0, ceiling / np.maximum(np.abs(x), 1e-9)).astype(np.float32)
-    held = _min_filter(np.concatenate([np.ones(window, np.float32), need, np.ones(window, np.float32)]), 2 * window + 1)
-    cs = np.concatenate([[0.0], np.cumsum(held, dtype=np.float64)])
-    smooth = (cs[window + 1 :] - cs[: -window - 1]) / (window + 1)  # mean over window+1 samples, all ≤ need
-    return (x * smooth[: len(x)].astype(np.float32)).astype(np.float32)
+    return PeakHold(x, window).limited(1.0, ceiling)
 
 
 # ---------------------------------------------------------------- the mix
@@ -225,10 +250,12 @@ def _bed(seed: str, key: str) -> Bed:
 class Mixer:
     """Renders parts (music, ducking, limited voices) at a gain; caches beds and limited voices."""
 
-    def __init__(self, seed: str, gains: Gains):
+    def __init__(self, seed: str, gains: Gains, holds: dict[str, PeakHold] | None = None):
+        """`holds`: the voices' limiters by digest, shared by the mixers of one loudness search."""
         self.seed, self.gains = seed, gains
         self._beds: dict[str, Bed] = {}
         self._voices: dict[str, np.ndarray] = {}
+        self._holds = {} if holds is None else holds
 
     def bed(self, mood: str) -> Bed:
         if mood not in self._beds:
@@ -241,7 +268,10 @@ class Mixer:
     def voice(self, v: Voice) -> np.ndarray:
         if v.digest not in self._voices:
             under = 0.9 * _db(MUSIC_UNDER_SPEECH_DB) * self.music_gain(MUSIC_GAP_DB)  # the music beneath a voice
-            self._voices[v.digest] = limit_peaks(v.samples * np.float32(self.gains.linear), max(0.05, self.gains.ceiling - under))
+            hold = self._holds.get(v.digest)
+            if hold is None:
+                hold = self._holds[v.digest] = PeakHold(v.samples)
+            self._voices[v.digest] = hold.limited(self.gains.linear, max(0.05, self.gains.ceiling - under))
         return self._voices[v.digest]
 
     def music(self, part: Part, lo: int, hi: int) -> np.ndarray:
@@ -360,10 +390,11 @@ def normalised_mix(
     target, or within tolerance of what the previous cut reached (when the limiter kept that cut
     from the target, a small edit would not reach it either), so the cached pieces stay valid."""
     ceiling = _db(loudness.true_peak_db - TRUE_PEAK_HEADROOM_DB)
+    holds: dict[str, PeakHold] = {}
 
     def mix_at(db: float) -> tuple[np.ndarray, Gains, float]:
         gains = Gains(round(db, 2), ceiling)
-        pcm = build_pcm(parts, total, Mixer(seed, gains))
+        pcm = build_pcm(parts, total, Mixer(seed, gains, holds))
         return pcm, gains, meter.integrated_lufs(pcm, RATE)
 
     if loudness.target_lufs is None:

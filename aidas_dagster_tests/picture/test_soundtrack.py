@@ -147,3 +147,26 @@ def test_peaks_are_limited_smoothly_and_quiet_signals_pass_untouched():
     assert np.max(np.abs(np.diff(gain))) < 0.01  # no step: the gain moves smoothly
     quiet = x * 0.1
     assert snd.limit_peaks(quiet, 0.8) is quiet
+
+
+def test_one_peak_hold_limits_a_voice_at_every_gain_as_the_direct_limiter_does():
+    """The loudness search limits each voice at several gains from one held minimum (PeakHold):
+    at each gain it must equal the limiter written out directly (need = min(1, ceiling/|g·x|),
+    held at its minimum over a window either side, then averaged)."""
+    rng = np.random.default_rng(7)
+    t = np.arange(snd.RATE // 2) / snd.RATE
+    x = (0.2 * np.sin(2 * np.pi * 180 * t) * (1 + rng.random(len(t)))).astype(np.float32)
+    x[9000:9200] *= 4.0  # a shout
+    w, ceiling = snd.LIMIT_WINDOW, 0.7
+    hold = snd.PeakHold(x)
+    for gain in (0.5, 1.0, 2.5, 6.0, 20.0):
+        g = x * np.float32(gain)
+        need = np.minimum(1.0, ceiling / np.maximum(np.abs(g.astype(np.float64)), 1e-9))
+        padded = np.concatenate([np.ones(w), need, np.ones(2 * w)])  # nothing is limited past the ends
+        held = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1).min(axis=1)  # centred on each sample
+        smooth = np.convolve(held, np.ones(w + 1) / (w + 1), mode="valid")[: len(x)]
+        direct = g * smooth
+        got = hold.limited(gain, ceiling)
+        assert np.max(np.abs(got)) <= ceiling + 1e-6
+        assert np.allclose(got, direct, rtol=1e-5, atol=1e-6), gain
+    assert np.array_equal(hold.limited(0.3, ceiling), x * np.float32(0.3))  # under the ceiling: the gain only
