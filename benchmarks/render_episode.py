@@ -65,12 +65,9 @@ class PeakMemory:
                     return int(line.split()[1]) * 1024
         return 0
 
-    @classmethod
-    def _tree_rss(cls) -> int:
+    def _tree_pss(self, me: int, own_image: str) -> int:
         """Walk down from this process through /proc/<pid>/task/<tid>/children (cheap: only our
         own tree is read, not every process on a shared machine)."""
-        me = os.getpid()
-        own_image = os.readlink(f"/proc/{me}/exe")
         total, todo, seen = 0, [me], set()
         while todo:
             pid = todo.pop()
@@ -79,7 +76,7 @@ class PeakMemory:
             seen.add(pid)
             try:
                 if pid == me or os.readlink(f"/proc/{pid}/exe") != own_image:
-                    total += cls._pss(pid)
+                    total += self._pss(pid)
                 for tid in os.listdir(f"/proc/{pid}/task"):
                     with open(f"/proc/{pid}/task/{tid}/children") as fh:
                         todo.extend(int(c) for c in fh.read().split())
@@ -88,8 +85,10 @@ class PeakMemory:
         return total
 
     def _run(self) -> None:
+        me = os.getpid()
+        own_image = os.readlink(f"/proc/{me}/exe")
         while not self._stop.is_set():
-            self.peak_bytes = max(self.peak_bytes, self._tree_rss())
+            self.peak_bytes = max(self.peak_bytes, self._tree_pss(me, own_image))
             time.sleep(0.05)
 
     def __enter__(self) -> "PeakMemory":

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import dagster as dg
 
+from aidas_dagster.core.storage import write_text
+
 
 def holding_job(pool: str, marker: Path | None, seconds: float) -> dg.JobDefinition:
     @dg.op(pool=pool)
     def hold_slot(context: dg.OpExecutionContext) -> None:
         if marker is not None:
-            # Whole or not at all: the test polls for the file and reads the run id at once.
-            part = marker.with_suffix(".part")
-            part.write_text(context.run_id, encoding="utf-8")
-            part.rename(marker)
+            # Whole or not at all (atomic): the test polls for the file and reads the run id at once.
+            write_text(marker, context.run_id)
         time.sleep(seconds)
 
     @dg.job(name=f"hold_{pool}")
