@@ -1,10 +1,13 @@
-"""One libx264 process per segment, fed raw yuv420p frames through a pipe, and plain ffmpeg runs.
+"""One libx264 process per segment, fed each distinct raw yuv420p frame once through a pipe, and
+plain ffmpeg runs.
 
-Only a segment's distinct frames cross the pipe: most frames repeat the one before (a held
-picture, a mouth that has not moved), so each distinct frame goes once, timestamped, in a live
-Matroska stream, and ffmpeg's fps filter holds it for as many output frames as it lasts. Piping
-every frame cost a 3 MB write and read per frame (about a fifth of a render's CPU, mostly in the
-kernel); the frames x264 gets are the same, so the encoded segment is too.
+Most frames repeat the one before (a held picture, a mouth that has not moved). Only a segment's
+distinct frames cross the pipe, timestamped, in a live Matroska stream, and only they are
+encoded: x264 writes a raw H.264 stream of them, and h264.py holds each picture for as many
+frames as it lasts with skipped frames that copy it exactly. The segment MP4 (constant 30 fps,
+every planned frame a sample) is written here from that. Piping every frame cost a 3 MB write
+and read per frame; encoding every frame made x264 do as much work for a repeat as for a new
+picture (its cost on the episode's frames was that of encoding one still for as long).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from aidas_dagster.core.storage import atomic_path
+from aidas_dagster.picture import h264
+from aidas_dagster.picture.mp4join import avc_sample_entry, write_video
 from aidas_dagster.picture.probe import ffmpeg_exe
 from aidas_dagster.picture.yuv import FRAME_BYTES, H, W, RenderError
 
@@ -29,6 +34,8 @@ GOP = 60
 # x264 ~40 % of its time (measured: 300 real frames, veryfast, 2 cores: 3.1 s → 2.0 s, +8 % bytes,
 # PSNR 49 dB). Added after the preset; pass x264_params=None to encode with the bare preset.
 STILL_X264_PARAMS = "bframes=0:me=dia:subme=1:rc-lookahead=5"
+# Held frames copy the one reference frame before them (h264.py): appended to any parameters.
+HOLDABLE_X264_PARAMS = "bframes=0:ref=1"
 
 # ---------------------------------------------------------------- ffmpeg
 
@@ -94,30 +101,39 @@ def frame_ms(index: int, fps: int) -> int:
     return round(index * 1000 / fps)
 
 
+def keyframe_expr(fps: int) -> str:
+    """ffmpeg's -force_key_frames: a keyframe on the first distinct frame GOP frames or more after
+    the last forced one (x264's own -g counts the pictures it is given, which are seconds apart)."""
+    seconds = GOP / fps
+    return f"expr:isnan(prev_forced_t)*gte(t,{seconds})+gte(t-prev_forced_t,{seconds})"
+
+
 def encode_frames(
     runs: Iterable[tuple[bytes, int]], n_frames: int, target: Path, *, preset: str, crf: int, fps: int,
     x264_params: str | None = STILL_X264_PARAMS,
 ) -> None:
     """Encode raw yuv420p frames, given as (frame, repeat count) runs, to a video-only H.264 MP4.
 
-    Each run crosses the pipe once (see the module docstring); one more copy of the last frame
-    stamped just past the end tells the fps filter how long the last run lasts, and -frames:v
-    stops the output there.
+    Each distinct picture crosses the pipe once, stamped with the time it starts (a run that goes
+    on with the same picture object is the same picture); x264 sees them at those times, so its
+    rate control knows how long each stays on screen and gives a long-held one the bits it
+    deserves. The MP4 has all `n_frames` frames (see the module docstring).
 
     One x264 thread: two segments encode at once (one per core), and a threaded x264 spends ~20 %
     more CPU on the same frames (thread start-up and hand-over; measured: 180 frames 1.88 s → 1.51 s)."""
+    params = ":".join(p for p in (x264_params, HOLDABLE_X264_PARAMS) if p)
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-probesize", "32", "-f", "matroska", "-i", "-",
-        # setsar=0: Matroska implies a 1:1 aspect, which a raw input leaves unset (and x264 would write
-        # into the stream header): with it unset the MP4 is byte for byte what piping every frame made.
-        "-an", "-vf", f"fps={fps},setsar=0", "-frames:v", str(n_frames),
+        # passthrough at -r fps: each picture keeps its own start, on the output's frame grid, with no
+        # frames added. setsar=0: Matroska implies a 1:1 aspect, which a raw input leaves unset.
+        "-an", "-fps_mode", "passthrough", "-r", str(fps), "-vf", "setsar=0",
         "-c:v", "libx264", "-threads", "1", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-        "-g", str(GOP), *(["-x264-params", x264_params] if x264_params else []),
-        "-video_track_timescale", str(fps * 512), "-f", "mp4",
+        "-g", str(GOP), "-force_key_frames", keyframe_expr(fps), "-forced-idr", "1", "-x264-params", params, "-f", "h264",
     ]  # fmt: skip
-    with atomic_path(target) as tmp, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([*cmd, str(tmp)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, bufsize=0)
+    counts: list[int] = []  # how many frames each distinct picture lasts
+    with atomic_path(target) as tmp, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile(suffix=".h264", dir=target.parent) as stream:
+        proc = subprocess.Popen([*cmd, stream.name], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, bufsize=0)
         assert proc.stdin is not None
         fd = proc.stdin.fileno()
         _widen_pipe(fd)
@@ -143,11 +159,12 @@ def encode_frames(
                 at, last = 0, None
                 while (item := pending.get()) is not None:
                     frame, count = item
-                    if frame is not last:  # a run that goes on with the same picture is not sent again
+                    if frame is last:  # a run that goes on with the same picture is not sent again
+                        counts[-1] += count
+                    else:
                         send(mkv_frame_head(frame_ms(at, fps), len(frame)), frame)
+                        counts.append(count)
                     at, last = at + count, frame
-                if last is not None:
-                    send(mkv_frame_head(frame_ms(at, fps), len(last)), last)
             except BaseException as exc:  # ffmpeg died: keep draining so the producer never blocks
                 broken.append(exc)
                 while pending.get() is not None:
@@ -180,6 +197,13 @@ def encode_frames(
             raise RenderError(f"ffmpeg failed encoding {target} (exit {proc.returncode}): {stderr_tail(err)}")
         if written != n_frames:
             raise RenderError(f"{target}: internal error, wrote {written} frames, planned {n_frames}")
+        try:
+            held = h264.hold(stream.read(), counts)
+        except RenderError as exc:
+            raise RenderError(f"{target}: {exc}") from exc
+        sps = held.parsed
+        entry = avc_sample_entry(held.sps, held.pps, W, H, sps.chroma_format, sps.bit_depth_luma, sps.bit_depth_chroma)
+        write_video(tmp, entry, held.samples, held.sync, fps, W, H)
 
 
 def run_ffmpeg(args: list[str], target: Path) -> None:

@@ -242,6 +242,42 @@ def _descriptor(tag: int, body: bytes) -> bytes:
     return bytes([tag, 0x80 | (n >> 21 & 0x7F), 0x80 | (n >> 14 & 0x7F), 0x80 | (n >> 7 & 0x7F), n & 0x7F]) + body
 
 
+def avc_sample_entry(sps: bytes, pps: list[bytes], width: int, height: int, chroma_format: int = 1, bit_depth_luma: int = 8,
+                     bit_depth_chroma: int = 8) -> bytes:  # fmt: skip
+    """An avc1 sample entry whose avcC record carries the stream's SPS and PPSs (NAL units, no start codes)."""
+    record = bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE1]) + struct.pack(">H", len(sps)) + sps + bytes([len(pps)])
+    record += b"".join(struct.pack(">H", len(p)) + p for p in pps)
+    if sps[1] in (100, 110, 122, 144):  # the High profiles' extension (ISO/IEC 14496-15)
+        record += bytes([0xFC | chroma_format, 0xF8 | (bit_depth_luma - 8), 0xF8 | (bit_depth_chroma - 8), 0])
+    name = b"x264 with held frames"
+    fields = b"\0" * 6 + struct.pack(">H", 1) + b"\0" * 16 + struct.pack(">HHIIIH", width, height, 0x480000, 0x480000, 0, 1)
+    fields += bytes([len(name)]) + name.ljust(31, b"\0") + struct.pack(">Hh", 0x18, -1)
+    return _box(b"avc1", fields, _box(b"avcC", record))
+
+
+def write_video(out: Path, entry: bytes, samples: list[bytes], sync: list[int], fps: int, width: int, height: int) -> None:
+    """A video-only MP4 of constant-duration samples (a segment, as the join reads it): moov first."""
+    timescale, delta = fps * 512, 512
+    duration = len(samples) * delta
+    movie = -(-duration * MOVIE_TIMESCALE // timescale)
+    sizes = [len(s) for s in samples]
+    stss = _full(b"stss", 0, 0, struct.pack(f">I{len(sync)}I", len(sync), *[k + 1 for k in sync]))
+    ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isomiso2avc1mp41")
+
+    def moov(offset: int) -> bytes:
+        mvhd = _full(b"mvhd", 0, 0, struct.pack(">IIII", 0, 0, MOVIE_TIMESCALE, movie), struct.pack(">IH", 0x10000, 0x100), b"\0" * 10,
+                     _MATRIX, b"\0" * 24, struct.pack(">I", 2))  # fmt: skip
+        video = _track(1, b"vide", b"VideoHandler", timescale, duration, movie, _full(b"vmhd", 0, 1, b"\0" * 8), entry,
+                       [(len(samples), delta)], sizes, [(1, len(samples))], [offset], stss, width, height)  # fmt: skip
+        return _box(b"moov", mvhd, video)
+
+    payload = sum(sizes)
+    head = len(ftyp) + len(moov(0)) + 8
+    with open(out, "wb") as fh:
+        fh.write(ftyp + moov(head) + struct.pack(">I4s", 8 + payload, b"mdat"))
+        fh.writelines(samples)
+
+
 def join(segments: list[tuple[Path, int]], adts: Path, out: Path, fps: int) -> None:
     """Write `out`: the first `kept` samples of each (segment, kept), then the ADTS soundtrack, as one MP4."""
     videos = [read_video_segment(Path(p)) for p, _kept in segments]

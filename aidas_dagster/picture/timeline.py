@@ -31,7 +31,7 @@ from aidas_dagster.picture.yuv import H, W, RenderError, to_yuv420
 from aidas_dagster.story.models import Character, EpisodeScript, Roster, Scene
 from aidas_dagster.voice.models import AudioTrack
 
-RENDER_VERSION = 7  # 7: line and lead-in segments named with their length (SLACK)
+RENDER_VERSION = 8  # 8: held frames are skipped frames (h264.py); 7: segments named with their length (SLACK)
 FADE_SECONDS = 0.5  # spec 4.4.2 transitions.fade
 
 # ---------------------------------------------------------------- segments
