@@ -8,11 +8,13 @@ from a chord fixed by the segment) and its own ducking, starting on the AAC fram
 nearest the line's first sound. Parts meet in a short music crossfade before each part's start
 (the duck ramp before a line), so the mix is:
 
-- *bodies*: the frames of a part where the mix is that part alone, named by the part's fingerprint
-  and kept in the segment cache (the number of frames follows from the segment's spec, not from
-  where the next line happens to start);
-- *glue*: the frames between bodies (crossfades and pauses), cached by the fingerprint of the
-  samples they were encoded from.
+- *bodies*: the frames of a part where the mix is that part alone, up to the crossfade into the
+  next; named by the part's fingerprint and the frames encoded, and kept in the segment cache.
+  A body is encoded from the part alone, BODY_SLACK frames longer than it is used: after an edit
+  the voice stage stretches every pause a little, and any cached encoding at least as long as the
+  part's solo stretch serves (its first frames), as video segments do (timeline.SLACK);
+- *glue*: the frames between bodies (the crossfades), cached by the fingerprint of the samples
+  they were encoded from.
 
 Fresh pieces are encoded from the whole mix with ROLL frames of real signal before and after, of
 which only their own frames are kept, with the encoder's priming frame dropped. At every seam both
@@ -48,13 +50,14 @@ from aidas_dagster.picture import loudness as meter
 from aidas_dagster.picture.audio_encode import AAC_FRAME, AudioEncodeError, adts_frames
 from aidas_dagster.picture.music import Bed, mood_key
 
-SOUND_VERSION = 2  # 2: the limiter's gain from a held 1/|x| (PeakHold), equal to float rounding
+SOUND_VERSION = 3  # 3: bodies run to the next crossfade, named with their length; 2: PeakHold
 RATE = 48000
 FRAME = AAC_FRAME
 XFADE = 14 * FRAME  # ~0.3 s music crossfade before each part: the duck ramp before a line
 MARGIN = FRAME  # both pieces at a seam encode the same signal for this long either side
 ROLL = 8  # frames of real signal encoded either side of a fresh range, then dropped (2 left a seam, 4 did not)
 BODY_MIN_FRAMES = 4
+BODY_SLACK = 8  # frames a body is encoded past its use (~0.17 s: a pause may grow this much)
 BITRATE = "160k"
 # ffmpeg's default AAC coder (twoloop). Its "fast" coder takes about half the CPU but, measured on
 # the test episode's mix at 160 kb/s, left an error of -19 dB against the signal (twoloop: under
@@ -441,8 +444,13 @@ def normalised_mix(
 class Piece:
     first: int  # first AAC frame on the episode's timeline
     count: int
-    key: str | None = None  # cache file stem
+    key: str | None = None  # cache file stem (a body's: without its length)
     frames: list[bytes] | None = None
+    part: Part | None = None  # a body: the part it is the sound of, alone
+    encoded: int = 0  # a body: frames in its cache file (at least count)
+
+    def file(self, cache: Path) -> Path:
+        return cache / (f"{self.key}-{self.encoded}.aac" if self.part is not None else f"{self.key}.aac")
 
 
 def plan_pieces(parts: list[Part], total_frames: int, seed: str, gains: Gains) -> list[Piece]:
@@ -452,22 +460,17 @@ def plan_pieces(parts: list[Part], total_frames: int, seed: str, gains: Gains) -
     pieces: list[Piece] = []
     cursor = 0
     for i, part in enumerate(parts):
-        k = max(0, (part.min_len - XFADE - 2 * MARGIN) // FRAME)
         first = part.at // FRAME
         limit = zones[i + 1][0] if i + 1 < len(parts) else total_frames * FRAME
-        usable = (
-            k >= BODY_MIN_FRAMES
-            and part.at + k * FRAME + MARGIN <= limit
-            and first >= cursor
-            and (i == 0 or voice_end[i - 1] <= part.at - MARGIN)
-        )
+        n = min((limit - MARGIN - part.at) // FRAME, total_frames - first)  # the part alone, a frame short of the crossfade
+        usable = n >= BODY_MIN_FRAMES and first >= cursor and (i == 0 or voice_end[i - 1] <= part.at - MARGIN)
         if not usable:
             continue
         if first > cursor:
             pieces.append(Piece(cursor, first - cursor))
-        key = fingerprint(SOUND_VERSION, "body", part.spec(seed), k, gains.key(), BITRATE, RATE)
-        pieces.append(Piece(first, k, key=f"a-{key}"))
-        cursor = first + k
+        key = fingerprint(SOUND_VERSION, "body", part.spec(seed), gains.key(), BITRATE, RATE)
+        pieces.append(Piece(first, n, key=f"a-{key}", part=part, encoded=n + BODY_SLACK))
+        cursor = first + n
     if cursor < total_frames:
         pieces.append(Piece(cursor, total_frames - cursor))
     return pieces
@@ -480,28 +483,39 @@ def _roll(piece_first: int, count: int, total_frames: int) -> tuple[int, int]:
 def glue_keys(pieces: list[Piece], pcm: np.ndarray, total_frames: int) -> None:
     """Name each glue piece by the samples it is encoded from (its frames and their roll)."""
     for p in pieces:
-        if p.key is None:
+        if p.part is None:
             lead, trail = _roll(p.first, p.count, total_frames)
             data = pcm[(p.first - lead) * FRAME : (p.first + p.count + trail) * FRAME]
             p.key = "g-" + hashlib.sha256(data.tobytes() + f"{lead}:{trail}:{BITRATE}".encode()).hexdigest()[:32]
 
 
+_BODY_FILE = re.compile(r"(?P<key>a-[0-9a-f]+)-(?P<n>\d+)\.aac$")
+
+
 def load_cached(pieces: list[Piece], cache: Path) -> None:
+    """Frames for every piece the cache holds; a body's from the shortest cached encoding of its
+    part that is long enough."""
+    lengths: dict[str, list[int]] = {}
+    for name in os.listdir(cache) if cache.is_dir() else []:
+        if m := _BODY_FILE.match(name):
+            lengths.setdefault(m["key"], []).append(int(m["n"]))
     for p in pieces:
-        path = cache / f"{p.key}.aac"
+        if p.part is not None:
+            p.encoded = min((n for n in lengths.get(p.key or "", []) if n >= p.count), default=p.encoded)
+        path = p.file(cache)
         try:
             frames = adts_frames(path.read_bytes(), str(path))
         except (OSError, AudioEncodeError):
             continue
-        if len(frames) == p.count:
-            p.frames = frames
+        if len(frames) == (p.encoded if p.part is not None else p.count):
+            p.frames = frames[: p.count]
 
 
 def _ranges(pieces: list[Piece]) -> list[tuple[int, int]]:
-    """Runs of neighbouring pieces that have no frames yet: [first, stop) frames."""
+    """Runs of neighbouring glue pieces that have no frames yet: [first, stop) frames."""
     out: list[tuple[int, int]] = []
     for p in pieces:
-        if p.frames is not None:
+        if p.frames is not None or p.part is not None:
             continue
         if out and out[-1][1] == p.first:
             out[-1] = (out[-1][0], p.first + p.count)
@@ -530,12 +544,13 @@ def _balance(ranges: list[tuple[int, int]], parts: int, min_split: int = 600) ->
     return [sorted(b) for b in batches if b]
 
 
-def encode_ranges(pcm: np.ndarray, ranges: list[tuple[int, int]], total_frames: int, ffmpeg: str, work: Path,
-                  parts: int | None = None) -> dict[int, bytes]:  # fmt: skip
+def encode_ranges(source: np.ndarray | Callable[[int, int], np.ndarray], ranges: list[tuple[int, int]], total_frames: int, ffmpeg: str,
+                  work: Path, parts: int | None = None) -> dict[int, bytes]:  # fmt: skip
     """AAC frames for every frame in `ranges`, encoded in parallel processes, each range with its
-    roll of real signal either side; returns frame index → ADTS frame."""
+    roll of real signal either side; returns frame index → ADTS frame. `source`: the 16-bit mix,
+    or a function giving its frames [a, b)."""
     def span(a: int, b: int) -> np.ndarray:  # frames [a, b) of the mix, zero past its end
-        got = pcm[a * FRAME : b * FRAME]
+        got = source[a * FRAME : b * FRAME] if isinstance(source, np.ndarray) else source(a, b)
         return got if len(got) == (b - a) * FRAME else np.concatenate([got, np.zeros((b - a) * FRAME - len(got), "<i2")])
 
     batches = _balance(ranges, parts or os.cpu_count() or 1)
@@ -612,15 +627,41 @@ def make_soundtrack(
     cache.mkdir(parents=True, exist_ok=True)
     load_cached(pieces, cache)
     ranges = _ranges(pieces)
-    fresh = {p.key for p in pieces if p.frames is None}
+    fresh = [p for p in pieces if p.frames is None]
+    # Fresh bodies are encoded from their part alone, BODY_SLACK frames past their use: each is laid
+    # after the episode's frames (and ROLL frames of silence past its end), with ROLL frames of its
+    # own signal either side.
+    bodies: list[tuple[int, Piece]] = []  # (where its first frame is laid, piece)
+    episode_end = total_frames + ROLL
+    lay = episode_end
+    for p in fresh:
+        if p.part is not None:
+            bodies.append((lay + ROLL, p))
+            ranges.append((lay + ROLL, lay + ROLL + p.encoded))
+            lay += 2 * ROLL + p.encoded
     if ranges:
+        alone = Mixer(seed, gains)
+
+        def span(a: int, b: int) -> np.ndarray:
+            if b <= episode_end:
+                return pcm[a * FRAME : b * FRAME]  # zero past the end (encode_ranges pads it)
+            at, body = next((at, p) for at, p in bodies if at - ROLL <= a and b <= at + p.encoded + ROLL)
+            assert body.part is not None
+            lo = (body.first + a - at) * FRAME
+            return to_pcm16(build_mix([body.part], 1 << 62, alone, lo=lo, hi=lo + (b - a) * FRAME))
+
         with tempfile.TemporaryDirectory(prefix=".aac-", dir=out_adts.parent) as work:
-            frames = encode_ranges(pcm, ranges, total_frames, ffmpeg, Path(work), parts_hint)
-        for p in pieces:
-            if p.frames is None:
+            frames = encode_ranges(span, ranges, lay, ffmpeg, Path(work), parts_hint)
+        for p in fresh:
+            at = next((at for at, q in bodies if q is p), None)
+            if at is None:
                 p.frames = [frames[f] for f in range(p.first, p.first + p.count)]
-                with atomic_path(cache / f"{p.key}.aac") as tmp:
-                    tmp.write_bytes(b"".join(p.frames))
+                kept = p.frames
+            else:
+                kept = [frames[f] for f in range(at, at + p.encoded)]
+                p.frames = kept[: p.count]
+            with atomic_path(p.file(cache)) as tmp:
+                tmp.write_bytes(b"".join(kept))
     with atomic_path(out_adts) as tmp:
         with open(tmp, "wb") as fh:
             for p in pieces:
@@ -628,5 +669,5 @@ def make_soundtrack(
                 fh.write(b"".join(p.frames))
     return Soundtrack(
         out_adts, len(pieces), len(fresh), sum(b - a for a, b in ranges), total_frames, gains.db, lufs,
-        [cache / f"{p.key}.aac" for p in pieces],
+        [p.file(cache) for p in pieces],
     )

@@ -69,7 +69,8 @@ def test_a_recut_reuses_audio_pieces_and_joins_them_without_a_seam(tmp_path):
     assert np.sqrt(np.mean(err_join**2)) < 1.3 * np.sqrt(np.mean(err_one**2)) < 0.01 * np.sqrt(np.mean(source**2))
     pieces = snd.plan_pieces(parts, -(-total // snd.FRAME), SERIES, gains)
     snd.glue_keys(pieces, pcm, -(-total // snd.FRAME))
-    reused = [f"{p.key}.aac" in before for p in pieces]
+    snd.load_cached(pieces, cache)  # which cached encoding each piece's frames came from
+    reused = [p.file(cache).name in before for p in pieces]
     mixed_seams = 0
     for k in range(1, len(pieces)):
         at = pieces[k].first * snd.FRAME
