@@ -50,7 +50,7 @@ from aidas_dagster.picture import loudness as meter
 from aidas_dagster.picture.audio_encode import AAC_FRAME, AudioEncodeError, adts_frames
 from aidas_dagster.picture.music import Bed, mood_key
 
-SOUND_VERSION = 3  # 3: bodies run to the next crossfade, named with their length; 2: PeakHold
+SOUND_VERSION = 4  # 4: crossfade weights exact in any window; 3: bodies to the next crossfade, named with their length
 RATE = 48000
 FRAME = AAC_FRAME
 XFADE = 14 * FRAME  # ~0.3 s music crossfade before each part: the duck ramp before a line
@@ -138,16 +138,34 @@ def line_cores(dialogue: np.ndarray, sr: int, spans: dict[int, tuple[float, floa
 RESAMPLE_PAD = 64  # output samples kept before and after a voice (the resampling filter's ringing)
 
 
+RESAMPLE_PROCESSES = 2  # the voices are resampled in this many ffmpeg runs at once
+
+
 def resample_voices(cores: dict[int, np.ndarray], sr: int, ffmpeg: str) -> dict[int, Voice]:
-    """Voices at RATE, all in one ffmpeg run. Each voice is placed on the input at a multiple of the
-    rates' common period, so it resamples identically wherever it sits: the same line gives the same
-    samples in every cut. Each Voice starts RESAMPLE_PAD samples before the line's first sound."""
+    """Voices at RATE, in RESAMPLE_PROCESSES ffmpeg runs at once. Each voice is placed on its run's
+    input at a multiple of the rates' common period, so it resamples identically wherever it sits:
+    the same line gives the same samples in every cut. Each Voice starts RESAMPLE_PAD samples
+    before the line's first sound."""
     if not cores:
         return {}
     digests = {i: hashlib.sha256(c.astype(np.float32).tobytes() + str(sr).encode()).hexdigest()[:24] for i, c in cores.items()}
     if sr == RATE:
         return {i: Voice(np.concatenate([np.zeros(RESAMPLE_PAD, np.float32), c, np.zeros(RESAMPLE_PAD, np.float32)]), digests[i])
                 for i, c in cores.items()}  # fmt: skip
+    groups: list[list[int]] = [[] for _ in range(RESAMPLE_PROCESSES)]
+    loads = [0] * RESAMPLE_PROCESSES
+    for i in sorted(cores, key=lambda i: -len(cores[i])):  # about equal samples a run
+        k = loads.index(min(loads))
+        groups[k].append(i)
+        loads[k] += len(cores[i])
+    voices: dict[int, Voice] = {}
+    with ThreadPoolExecutor(max_workers=RESAMPLE_PROCESSES) as pool:
+        for got in pool.map(lambda group: _resample_group({i: cores[i] for i in sorted(group)}, sr, ffmpeg), [g for g in groups if g]):
+            voices.update(got)
+    return {i: Voice(voices[i].samples, digests[i]) for i in cores}
+
+
+def _resample_group(cores: dict[int, np.ndarray], sr: int, ffmpeg: str) -> dict[int, Voice]:
     g = math.gcd(sr, RATE)
     p_in, p_out = sr // g, RATE // g
     gap = max(256, p_in)
@@ -161,7 +179,7 @@ def resample_voices(cores: dict[int, np.ndarray], sr: int, ffmpeg: str) -> dict[
     done = subprocess.run(
         [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "f32le", "-ar", str(sr), "-ac", "1", "-i", "pipe:0",
          "-af", f"aresample={RATE}", "-f", "f32le", "-ac", "1", "pipe:1"],
-        input=memoryview(buf).cast("B"), capture_output=True,  # no copy of the input (~50 MB for 10 minutes)
+        input=memoryview(buf).cast("B"), capture_output=True,  # no copy of the input (~25 MB a run for 10 minutes)
     )  # fmt: skip
     del buf
     if done.returncode != 0:
@@ -172,7 +190,7 @@ def resample_voices(cores: dict[int, np.ndarray], sr: int, ffmpeg: str) -> dict[
         o = places[i] // p_in * p_out
         n = -(-len(c) * p_out // p_in)
         # Views into the one output buffer (read-only): copies would hold the voices twice at the peak.
-        voices[i] = Voice(out[max(0, o - RESAMPLE_PAD) : o + n + RESAMPLE_PAD], digests[i])
+        voices[i] = Voice(out[max(0, o - RESAMPLE_PAD) : o + n + RESAMPLE_PAD], "")
     return voices
 
 
@@ -185,8 +203,7 @@ def _min_filter(x: np.ndarray, w: int) -> np.ndarray:
     blocks = pad.reshape(-1, w)
     prefix = np.minimum.accumulate(blocks, axis=1).ravel()
     suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
-    idx = np.arange(n)
-    return np.minimum(suffix[idx], prefix[np.minimum(idx + w - 1, m - 1)])
+    return np.minimum(suffix[:n], prefix[w - 1 : n + w - 1])  # m >= n + w: both slices are whole
 
 
 LIMIT_WINDOW = int(0.02 * RATE)
@@ -254,11 +271,21 @@ class Mixer:
     """Renders parts (music, ducking, limited voices) at a gain; caches beds and limited voices."""
 
     def __init__(self, seed: str, gains: Gains, holds: dict[str, PeakHold] | None = None):
-        """`holds`: the voices' limiters by digest, shared by the mixers of one loudness search."""
+        """`holds`: the voices' limiters by digest, shared by the mixers of one loudness search (a
+        mixer without them does not keep its limiters: ~70 MB for a 10-minute episode's voices)."""
         self.seed, self.gains = seed, gains
         self._beds: dict[str, Bed] = {}
         self._voices: dict[str, np.ndarray] = {}
-        self._holds = {} if holds is None else holds
+        self._holds = holds
+
+    def prepare(self, parts: list[Part]) -> None:
+        """Synthesise the beds and limit the voices the parts need, each once, before threads mix
+        them (two threads missing the same cache entry would both make it)."""
+        for part in parts:
+            self.bed(part.mood)
+        voices = {v.digest: v for part in parts for _o, v in part.voices}
+        with ThreadPoolExecutor(max_workers=MIX_THREADS, thread_name_prefix="limit") as pool:
+            list(pool.map(self.voice, voices.values()))
 
     def bed(self, mood: str) -> Bed:
         if mood not in self._beds:
@@ -271,9 +298,11 @@ class Mixer:
     def voice(self, v: Voice) -> np.ndarray:
         if v.digest not in self._voices:
             under = 0.9 * _db(MUSIC_UNDER_SPEECH_DB) * self.music_gain(MUSIC_GAP_DB)  # the music beneath a voice
-            hold = self._holds.get(v.digest)
+            hold = self._holds.get(v.digest) if self._holds is not None else None
             if hold is None:
-                hold = self._holds[v.digest] = PeakHold(v.samples)
+                hold = PeakHold(v.samples)
+                if self._holds is not None:
+                    self._holds[v.digest] = hold
             self._voices[v.digest] = hold.limited(self.gains.linear, max(0.05, self.gains.ceiling - under))
         return self._voices[v.digest]
 
@@ -281,7 +310,7 @@ class Mixer:
         """The part's music with its ducking, local samples [lo, hi)."""
         bed = self.bed(part.mood)
         out = bed.render(part.chord * bed.chord_len + bed.chord_len // 4 + lo, hi - lo)
-        tau = np.arange(lo, hi, dtype=np.float32)
+        tau = np.arange(lo, hi).astype(np.float32)  # counted in integers: a float32 arange stalls past 2**24
         base, low = _db(part.level_db), _db(MUSIC_UNDER_SPEECH_DB)
         env = np.full(hi - lo, base, dtype=np.float32)
         for off, v in part.voices:
@@ -317,12 +346,15 @@ def build_mix(parts: list[Part], total: int, mixer: Mixer, voices: bool = True, 
         a, b = max(lo, z0), min(hi, n1)
         if b > a:
             music = mixer.music(part, a - part.at, b - part.at)
-            t = np.arange(a, b, dtype=np.float32)
+            # Counted from the zones' edges (small integers, exact in float32): a sample's weight is
+            # the same in whichever window it is mixed. (Counted from the episode's start in float32,
+            # np.arange stalled at 2**24 samples, 5:49: every later window had one weight throughout,
+            # and the second half of an episode had its music crossfades wrong.)
             w = np.ones(b - a, dtype=np.float32)
             if z1 > z0:
-                w = np.minimum(w, np.clip((t - z0 + 0.5) / (z1 - z0), 0.0, 1.0))
+                w = np.minimum(w, np.clip((np.arange(a - z0, b - z0, dtype=np.float32) + 0.5) / (z1 - z0), 0.0, 1.0))
             if n1 > n0:
-                w = np.minimum(w, np.clip((n1 - t - 0.5) / (n1 - n0), 0.0, 1.0))
+                w = np.minimum(w, np.clip((np.arange(n1 - a, n1 - b, -1, dtype=np.float32) - 0.5) / (n1 - n0), 0.0, 1.0))
             mix[a - lo : b - lo] += music * w
     for part in parts if voices else []:
         for off, v in part.voices:
@@ -335,12 +367,22 @@ def build_mix(parts: list[Part], total: int, mixer: Mixer, voices: bool = True, 
     return mix
 
 
+MIX_THREADS = 2  # numpy lets go of the GIL in its array work: two windows mix at once
+
+
 def build_pcm(parts: list[Part], total: int, mixer: Mixer, chunk: int = 30 * RATE) -> np.ndarray:
     """The whole soundtrack as 16-bit samples, mixed half a minute at a time (a 10-minute mix in
-    float32 is 115 MB; this holds only the 16-bit result and one window)."""
+    float32 is 115 MB; this holds only the 16-bit result and a window a thread), MIX_THREADS
+    windows at once. Each window is the same float arithmetic whoever mixes it (the mixer's caches
+    hold pure functions of their keys)."""
     out = np.empty(total, dtype="<i2")
-    for lo in range(0, total, chunk):
+    mixer.prepare(parts)
+
+    def window(lo: int) -> None:
         out[lo : lo + chunk] = to_pcm16(build_mix(parts, total, mixer, lo=lo, hi=lo + chunk))
+
+    with ThreadPoolExecutor(max_workers=MIX_THREADS, thread_name_prefix="mix") as pool:
+        list(pool.map(window, range(0, total, chunk)))
     return out
 
 
@@ -384,15 +426,27 @@ def measure_loudness(source: Path | np.ndarray, ffmpeg: str, true_peak: bool = F
     return lufs, (float(peak.group(1)) if peak and peak.group(1) != "-inf" else (-math.inf if true_peak else None))
 
 
+def keeps_gain(lufs: float, target: float, previous_lufs: float | None) -> bool:
+    """Whether a re-cut mixed at the previous cut's gain keeps it (see normalised_mix)."""
+    return math.isfinite(lufs) and (
+        abs(lufs - target) <= LOUDNESS_TOLERANCE or (previous_lufs is not None and abs(lufs - previous_lufs) <= LOUDNESS_AIM)
+    )
+
+
+def ceiling_of(loudness: Loudness) -> float:
+    return _db(loudness.true_peak_db - TRUE_PEAK_HEADROOM_DB)
+
+
 def normalised_mix(
     parts: list[Part], total: int, seed: str, loudness: Loudness, ffmpeg: str, previous_db: float | None,
-    previous_lufs: float | None = None,
+    previous_lufs: float | None = None, first_try: tuple[np.ndarray, Gains, float] | None = None,
 ) -> tuple[np.ndarray, Gains, float]:
     """The mix as 16-bit samples at the gain that brings it to the target, the gain, and the
     measured loudness. The previous cut's gain is kept while the mix stays within tolerance of the
     target, or within tolerance of what the previous cut reached (when the limiter kept that cut
-    from the target, a small edit would not reach it either), so the cached pieces stay valid."""
-    ceiling = _db(loudness.true_peak_db - TRUE_PEAK_HEADROOM_DB)
+    from the target, a small edit would not reach it either), so the cached pieces stay valid.
+    `first_try`: the mix at the previous gain, already made and measured."""
+    ceiling = ceiling_of(loudness)
     holds: dict[str, PeakHold] = {}
 
     def mix_at(db: float) -> tuple[np.ndarray, Gains, float]:
@@ -403,12 +457,10 @@ def normalised_mix(
     if loudness.target_lufs is None:
         return mix_at(0.0)
     target = loudness.target_lufs
-    pcm, gains, lufs = mix_at(previous_db if previous_db is not None else 0.0)
+    pcm, gains, lufs = first_try or mix_at(previous_db if previous_db is not None else 0.0)
     if not math.isfinite(lufs):
         return pcm, gains, lufs
-    if previous_db is not None and (
-        abs(lufs - target) <= LOUDNESS_TOLERANCE or (previous_lufs is not None and abs(lufs - previous_lufs) <= LOUDNESS_AIM)
-    ):
+    if previous_db is not None and keeps_gain(lufs, target, previous_lufs):
         return pcm, gains, lufs
     # Only the latest mix is held (57 MB for 10 minutes); the best gain, if it was an earlier one,
     # is mixed again at the end (rare: the search closes in on the target).
@@ -480,12 +532,20 @@ def _roll(piece_first: int, count: int, total_frames: int) -> tuple[int, int]:
     return min(ROLL, piece_first), min(ROLL, total_frames - piece_first - count)
 
 
-def glue_keys(pieces: list[Piece], pcm: np.ndarray, total_frames: int) -> None:
+FrameSource = Callable[[int, int], np.ndarray]  # the mix's 16-bit samples of AAC frames [a, b)
+
+
+def _pcm_frames(pcm: np.ndarray) -> FrameSource:
+    return lambda a, b: pcm[a * FRAME : b * FRAME]
+
+
+def glue_keys(pieces: list[Piece], pcm: np.ndarray | FrameSource, total_frames: int) -> None:
     """Name each glue piece by the samples it is encoded from (its frames and their roll)."""
+    frames = _pcm_frames(pcm) if isinstance(pcm, np.ndarray) else pcm
     for p in pieces:
         if p.part is None:
             lead, trail = _roll(p.first, p.count, total_frames)
-            data = pcm[(p.first - lead) * FRAME : (p.first + p.count + trail) * FRAME]
+            data = frames(p.first - lead, p.first + p.count + trail)
             p.key = "g-" + hashlib.sha256(data.tobytes() + f"{lead}:{trail}:{BITRATE}".encode()).hexdigest()[:32]
 
 
@@ -615,16 +675,47 @@ def make_soundtrack(
     parts: list[Part], total_samples: int, seed: str, cache: Path, out_adts: Path, ffmpeg: str, *,
     loudness: Loudness = Loudness(), previous_gain_db: float | None = None, previous_lufs: float | None = None,
     parts_hint: int | None = None,
-    on_mix: Callable[[np.ndarray], None] | None = None,
 ) -> Soundtrack:  # fmt: skip
-    """Mix, normalise, encode what the cache lacks, and join every piece into `out_adts`."""
+    """Mix, normalise, encode what the cache lacks, and join every piece into `out_adts`.
+
+    A re-cut most often keeps the previous cut's gain (a small edit barely moves the loudness), so
+    with one given its pieces are found and encoded at it while the whole mix is made and measured
+    beside them; only if the mix then misses the target are they found again at a new gain."""
     total_frames = -(-total_samples // FRAME)
-    pcm, gains, lufs = normalised_mix(parts, total_samples, seed, loudness, ffmpeg, previous_gain_db, previous_lufs)
-    if on_mix is not None:
-        on_mix(pcm)
-    pieces = plan_pieces(parts, total_frames, seed, gains)
-    glue_keys(pieces, pcm, total_frames)
     cache.mkdir(parents=True, exist_ok=True)
+    first_try = None
+    if previous_gain_db is not None and loudness.target_lufs is not None:
+        gains = Gains(round(previous_gain_db, 2), ceiling_of(loudness))
+        mixer = Mixer(seed, gains)  # shared: a voice is limited once for both
+        mixer.prepare(parts)
+
+        def whole() -> tuple[np.ndarray, float]:
+            pcm = build_pcm(parts, total_samples, mixer)
+            return pcm, meter.integrated_lufs(pcm, RATE)
+
+        def mixed(a: int, b: int) -> np.ndarray:  # the same samples as the whole mix's (build_mix is exact in any window)
+            return to_pcm16(build_mix(parts, total_samples, mixer, lo=a * FRAME, hi=b * FRAME))
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loudness") as pool:
+            measured = pool.submit(whole)
+            try:
+                pieces, encoded = _pieces(parts, total_frames, seed, gains, mixed, cache, out_adts, ffmpeg, parts_hint)
+            finally:
+                pcm, lufs = measured.result()
+        if keeps_gain(lufs, loudness.target_lufs, previous_lufs):
+            return _finish(pieces, encoded, gains, lufs, total_frames, cache, out_adts)
+        first_try = (pcm, gains, lufs)
+    pcm, gains, lufs = normalised_mix(parts, total_samples, seed, loudness, ffmpeg, previous_gain_db, previous_lufs, first_try)
+    pieces, encoded = _pieces(parts, total_frames, seed, gains, _pcm_frames(pcm), cache, out_adts, ffmpeg, parts_hint)
+    return _finish(pieces, encoded, gains, lufs, total_frames, cache, out_adts)
+
+
+def _pieces(parts: list[Part], total_frames: int, seed: str, gains: Gains, mixed: FrameSource, cache: Path, out_adts: Path,
+            ffmpeg: str, parts_hint: int | None) -> tuple[list[Piece], tuple[int, int]]:  # fmt: skip
+    """Every piece of the soundtrack at `gains` with its frames: cached, or encoded now (and cached).
+    Returns the pieces and (pieces, frames) encoded."""
+    pieces = plan_pieces(parts, total_frames, seed, gains)
+    glue_keys(pieces, mixed, total_frames)
     load_cached(pieces, cache)
     ranges = _ranges(pieces)
     fresh = [p for p in pieces if p.frames is None]
@@ -644,7 +735,7 @@ def make_soundtrack(
 
         def span(a: int, b: int) -> np.ndarray:
             if b <= episode_end:
-                return pcm[a * FRAME : b * FRAME]  # zero past the end (encode_ranges pads it)
+                return mixed(a, min(b, total_frames))  # zero past the end (encode_ranges pads it)
             at, body = next((at, p) for at, p in bodies if at - ROLL <= a and b <= at + p.encoded + ROLL)
             assert body.part is not None
             lo = (body.first + a - at) * FRAME
@@ -662,12 +753,15 @@ def make_soundtrack(
                 p.frames = kept[: p.count]
             with atomic_path(p.file(cache)) as tmp:
                 tmp.write_bytes(b"".join(kept))
+    return pieces, (len(fresh), sum(b - a for a, b in ranges))
+
+
+def _finish(pieces: list[Piece], encoded: tuple[int, int], gains: Gains, lufs: float, total_frames: int, cache: Path,
+            out_adts: Path) -> Soundtrack:  # fmt: skip
+    """The pieces' frames joined into `out_adts`."""
     with atomic_path(out_adts) as tmp:
         with open(tmp, "wb") as fh:
             for p in pieces:
                 assert p.frames is not None
                 fh.write(b"".join(p.frames))
-    return Soundtrack(
-        out_adts, len(pieces), len(fresh), sum(b - a for a, b in ranges), total_frames, gains.db, lufs,
-        [p.file(cache) for p in pieces],
-    )
+    return Soundtrack(out_adts, len(pieces), encoded[0], encoded[1], total_frames, gains.db, lufs, [p.file(cache) for p in pieces])

@@ -171,3 +171,25 @@ def test_one_peak_hold_limits_a_voice_at_every_gain_as_the_direct_limiter_does()
         assert np.max(np.abs(got)) <= ceiling + 1e-6
         assert np.allclose(got, direct, rtol=1e-5, atol=1e-6), gain
     assert np.array_equal(hold.limited(0.3, ceiling), x * np.float32(0.3))  # under the ceiling: the gain only
+
+
+def test_a_crossfade_past_the_first_six_minutes_is_mixed_as_early_ones_are():
+    # Past 2**24 samples (5:49 at 48 kHz) a float32 arange from the episode's start stalls: every
+    # sample of a window got one crossfade weight. Two parts meeting at 6:00, no voices.
+    at = 360 * snd.RATE // snd.FRAME * snd.FRAME
+    first = snd.Part("a", 0, "calm", snd.MUSIC_GAP_DB, 1, snd.FRAME)
+    second = snd.Part("b", at, "tense", snd.MUSIC_GAP_DB, 2, snd.FRAME)
+    parts, total = [first, second], at + 10 * snd.RATE
+    mixer = snd.Mixer(SERIES, snd.Gains(0.0, 1.0))
+    z0, z1 = snd._zones(parts)[1]
+    lo, hi = z0 - snd.RATE, z1 + snd.RATE
+    mix = snd.build_mix(parts, total, mixer, lo=lo, hi=hi)
+    alone_a = snd.build_mix([first], total, mixer, lo=lo, hi=hi)
+    alone_b = snd.build_mix([second], total, mixer, lo=lo, hi=hi)
+    assert np.array_equal(mix[: z0 - lo], alone_a[: z0 - lo])  # the first part's music alone up to the crossfade
+    assert np.array_equal(mix[z1 - lo :], alone_b[z1 - lo :])  # the second's alone after it
+    middle = (z0 + z1) // 2 - lo
+    assert np.allclose(mix[middle - 8 : middle + 8], 0.5 * (alone_a + alone_b)[middle - 8 : middle + 8], atol=2e-3)
+    # And the same samples in whichever window they are mixed.
+    inner = snd.build_mix(parts, total, mixer, lo=z0 - 1000, hi=z1 + 1000)
+    assert np.array_equal(inner, mix[z0 - 1000 - lo : z1 + 1000 - lo])
