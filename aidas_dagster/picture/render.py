@@ -263,7 +263,7 @@ def _render(
         audio_pieces_encoded=soundtrack.encoded_pieces,
         audio_frames_encoded=soundtrack.encoded_frames,
         audio_frames=soundtrack.total_frames,
-        loudness_lufs=round(soundtrack.lufs, 2),
+        loudness_lufs=round(soundtrack.lufs, 3),  # a re-cut compares with it to 0.2 LU: not rounded away
         audio_gain_db=soundtrack.gain_db,
         intro_seconds=intro,
         outro_seconds=timeline.outro_frames / fps,

@@ -13,8 +13,8 @@ nearest the line's first sound. Parts meet in a short music crossfade before eac
   A body is encoded from the part alone, BODY_SLACK frames longer than it is used: after an edit
   the voice stage stretches every pause a little, and any cached encoding at least as long as the
   part's solo stretch serves (its first frames), as video segments do (timeline.SLACK);
-- *glue*: the frames between bodies (the crossfades), cached by the fingerprint of the samples
-  they were encoded from.
+- *glue*: the frames between bodies (the crossfades), cached by the fingerprint of what their
+  samples are mixed from (glue_keys).
 
 Fresh pieces are encoded from the whole mix with ROLL frames of real signal before and after, of
 which only their own frames are kept, with the encoder's priming frame dropped. At every seam both
@@ -50,7 +50,7 @@ from aidas_dagster.picture import loudness as meter
 from aidas_dagster.picture.audio_encode import AAC_FRAME, AudioEncodeError, adts_frames
 from aidas_dagster.picture.music import Bed, mood_key
 
-SOUND_VERSION = 4  # 4: crossfade weights exact in any window; 3: bodies to the next crossfade, named with their length
+SOUND_VERSION = 6  # 6: the limiter holds by blocks; 5: glue named by what it is mixed from; 4: crossfade weights exact in any window; 3: bodies to the next crossfade
 RATE = 48000
 FRAME = AAC_FRAME
 XFADE = 14 * FRAME  # ~0.3 s music crossfade before each part: the duck ramp before a line
@@ -207,35 +207,66 @@ def _min_filter(x: np.ndarray, w: int) -> np.ndarray:
 
 
 LIMIT_WINDOW = int(0.02 * RATE)
+HOLD_BLOCK = 32  # samples: the hold is taken over whole blocks, a window at most a block wider either side
+
+
+def _block_peaks(x: np.ndarray, block: int) -> np.ndarray:
+    """The largest |x| in each block of `block` samples (a power of two; past the end: 0), by halving
+    (a strided maximum is ~8x faster than a reduction along short rows)."""
+    blocks = -(-len(x) // block)
+    m = np.zeros(blocks * block, np.float32)
+    np.abs(x, out=m[: len(x)])
+    while len(m) > blocks:
+        m = np.maximum(m[0::2], m[1::2])
+    return m
 
 
 class PeakHold:
     """One voice's limiter, ready for any gain: the loudness search mixes the episode at up to six
-    gains, and the sliding minimum (most of the limiter's cost) is taken once, not once a gain.
+    gains, and the sliding maximum is taken once, not once a gain.
 
     The limiter's gain at a sample is min(1, ceiling / |g·x|) held at its minimum over a window
-    either side. That is min(1, (ceiling/g) · h) with h the windowed minimum of 1/|x|: a
-    non-decreasing function of 1/|x| commutes with the minimum, so h does not depend on g."""
+    either side: min(1, (ceiling/g) · h) with h = 1 / the largest |x| within the window, which does
+    not depend on g. h is taken per block of HOLD_BLOCK samples over every block a sample's window
+    reaches (a window up to a block wider: never less limiting), and the gain is averaged over the
+    window's length ending at each sample, every gain averaged still at most that sample's need.
+    Both by whole blocks: ~15x cheaper than sample by sample, for a 10-minute episode's voices
+    ~0.4 s of CPU each time they are limited."""
 
-    def __init__(self, x: np.ndarray, window: int = LIMIT_WINDOW):
-        self.x, self.window = x, window
+    def __init__(self, x: np.ndarray, window: int = LIMIT_WINDOW, block: int = HOLD_BLOCK):
+        if block & (block - 1) or window % block:
+            raise ValueError(f"limiter: block {block} must be a power of two dividing the window {window}")
+        self.x, self.window, self.block = x, window, block
         self.peak = float(np.max(np.abs(x))) if len(x) else 0.0
-        self._hold: np.ndarray | None = None  # made the first time a gain needs limiting
+        self._hold: np.ndarray | None = None  # per block; made the first time a gain needs limiting
+
+    def held(self) -> np.ndarray:
+        """h per block, from a window's length of blocks before the first to one past the last:
+        1 / the largest |x| within the window of any of the block's samples (nothing past the ends)."""
+        if self._hold is None:
+            k = self.window // self.block
+            peaks = np.concatenate([np.zeros(k, np.float32), _block_peaks(self.x, self.block), np.zeros(1, np.float32)])
+            r = -(-(self.window + self.block - 1) // self.block)  # the blocks a sample's window reaches either side
+            edge = np.zeros(r, np.float32)
+            reach = -_min_filter(-np.concatenate([edge, peaks, edge]), 2 * r + 1)[: len(peaks)]
+            self._hold = np.float32(1.0) / np.maximum(reach, np.float32(1e-9))
+        return self._hold
 
     def limited(self, gain: float, ceiling: float) -> np.ndarray:
         """x·gain with its peaks held under `ceiling`, smoothed over the window (so it cannot click)."""
         x = self.x if gain == 1.0 else self.x * np.float32(gain)
         if self.peak * gain <= ceiling:
             return x
-        w = self.window
-        if self._hold is None:
-            inverse = np.float32(1.0) / np.maximum(np.abs(self.x), np.float32(1e-9))
-            edge = np.full(w, np.inf, np.float32)  # past the ends nothing is limited
-            self._hold = _min_filter(np.concatenate([edge, inverse, edge]), 2 * w + 1)
-        held = np.minimum(np.float32(1.0), np.float32(ceiling / gain) * self._hold)
-        cs = np.concatenate([[0.0], np.cumsum(held, dtype=np.float64)])
-        smooth = (cs[w + 1 :] - cs[: -w - 1]) / (w + 1)  # mean over window+1 samples, all ≤ the need
-        return (x * smooth[: len(x)].astype(np.float32)).astype(np.float32)
+        n, b, k = len(self.x), self.block, self.window // self.block
+        need = np.minimum(np.float32(1.0), np.float32(ceiling / gain) * self.held())
+        blocks = len(need) - k  # the voice's blocks and the one after
+        prefix = np.concatenate([[0.0], np.cumsum(need, dtype=np.float64) * b])
+        # The mean need over the window before sample t is linear in t within a block: the window's
+        # two ends are a whole number of blocks apart, so both move through theirs alike.
+        start = (prefix[k : k + blocks] - prefix[:blocks]).astype(np.float32) / np.float32(self.window)
+        slope = (need[k : k + blocks] - need[:blocks]) / np.float32(self.window)
+        mean = (start[:, None] + np.arange(b, dtype=np.float32)[None, :] * slope[:, None]).ravel()
+        return (x * mean[1 : n + 1]).astype(np.float32)  # sample i: the mean over samples (i - window, i]
 
 
 def limit_peaks(x: np.ndarray, ceiling: float, window: int = LIMIT_WINDOW) -> np.ndarray:
@@ -539,14 +570,35 @@ def _pcm_frames(pcm: np.ndarray) -> FrameSource:
     return lambda a, b: pcm[a * FRAME : b * FRAME]
 
 
-def glue_keys(pieces: list[Piece], pcm: np.ndarray | FrameSource, total_frames: int) -> None:
-    """Name each glue piece by the samples it is encoded from (its frames and their roll)."""
-    frames = _pcm_frames(pcm) if isinstance(pcm, np.ndarray) else pcm
+def glue_keys(pieces: list[Piece], parts: list[Part], total_frames: int, seed: str, gains: Gains) -> None:
+    """Name each glue piece by what its samples (its frames and their roll) are mixed from: every
+    part whose music or voice reaches into them, with its place and its crossfade zones counted
+    from the window's start, and the episode's end if the window reaches it. build_mix is exact in
+    any window and depends on nothing else, so equal names mean equal samples, and nothing needs
+    mixing to find what the cache holds."""
+    zones = _zones(parts)
+    total = total_frames * FRAME
+    extents = []  # each part's reach: its music [z0, n1) and its voices
+    for i, part in enumerate(parts):
+        n1 = zones[i + 1][1] if i + 1 < len(parts) else total
+        reach = [(zones[i][0], n1)] + [(part.at + o, part.at + o + len(v.samples)) for o, v in part.voices]
+        extents.append((min(a for a, _b in reach), max(b for _a, b in reach)))
     for p in pieces:
-        if p.part is None:
-            lead, trail = _roll(p.first, p.count, total_frames)
-            data = frames(p.first - lead, p.first + p.count + trail)
-            p.key = "g-" + hashlib.sha256(data.tobytes() + f"{lead}:{trail}:{BITRATE}".encode()).hexdigest()[:32]
+        if p.part is not None:
+            continue
+        lead, trail = _roll(p.first, p.count, total_frames)
+        w0, w1 = (p.first - lead) * FRAME, (p.first + p.count + trail) * FRAME
+        near = []
+        for i, part in enumerate(parts):
+            lo, hi = extents[i]
+            if lo < w1 and hi > w0:
+                (z0, z1), (n0, n1) = zones[i], zones[i + 1] if i + 1 < len(parts) else (total, total)
+                a, b = max(w0, z0), min(w1, n1)  # where its music sounds in the window
+                fade_in = [z0 - w0, z1 - w0] if a < b and a < z1 else None  # a crossfade edge the window does not reach
+                fade_out = [n0 - w0, n1 - w0] if a < b and b > n0 else None  # weighs 1 throughout it
+                near.append([part.spec(seed), part.at - w0, a < b, fade_in, fade_out])
+        end = total - w0 if total < w1 else None
+        p.key = "g-" + fingerprint(SOUND_VERSION, "glue", near, lead, trail, p.count, end, gains.key(), BITRATE, RATE)[:32]
 
 
 _BODY_FILE = re.compile(r"(?P<key>a-[0-9a-f]+)-(?P<n>\d+)\.aac$")
@@ -715,7 +767,7 @@ def _pieces(parts: list[Part], total_frames: int, seed: str, gains: Gains, mixed
     """Every piece of the soundtrack at `gains` with its frames: cached, or encoded now (and cached).
     Returns the pieces and (pieces, frames) encoded."""
     pieces = plan_pieces(parts, total_frames, seed, gains)
-    glue_keys(pieces, mixed, total_frames)
+    glue_keys(pieces, parts, total_frames, seed, gains)
     load_cached(pieces, cache)
     ranges = _ranges(pieces)
     fresh = [p for p in pieces if p.frames is None]

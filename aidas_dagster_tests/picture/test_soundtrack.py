@@ -33,7 +33,7 @@ def test_a_recut_reuses_audio_pieces_and_joins_them_without_a_seam(tmp_path):
     # (another module makes the same edit), and then no piece would be encoded anew.
     tmp = tmp_path / "own"
     script, roster, track = make_episode(tmp / "audio")
-    render(tmp, script, roster, track, tmp / "segments")
+    plan1, first = render(tmp, script, roster, track, tmp / "segments")
     cache = tmp / "segments"
     before = {p.name for p in cache.glob("*.aac")}
     # A longer first line moves every later line by a fraction of a frame (and of an AAC frame).
@@ -68,7 +68,7 @@ def test_a_recut_reuses_audio_pieces_and_joins_them_without_a_seam(tmp_path):
     err_join, err_one = joined[:n] - source[:n], one_pass[:n] - source[:n]
     assert np.sqrt(np.mean(err_join**2)) < 1.3 * np.sqrt(np.mean(err_one**2)) < 0.01 * np.sqrt(np.mean(source**2))
     pieces = snd.plan_pieces(parts, -(-total // snd.FRAME), SERIES, gains)
-    snd.glue_keys(pieces, pcm, -(-total // snd.FRAME))
+    snd.glue_keys(pieces, parts, -(-total // snd.FRAME), SERIES, gains)
     snd.load_cached(pieces, cache)  # which cached encoding each piece's frames came from
     reused = [p.file(cache).name in before for p in pieces]
     mixed_seams = 0
@@ -80,6 +80,26 @@ def test_a_recut_reuses_audio_pieces_and_joins_them_without_a_seam(tmp_path):
         assert np.sqrt(np.mean(j**2)) < 3 * np.sqrt(np.mean(o**2)) + 1e-4, f"a seam at sample {at}"
         assert np.max(np.abs(j)) < max(3 * np.max(np.abs(o)), 0.005), f"a click at sample {at}"
     assert mixed_seams >= 2  # reused pieces meet newly encoded ones
+
+    # A glue piece is found in the cache by what it is mixed from: where the re-cut's glue has the
+    # name of one of the first cut's, its samples are those of the first cut's piece.
+    assert recut.audio_gain_db == first.audio_gain_db
+    timeline1 = build_timeline(plan1, track, script, roster, TITLE)
+    parts1 = sound_parts(timeline1, track, ffmpeg_exe())
+    total1 = timeline1.total_frames * (snd.RATE // timeline1.fps)
+    pcm1 = snd.to_pcm16(snd.build_mix(parts1, total1, snd.Mixer(SERIES, gains)))
+    pieces1 = snd.plan_pieces(parts1, -(-total1 // snd.FRAME), SERIES, gains)
+    snd.glue_keys(pieces1, parts1, -(-total1 // snd.FRAME), SERIES, gains)
+
+    def samples(piece, pcm, frames):
+        lead, trail = snd._roll(piece.first, piece.count, frames)
+        return pcm[(piece.first - lead) * snd.FRAME : (piece.first + piece.count + trail) * snd.FRAME]
+
+    earlier = {p.key: samples(p, pcm1, -(-total1 // snd.FRAME)) for p in pieces1 if p.part is None}
+    same = [p for p in pieces if p.part is None and p.key in earlier]
+    assert same  # the glue before the edited line
+    assert all(np.array_equal(samples(p, pcm, -(-total // snd.FRAME)), earlier[p.key]) for p in same)
+    assert any(p.part is None and p.key not in earlier for p in pieces)  # and the moved crossfades have new names
 
 
 def test_the_cut_meets_the_loudness_target_measured_on_the_joined_file(episode):
@@ -151,25 +171,35 @@ def test_peaks_are_limited_smoothly_and_quiet_signals_pass_untouched():
 
 
 def test_one_peak_hold_limits_a_voice_at_every_gain_as_the_direct_limiter_does():
-    """The loudness search limits each voice at several gains from one held minimum (PeakHold):
-    at each gain it must equal the limiter written out directly (need = min(1, ceiling/|g·x|),
-    held at its minimum over a window either side, then averaged)."""
+    """The loudness search limits each voice at several gains from one held maximum (PeakHold): at
+    each gain it must equal the limiter written out sample by sample (need = min(1, ceiling/|g·x|),
+    held at its minimum over every block of HOLD_BLOCK samples a sample's window reaches, averaged
+    over the window before each sample), never limit less than the sample-exact hold, and keep
+    the peaks under the ceiling."""
     rng = np.random.default_rng(7)
     t = np.arange(snd.RATE // 2) / snd.RATE
     x = (0.2 * np.sin(2 * np.pi * 180 * t) * (1 + rng.random(len(t)))).astype(np.float32)
     x[9000:9200] *= 4.0  # a shout
-    w, ceiling = snd.LIMIT_WINDOW, 0.7
+    x[300] = 0.9  # a click before the window's length: the hold reaches back past the start
+    w, b, ceiling = snd.LIMIT_WINDOW, snd.HOLD_BLOCK, 0.7
+    r = -(-(w + b - 1) // b)
     hold = snd.PeakHold(x)
     for gain in (0.5, 1.0, 2.5, 6.0, 20.0):
-        g = x * np.float32(gain)
-        need = np.minimum(1.0, ceiling / np.maximum(np.abs(g.astype(np.float64)), 1e-9))
-        padded = np.concatenate([np.ones(w), need, np.ones(2 * w)])  # nothing is limited past the ends
-        held = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1).min(axis=1)  # centred on each sample
-        smooth = np.convolve(held, np.ones(w + 1) / (w + 1), mode="valid")[: len(x)]
-        direct = g * smooth
+        g = x.astype(np.float64) * gain
+        need = np.minimum(1.0, ceiling / np.maximum(np.abs(g), 1e-9))
+        # Blocks from a window's length before the start (held too: the window before an early
+        # sample reaches back there), nothing limited past the ends.
+        blocks = np.ones(w + -(-len(x) // b) * b)
+        blocks[w : w + len(x)] = need
+        per_block = np.concatenate([np.ones(r), blocks.reshape(-1, b).min(axis=1), np.ones(r)])
+        held = np.repeat(np.lib.stride_tricks.sliding_window_view(per_block, 2 * r + 1).min(axis=1), b)
+        mean = np.convolve(held[1 : w + len(x)], np.ones(w) / w, mode="valid")  # sample i: held over (i - w, i]
+        held = held[w : w + len(x)]
         got = hold.limited(gain, ceiling)
         assert np.max(np.abs(got)) <= ceiling + 1e-6
-        assert np.allclose(got, direct, rtol=1e-5, atol=1e-6), gain
+        assert np.allclose(got, g * mean, rtol=1e-5, atol=1e-6), gain
+        exact = np.lib.stride_tricks.sliding_window_view(np.concatenate([np.ones(w), need, np.ones(w)]), 2 * w + 1).min(axis=1)
+        assert np.all(held <= exact + 1e-12)  # a wider window: never less limiting
     assert np.array_equal(hold.limited(0.3, ceiling), x * np.float32(0.3))  # under the ceiling: the gain only
 
 
