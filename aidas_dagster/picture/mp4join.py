@@ -278,8 +278,9 @@ def write_video(out: Path, entry: bytes, samples: list[bytes], sync: list[int], 
         fh.writelines(samples)
 
 
-def join(segments: list[tuple[Path, int]], adts: Path, out: Path, fps: int) -> None:
-    """Write `out`: the first `kept` samples of each (segment, kept), then the ADTS soundtrack, as one MP4."""
+def join(segments: list[tuple[Path, int]], adts: Path, out: Path, fps: int) -> tuple[float, int, int]:
+    """Write `out`: the first `kept` samples of each (segment, kept), then the ADTS soundtrack, as one
+    MP4. Returns its duration (seconds, as its movie header says) and picture size."""
     videos = [read_video_segment(Path(p)) for p, _kept in segments]
     if not videos:
         raise JoinError("nothing to join")
@@ -387,3 +388,4 @@ def join(segments: list[tuple[Path, int]], adts: Path, out: Path, fps: int) -> N
     finally:
         for src in sources:
             src.close()
+    return movie / MOVIE_TIMESCALE, first.width, first.height

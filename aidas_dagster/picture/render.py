@@ -238,11 +238,11 @@ def _render(
             raise RenderError(f"{out_video}: soundtrack: {exc}") from exc
         soundtrack = sound[0]
         try:
-            join([(p, seg.kept) for p, seg in zip(paths, segments)], aac, video_tmp, fps)
+            duration, width, height = join([(p, seg.kept) for p, seg in zip(paths, segments)], aac, video_tmp, fps)
         except JoinError:  # a segment not of our encoder's shape (see mp4join.py): ffmpeg joins it
             _ffmpeg_join(paths, segments, fps, aac, work_dir, video_tmp, out_video)
-        info = probe(video_tmp)
-        duration = float(info.get("duration") or 0.0)
+            info = probe(video_tmp)
+            duration, width, height = float(info.get("duration") or 0.0), int(info.get("width") or W), int(info.get("height") or H)
         if abs(duration - total) > 1.5 / fps:
             raise RenderError(f"{out_video}: rendered {duration:.3f} s, expected {total:.3f} s (intro + track + outro)")
         publish([(srt_tmp, out_srt), (thumb_tmp, out_thumbnail), (video_tmp, out_video)])
@@ -254,8 +254,8 @@ def _render(
         srt_path=str(out_srt),
         thumbnail_path=str(out_thumbnail),
         duration=duration,
-        width=int(info.get("width") or W),
-        height=int(info.get("height") or H),
+        width=width,
+        height=height,
         fps=fps,
         segments=[str(p) for p in paths],
         segments_encoded=encoded,

@@ -48,7 +48,7 @@ def pieces(tmp_path_factory):
 def test_the_join_decodes_as_ffmpeg_concat_joins_the_same_segments(pieces):
     tmp, segments, aac = pieces
     ours = tmp / "ours.mp4"
-    join(segments, aac, ours, 30)
+    said = join(segments, aac, ours, 30)
     listing = tmp / "list.txt"
     listing.write_text("ffconcat version 1.0\n" + "".join(
         f"file '{p}'\nduration {kept / 30:.6f}\n" + (f"outpoint {(kept - 0.5) / 30:.6f}\n" if kept < len(read_video_segment(p).sizes) else "")
@@ -61,6 +61,7 @@ def test_the_join_decodes_as_ffmpeg_concat_joins_the_same_segments(pieces):
     assert (info["video_codec"], info["audio_codec"], info["width"], info["height"]) == ("h264", "aac", W, H)
     assert info["video_frames"] == frames and info["fps"] == pytest.approx(30.0)
     assert float(info["duration"]) == pytest.approx(float(probe(theirs)["duration"]), abs=1e-3)
+    assert said == (pytest.approx(float(info["duration"]), abs=1e-3), W, H)  # what the render checks, as ffprobe reads it
     assert _decoded(ours, "v") == _decoded(theirs, "v") and len(_decoded(ours, "v")) == frames
     assert _decoded(ours, "a") == _decoded(theirs, "a")
     data = ours.read_bytes()
