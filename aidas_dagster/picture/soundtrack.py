@@ -50,7 +50,7 @@ from aidas_dagster.picture import loudness as meter
 from aidas_dagster.picture.audio_encode import AAC_FRAME, AudioEncodeError, adts_frames
 from aidas_dagster.picture.music import Bed, mood_key
 
-SOUND_VERSION = 7  # 7: voices resampled by FFT; 6: the limiter holds by blocks; 5: glue named by what it is mixed from; 4: crossfade weights exact in any window; 3: bodies to the next crossfade
+SOUND_VERSION = 8  # 8: the ducking worked out where it moves; 7: voices resampled by FFT; 6: the limiter holds by blocks; 5: glue named by what it is mixed from; 4: crossfade weights exact in any window; 3: bodies to the next crossfade
 RATE = 48000
 FRAME = AAC_FRAME
 XFADE = 14 * FRAME  # ~0.3 s music crossfade before each part: the duck ramp before a line
@@ -331,22 +331,36 @@ class Mixer:
         return self._voices[v.digest]
 
     def music(self, part: Part, lo: int, hi: int) -> np.ndarray:
-        """The part's music with its ducking, local samples [lo, hi)."""
+        """The part's music with its ducking, local samples [lo, hi). The envelope is worked out
+        only where it moves (around each voice, in the fades): elsewhere it is the level itself."""
         bed = self.bed(part.mood)
         out = bed.render(part.chord * bed.chord_len + bed.chord_len // 4 + lo, hi - lo)
-        tau = np.arange(lo, hi).astype(np.float32)  # counted in integers: a float32 arange stalls past 2**24
         base, low = _db(part.level_db), _db(MUSIC_UNDER_SPEECH_DB)
         env = np.full(hi - lo, base, dtype=np.float32)
+
+        def span(a: int, b: int) -> tuple[int, int, np.ndarray]:  # local samples [a, b) within the window, and their times
+            a, b = max(a, lo), min(b, hi)
+            return a, b, np.arange(a, b).astype(np.float32)  # counted in integers: a float32 arange stalls past 2**24
+
         for off, v in part.voices:
             s, e = off + RESAMPLE_PAD, off + len(v.samples) - RESAMPLE_PAD
-            away = np.maximum(tau - e, (s - tau) if s > RESAMPLE_PAD else -np.inf)  # the first voice: down already
-            env = np.minimum(env, low + (base - low) * np.clip(away / DUCK_RAMP, 0.0, 1.0))
+            first = s <= RESAMPLE_PAD  # the first voice: down already
+            a, b, tau = span(lo if first else s - DUCK_RAMP, e + DUCK_RAMP)
+            if b > a:
+                away = tau - e if first else np.maximum(tau - e, s - tau)
+                np.minimum(env[a - lo : b - lo], low + (base - low) * np.clip(away / DUCK_RAMP, 0.0, 1.0), out=env[a - lo : b - lo])
         if part.fade_in:
-            env *= np.clip(tau / part.fade_in, 0.0, 1.0)
+            a, b, tau = span(lo, part.fade_in)
+            if b > a:
+                env[a - lo : b - lo] *= np.clip(tau / part.fade_in, 0.0, 1.0)
         if part.fade_out:
             end, length = part.fade_out
-            env *= np.clip((end - tau) / length, 0.0, 1.0)
-        return out * env * np.float32(self.music_gain(part.level_db))
+            a, b, tau = span(end - length, hi)
+            if b > a:
+                env[a - lo : b - lo] *= np.clip((end - tau) / length, 0.0, 1.0)
+        out *= env
+        out *= np.float32(self.music_gain(part.level_db))
+        return out
 
 
 def _zones(parts: list[Part]) -> list[tuple[int, int]]:
