@@ -91,17 +91,30 @@ def _step_energies(samples: np.ndarray, rate: int, first: int, stop: int, step: 
     return energy[lead:]
 
 
-def integrated_lufs(samples: np.ndarray, rate: int) -> float:
-    """Integrated loudness (LUFS) of mono samples (float at full scale 1.0, or 16-bit integers)."""
-    step = round(STEP_SECONDS * rate)
-    per_block = round(BLOCK_SECONDS / STEP_SECONDS)
+def step_samples(rate: int) -> int:
+    """Samples in one 100 ms step of the meter."""
+    return round(STEP_SECONDS * rate)
+
+
+def step_energies(samples: np.ndarray, rate: int, first: int = 0) -> np.ndarray:
+    """The K-weighted sum of squares of every whole 100 ms step of the samples from step `first`
+    on (the steps before it only warm the filter up), THREADS stretches at once."""
+    step = step_samples(rate)
     steps = len(samples) // step
-    if steps < per_block:
-        return -math.inf
-    cuts = [steps * k // THREADS for k in range(THREADS + 1)]
+    if steps <= first:
+        return np.zeros(0)
+    cuts = [first + (steps - first) * k // THREADS for k in range(THREADS + 1)]
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         parts = pool.map(lambda k: _step_energies(samples, rate, cuts[k], cuts[k + 1], step), range(THREADS))
-        energy = np.concatenate(list(parts))  # sum of squares per 100 ms
+        return np.concatenate(list(parts))
+
+
+def lufs_of_steps(energy: np.ndarray, rate: int) -> float:
+    """Integrated loudness (LUFS) from the step energies: 400 ms blocks, both gates."""
+    step = step_samples(rate)
+    per_block = round(BLOCK_SECONDS / STEP_SECONDS)
+    if len(energy) < per_block:
+        return -math.inf
     csum = np.concatenate([[0.0], np.cumsum(energy)])
     blocks = (csum[per_block:] - csum[:-per_block]) / (per_block * step)  # mean square per 400 ms block
     gated = blocks[blocks > 10 ** ((ABSOLUTE_GATE + 0.691) / 10)]
@@ -110,6 +123,11 @@ def integrated_lufs(samples: np.ndarray, rate: int) -> float:
     relative = 10 ** ((-0.691 + 10 * math.log10(float(np.mean(gated))) + RELATIVE_GATE + 0.691) / 10)
     kept = gated[gated > relative]
     return -0.691 + 10 * math.log10(float(np.mean(kept))) if len(kept) else -math.inf
+
+
+def integrated_lufs(samples: np.ndarray, rate: int) -> float:
+    """Integrated loudness (LUFS) of mono samples (float at full scale 1.0, or 16-bit integers)."""
+    return lufs_of_steps(step_energies(samples, rate), rate)
 
 
 @functools.cache

@@ -223,7 +223,8 @@ def _render(
                 parts = sound_parts(timeline, track, ffmpeg_exe())
                 sound.append(snd.make_soundtrack(parts, timeline.total_frames * (snd.RATE // fps), track.series_id, segment_cache,
                                                  aac, ffmpeg_exe(), loudness=loudness, previous_gain_db=previous[0],
-                                                 previous_lufs=previous[1]))  # fmt: skip
+                                                 previous_lufs=previous[1],
+                                                 steps_file=seg_cache.mix_steps_path(segment_cache, plan.series_id, plan.episode_number)))  # fmt: skip
             except BaseException as exc:  # re-raised by the render's thread
                 failed.append(exc)
 

@@ -64,6 +64,11 @@ def _record_path(cache: Path, series_id: str, episode: int) -> Path:
     return cache / REFS_DIR / (_SAFE.sub("_", f"{series_id}--ep{episode:04d}") + ".json")
 
 
+def mix_steps_path(cache: Path, series_id: str, episode: int) -> Path:
+    """Where the latest cut of an episode keeps its mix's loudness steps (soundtrack.MixSteps)."""
+    return _record_path(cache, series_id, episode).with_suffix(".steps.npz")
+
+
 def record_cut(cache: Path, series_id: str, episode: int, segments: Iterable[Path], **extra: object) -> Path:
     """Remember the segments of the latest cut of an episode (they are never evicted), with any
     `extra` facts a re-cut wants back (the soundtrack's gain)."""

@@ -408,20 +408,63 @@ def build_mix(parts: list[Part], total: int, mixer: Mixer, voices: bool = True, 
 MIX_THREADS = 2  # numpy lets go of the GIL in its array work: two windows mix at once
 
 
-def build_pcm(parts: list[Part], total: int, mixer: Mixer, chunk: int = 30 * RATE) -> np.ndarray:
-    """The whole soundtrack as 16-bit samples, mixed half a minute at a time (a 10-minute mix in
-    float32 is 115 MB; this holds only the 16-bit result and a window a thread), MIX_THREADS
-    windows at once. Each window is the same float arithmetic whoever mixes it (the mixer's caches
-    hold pure functions of their keys)."""
-    out = np.empty(total, dtype="<i2")
+def build_pcm(parts: list[Part], total: int, mixer: Mixer, chunk: int = 30 * RATE, start: int = 0) -> np.ndarray:
+    """The soundtrack's samples [start, total) as 16-bit samples (the whole by default), mixed half
+    a minute at a time (a 10-minute mix in float32 is 115 MB; this holds only the 16-bit result
+    and a window a thread), MIX_THREADS windows at once. Each window is the same float arithmetic
+    whoever mixes it (the mixer's caches hold pure functions of their keys)."""
+    out = np.empty(max(0, total - start), dtype="<i2")
     mixer.prepare(parts)
 
     def window(lo: int) -> None:
-        out[lo : lo + chunk] = to_pcm16(build_mix(parts, total, mixer, lo=lo, hi=lo + chunk))
+        out[lo - start : lo - start + chunk] = to_pcm16(build_mix(parts, total, mixer, lo=lo, hi=lo + chunk))
 
     with ThreadPoolExecutor(max_workers=MIX_THREADS, thread_name_prefix="mix") as pool:
-        list(pool.map(window, range(0, total, chunk)))
+        list(pool.map(window, range(start, total, chunk)))
     return out
+
+
+@dataclass
+class MixSteps:
+    """A cut's mix measured per 100 ms step (loudness.step_energies) and what it was mixed from. A
+    re-cut at the same gain takes the steps before its first change from here: up to where the
+    first changed part's sound reaches, the mix is the same sample for sample."""
+
+    key: str  # the gain, length and sound version it was mixed at
+    marks: list[str]  # each part's fingerprint with its place
+    reach: list[int]  # the first sample each part's sound touches
+    energies: np.ndarray
+
+    @staticmethod
+    def of(parts: list[Part], seed: str, gains: Gains, total: int, energies: np.ndarray) -> "MixSteps":
+        zones = _zones(parts)
+        marks = [fingerprint(p.spec(seed), p.at) for p in parts]
+        reach = [min([zones[i][0]] + [p.at + o for o, _v in p.voices]) for i, p in enumerate(parts)]
+        return MixSteps(fingerprint(SOUND_VERSION, "steps", gains.key(), total, RATE), marks, reach, energies)
+
+    def unchanged(self, other: "MixSteps") -> int:
+        """How many of this cut's leading steps `other` (the same parts' marks, its energies not
+        yet known) still has."""
+        if other.key != self.key:
+            return 0
+        n = min(len(self.marks), len(other.marks))
+        j = next((j for j in range(n) if self.marks[j] != other.marks[j]), n)
+        if j == n and len(self.marks) == len(other.marks):
+            return len(self.energies)
+        reach = [r[j] for r in (self.reach, other.reach) if j < len(r)]
+        return min(len(self.energies), max(0, min(reach)) // meter.step_samples(RATE))
+
+    def save(self, path: Path) -> None:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, key=np.array(self.key), marks=np.array(self.marks), reach=np.array(self.reach, np.int64), energies=self.energies)
+
+    @staticmethod
+    def load(path: Path) -> "MixSteps | None":
+        try:
+            with np.load(path) as data:
+                return MixSteps(str(data["key"]), [str(m) for m in data["marks"]], [int(r) for r in data["reach"]], data["energies"])
+        except (OSError, ValueError, KeyError):
+            return None  # none yet, or damaged: measured whole
 
 
 def to_pcm16(mix: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
@@ -477,25 +520,29 @@ def ceiling_of(loudness: Loudness) -> float:
 
 def normalised_mix(
     parts: list[Part], total: int, seed: str, loudness: Loudness, ffmpeg: str, previous_db: float | None,
-    previous_lufs: float | None = None, first_try: tuple[np.ndarray, Gains, float] | None = None,
+    previous_lufs: float | None = None, steps_out: dict[float, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, Gains, float]:
     """The mix as 16-bit samples at the gain that brings it to the target, the gain, and the
     measured loudness. The previous cut's gain is kept while the mix stays within tolerance of the
     target, or within tolerance of what the previous cut reached (when the limiter kept that cut
     from the target, a small edit would not reach it either), so the cached pieces stay valid.
-    `first_try`: the mix at the previous gain, already made and measured."""
+    `steps_out` gets the returned mix's loudness steps (by its gain)."""
     ceiling = ceiling_of(loudness)
     holds: dict[str, PeakHold] = {}
+
+    steps: dict[float, np.ndarray] = {} if steps_out is None else steps_out  # the latest mix's loudness steps, by gain
 
     def mix_at(db: float) -> tuple[np.ndarray, Gains, float]:
         gains = Gains(round(db, 2), ceiling)
         pcm = build_pcm(parts, total, Mixer(seed, gains, holds))
-        return pcm, gains, meter.integrated_lufs(pcm, RATE)
+        steps.clear()
+        steps[gains.db] = meter.step_energies(pcm, RATE)
+        return pcm, gains, meter.lufs_of_steps(steps[gains.db], RATE)
 
     if loudness.target_lufs is None:
         return mix_at(0.0)
     target = loudness.target_lufs
-    pcm, gains, lufs = first_try or mix_at(previous_db if previous_db is not None else 0.0)
+    pcm, gains, lufs = mix_at(previous_db if previous_db is not None else 0.0)
     if not math.isfinite(lufs):
         return pcm, gains, lufs
     if previous_db is not None and keeps_gain(lufs, target, previous_lufs):
@@ -733,39 +780,50 @@ class Soundtrack:
 def make_soundtrack(
     parts: list[Part], total_samples: int, seed: str, cache: Path, out_adts: Path, ffmpeg: str, *,
     loudness: Loudness = Loudness(), previous_gain_db: float | None = None, previous_lufs: float | None = None,
-    parts_hint: int | None = None,
+    parts_hint: int | None = None, steps_file: Path | None = None,
 ) -> Soundtrack:  # fmt: skip
     """Mix, normalise, encode what the cache lacks, and join every piece into `out_adts`.
 
     A re-cut most often keeps the previous cut's gain (a small edit barely moves the loudness), so
-    with one given its pieces are found and encoded at it while the whole mix is made and measured
-    beside them; only if the mix then misses the target are they found again at a new gain."""
+    with one given its pieces are found and encoded at it while the mix is measured beside them;
+    only if the mix then misses the target are they found again at a new gain. `steps_file` keeps
+    the mix's loudness steps (MixSteps): a re-cut mixes and measures only from its first change on."""
     total_frames = -(-total_samples // FRAME)
     cache.mkdir(parents=True, exist_ok=True)
-    first_try = None
     if previous_gain_db is not None and loudness.target_lufs is not None:
         gains = Gains(round(previous_gain_db, 2), ceiling_of(loudness))
         mixer = Mixer(seed, gains)  # shared: a voice is limited once for both
         mixer.prepare(parts)
+        before = MixSteps.load(steps_file) if steps_file is not None else None
+        now = MixSteps.of(parts, seed, gains, total_samples, np.zeros(0))
 
-        def whole() -> tuple[np.ndarray, float]:
-            pcm = build_pcm(parts, total_samples, mixer)
-            return pcm, meter.integrated_lufs(pcm, RATE)
+        def measure() -> float:
+            step = meter.step_samples(RATE)
+            kept = before.unchanged(now) if before is not None else 0
+            start = max(0, kept - -(-meter.IMPULSE // step))  # the filter warms up over the steps before
+            tail = build_pcm(parts, total_samples, mixer, start=start * step)
+            now.energies = np.concatenate([before.energies[:kept] if before is not None else np.zeros(0),
+                                           meter.step_energies(tail, RATE, first=kept - start)])  # fmt: skip
+            return meter.lufs_of_steps(now.energies, RATE)
 
         def mixed(a: int, b: int) -> np.ndarray:  # the same samples as the whole mix's (build_mix is exact in any window)
             return to_pcm16(build_mix(parts, total_samples, mixer, lo=a * FRAME, hi=b * FRAME))
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loudness") as pool:
-            measured = pool.submit(whole)
+            measured = pool.submit(measure)
             try:
                 pieces, encoded = _pieces(parts, total_frames, seed, gains, mixed, cache, out_adts, ffmpeg, parts_hint)
             finally:
-                pcm, lufs = measured.result()
+                lufs = measured.result()
         if keeps_gain(lufs, loudness.target_lufs, previous_lufs):
+            if steps_file is not None:
+                now.save(steps_file)
             return _finish(pieces, encoded, gains, lufs, total_frames, cache, out_adts)
-        first_try = (pcm, gains, lufs)
-    pcm, gains, lufs = normalised_mix(parts, total_samples, seed, loudness, ffmpeg, previous_gain_db, previous_lufs, first_try)
+    steps: dict[float, np.ndarray] = {}
+    pcm, gains, lufs = normalised_mix(parts, total_samples, seed, loudness, ffmpeg, previous_gain_db, previous_lufs, steps_out=steps)
     pieces, encoded = _pieces(parts, total_frames, seed, gains, _pcm_frames(pcm), cache, out_adts, ffmpeg, parts_hint)
+    if steps_file is not None and gains.db in steps:
+        MixSteps.of(parts, seed, gains, total_samples, steps[gains.db]).save(steps_file)
     return _finish(pieces, encoded, gains, lufs, total_frames, cache, out_adts)
 
 

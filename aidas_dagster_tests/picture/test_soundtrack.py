@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from aidas_dagster.picture import loudness
 from aidas_dagster.picture import soundtrack as snd
 from aidas_dagster.picture.music import Bed
 from aidas_dagster.picture.probe import ffmpeg_exe
@@ -223,3 +224,31 @@ def test_a_crossfade_past_the_first_six_minutes_is_mixed_as_early_ones_are():
     # And the same samples in whichever window they are mixed.
     inner = snd.build_mix(parts, total, mixer, lo=z0 - 1000, hi=z1 + 1000)
     assert np.array_equal(inner, mix[z0 - 1000 - lo : z1 + 1000 - lo])
+
+
+def test_a_recut_measures_its_loudness_from_its_first_change_on_as_a_whole_measurement_does(tmp_path):
+    # Eight parts of music over 40 s; the re-cut changes the sixth (its chord), so the mix is the same
+    # up to where the sixth's sound begins, and only the rest is mixed and measured again.
+    span = 5 * snd.RATE // snd.FRAME * snd.FRAME
+
+    def parts(changed: bool) -> list[snd.Part]:
+        return [snd.Part(f"p{k}", k * span, "설렘" if k % 2 else "긴장", snd.MUSIC_GAP_DB, k + (7 if changed and k == 5 else 0), span)
+                for k in range(8)]  # fmt: skip
+
+    total = 8 * span
+    steps = tmp_path / "ep.steps.npz"
+    first = snd.make_soundtrack(parts(False), total, SERIES, tmp_path / "cache", tmp_path / "a.aac", ffmpeg_exe(), steps_file=steps)
+    before = snd.MixSteps.load(steps)
+    assert before is not None and len(before.energies) == total // 4800
+    gains = snd.Gains(first.gain_db, snd.ceiling_of(snd.Loudness()))
+    kept = before.unchanged(snd.MixSteps.of(parts(True), SERIES, gains, total, np.zeros(0)))
+    assert 0 < kept < len(before.energies) and kept * 4800 <= 5 * span - snd.MARGIN - snd.XFADE
+
+    recut = snd.make_soundtrack(parts(True), total, SERIES, tmp_path / "cache", tmp_path / "b.aac", ffmpeg_exe(),
+                                previous_gain_db=first.gain_db, previous_lufs=first.lufs, steps_file=steps)  # fmt: skip
+    assert recut.gain_db == first.gain_db
+    whole = snd.build_pcm(parts(True), total, snd.Mixer(SERIES, gains))
+    assert recut.lufs == pytest.approx(loudness.integrated_lufs(whole, snd.RATE), abs=1e-9)
+    after = snd.MixSteps.load(steps)
+    assert after is not None and np.allclose(after.energies, loudness.step_energies(whole, snd.RATE), rtol=1e-9)
+    assert not np.allclose(after.energies, before.energies, rtol=1e-9)  # the change is measured, not taken over
