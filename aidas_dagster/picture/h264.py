@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from aidas_dagster.picture.yuv import RenderError
 
-NAL_SLICE, NAL_IDR, NAL_SEI, NAL_SPS, NAL_PPS, NAL_AUD = 1, 5, 6, 7, 8, 9
+NAL_SLICE, NAL_IDR, NAL_SPS, NAL_PPS, NAL_AUD = 1, 5, 7, 8, 9
 SKIP_PPS_ID = 1
 _HIGH_PROFILES = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135}
 
@@ -53,10 +53,6 @@ class _Bits:
             if zeros > 31:
                 raise RenderError("H.264: a malformed Exp-Golomb code")
         return (1 << zeros) - 1 + self.u(zeros)
-
-    def se(self) -> int:
-        k = self.ue()
-        return (k + 1) // 2 if k & 1 else -(k // 2)
 
 
 class _BitWriter:

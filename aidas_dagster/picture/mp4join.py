@@ -242,6 +242,15 @@ def _descriptor(tag: int, body: bytes) -> bytes:
     return bytes([tag, 0x80 | (n >> 21 & 0x7F), 0x80 | (n >> 14 & 0x7F), 0x80 | (n >> 7 & 0x7F), n & 0x7F]) + body
 
 
+_FTYP = _box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isomiso2avc1mp41")
+
+
+def _mvhd(movie_duration: int, next_track: int) -> bytes:
+    """The movie header: its duration in MOVIE_TIMESCALE units and the next free track id."""
+    return _full(b"mvhd", 0, 0, struct.pack(">IIII", 0, 0, MOVIE_TIMESCALE, movie_duration), struct.pack(">IH", 0x10000, 0x100),
+                 b"\0" * 10, _MATRIX, b"\0" * 24, struct.pack(">I", next_track))  # fmt: skip
+
+
 def avc_sample_entry(sps: bytes, pps: list[bytes], width: int, height: int, chroma_format: int = 1, bit_depth_luma: int = 8,
                      bit_depth_chroma: int = 8) -> bytes:  # fmt: skip
     """An avc1 sample entry whose avcC record carries the stream's SPS and PPSs (NAL units, no start codes)."""
@@ -262,19 +271,17 @@ def write_video(out: Path, entry: bytes, samples: list[bytes], sync: list[int], 
     movie = -(-duration * MOVIE_TIMESCALE // timescale)
     sizes = [len(s) for s in samples]
     stss = _full(b"stss", 0, 0, struct.pack(f">I{len(sync)}I", len(sync), *[k + 1 for k in sync]))
-    ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isomiso2avc1mp41")
 
     def moov(offset: int) -> bytes:
-        mvhd = _full(b"mvhd", 0, 0, struct.pack(">IIII", 0, 0, MOVIE_TIMESCALE, movie), struct.pack(">IH", 0x10000, 0x100), b"\0" * 10,
-                     _MATRIX, b"\0" * 24, struct.pack(">I", 2))  # fmt: skip
+        mvhd = _mvhd(movie, next_track=2)
         video = _track(1, b"vide", b"VideoHandler", timescale, duration, movie, _full(b"vmhd", 0, 1, b"\0" * 8), entry,
                        [(len(samples), delta)], sizes, [(1, len(samples))], [offset], stss, width, height)  # fmt: skip
         return _box(b"moov", mvhd, video)
 
     payload = sum(sizes)
-    head = len(ftyp) + len(moov(0)) + 8
+    head = len(_FTYP) + len(moov(0)) + 8
     with open(out, "wb") as fh:
-        fh.write(ftyp + moov(head) + struct.pack(">I4s", 8 + payload, b"mdat"))
+        fh.write(_FTYP + moov(head) + struct.pack(">I4s", 8 + payload, b"mdat"))
         fh.writelines(samples)
 
 
@@ -334,15 +341,13 @@ def join(segments: list[tuple[Path, int]], adts: Path, out: Path, fps: int) -> t
     stss = _full(b"stss", 0, 0, struct.pack(f">I{len(v_sync)}I", len(v_sync), *v_sync))
 
     def moov(v_offsets: list[int], a_offsets: list[int]) -> bytes:
-        mvhd = _full(b"mvhd", 0, 0, struct.pack(">IIII", 0, 0, MOVIE_TIMESCALE, movie), struct.pack(">IH", 0x10000, 0x100), b"\0" * 10,
-                     _MATRIX, b"\0" * 24, struct.pack(">I", 3))  # fmt: skip
+        mvhd = _mvhd(movie, next_track=3)
         video = _track(1, b"vide", b"VideoHandler", first.timescale, v_duration, v_movie, _full(b"vmhd", 0, 1, b"\0" * 8), avc1,
                        [(n_video, first.delta)], v_sizes, _chunk_table(v_chunks), v_offsets, stss, first.width, first.height)  # fmt: skip
         sound = _track(2, b"soun", b"SoundHandler", audio.rate, a_duration, a_movie, _full(b"smhd", 0, 0, b"\0" * 4), mp4a,
                        [(n_audio, AAC_FRAME)], a_sizes, _chunk_table(a_chunks), a_offsets, roll)  # fmt: skip
         return _box(b"moov", mvhd, video, sound)
 
-    ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isomiso2avc1mp41")
     payload = sum(v_sizes) + sum(a_sizes)
     mdat_head = struct.pack(">I4s", 8 + payload, b"mdat") if 8 + payload <= 0xFFFFFFFF else struct.pack(">I4sQ", 1, b"mdat", 16 + payload)
 
@@ -358,12 +363,12 @@ def join(segments: list[tuple[Path, int]], adts: Path, out: Path, fps: int) -> t
         return vo, ao
 
     # The moov's size depends on the offsets only through stco vs co64: two passes settle it.
-    head = len(ftyp) + len(moov(*offsets(0))) + len(mdat_head)
+    head = len(_FTYP) + len(moov(*offsets(0))) + len(mdat_head)
     vo, ao = offsets(head)
-    header = ftyp + moov(vo, ao) + mdat_head
+    header = _FTYP + moov(vo, ao) + mdat_head
     if len(header) != head:
         vo, ao = offsets(len(header))
-        header = ftyp + moov(vo, ao) + mdat_head
+        header = _FTYP + moov(vo, ao) + mdat_head
     sources = [open(v.path, "rb") for v in videos]
     try:
         with open(out, "wb") as fh:

@@ -220,7 +220,7 @@ def _render(
 
         def make_sound() -> None:
             try:
-                parts = sound_parts(timeline, track, ffmpeg_exe())
+                parts = sound_parts(timeline, track)
                 sound.append(snd.make_soundtrack(parts, timeline.total_frames * (snd.RATE // fps), track.series_id, segment_cache,
                                                  aac, ffmpeg_exe(), loudness=loudness, previous_gain_db=previous[0],
                                                  previous_lufs=previous[1],

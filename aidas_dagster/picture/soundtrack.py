@@ -110,7 +110,6 @@ class Part:
     mood: str
     level_db: float  # music level when nobody speaks
     chord: int  # where in the mood's progression its music starts
-    min_len: int  # the fewest samples it can own, known from its spec (bounds its cached body)
     voices: list[tuple[int, Voice]] = field(default_factory=list)  # (local offset, voice)
     fade_in: int = 0  # the music fades in from silence over [0, fade_in)
     fade_out: tuple[int, int] | None = None  # (local end, length): the music fades out to silence at end
@@ -172,7 +171,7 @@ def _resample(core: np.ndarray, sr: int) -> np.ndarray:
     return y[at - RESAMPLE_PAD : at + n + RESAMPLE_PAD].astype(np.float32)
 
 
-def resample_voices(cores: dict[int, np.ndarray], sr: int, ffmpeg: str) -> dict[int, Voice]:
+def resample_voices(cores: dict[int, np.ndarray], sr: int) -> dict[int, Voice]:
     """Voices at RATE (see _resample), RESAMPLE_THREADS at once; each depends on its own samples
     only, so the same line gives the same samples in every cut. (ffmpeg's resampler took two
     processes and ~0.45 s of CPU for a 10-minute episode's voices; this ~0.25 s in process.)"""
@@ -372,6 +371,17 @@ def _zones(parts: list[Part]) -> list[tuple[int, int]]:
     return zones
 
 
+def _extents(parts: list[Part], zones: list[tuple[int, int]], total: int) -> list[tuple[int, int]]:
+    """Each part's reach in the mix, [first, last) samples its sound touches: its music from the
+    crossfade before it to the end of the crossfade after it, and its voices."""
+    extents = []
+    for i, part in enumerate(parts):
+        n1 = zones[i + 1][1] if i + 1 < len(parts) else total
+        reach = [(zones[i][0], n1)] + [(part.at + o, part.at + o + len(v.samples)) for o, v in part.voices]
+        extents.append((min(a for a, _b in reach), max(b for _a, b in reach)))
+    return extents
+
+
 def build_mix(parts: list[Part], total: int, mixer: Mixer, voices: bool = True, lo: int = 0, hi: int | None = None) -> np.ndarray:
     """The soundtrack's samples [lo, hi) (float32; whole by default): each part's music between the
     crossfades around it, every voice at its place (voices=False: the music alone)."""
@@ -437,9 +447,8 @@ class MixSteps:
 
     @staticmethod
     def of(parts: list[Part], seed: str, gains: Gains, total: int, energies: np.ndarray) -> "MixSteps":
-        zones = _zones(parts)
         marks = [fingerprint(p.spec(seed), p.at) for p in parts]
-        reach = [min([zones[i][0]] + [p.at + o for o, _v in p.voices]) for i, p in enumerate(parts)]
+        reach = [lo for lo, _hi in _extents(parts, _zones(parts), total)]
         return MixSteps(fingerprint(SOUND_VERSION, "steps", gains.key(), total, RATE), marks, reach, energies)
 
     def unchanged(self, other: "MixSteps") -> int:
@@ -632,11 +641,7 @@ def glue_keys(pieces: list[Piece], parts: list[Part], total_frames: int, seed: s
     mixing to find what the cache holds."""
     zones = _zones(parts)
     total = total_frames * FRAME
-    extents = []  # each part's reach: its music [z0, n1) and its voices
-    for i, part in enumerate(parts):
-        n1 = zones[i + 1][1] if i + 1 < len(parts) else total
-        reach = [(zones[i][0], n1)] + [(part.at + o, part.at + o + len(v.samples)) for o, v in part.voices]
-        extents.append((min(a for a, _b in reach), max(b for _a, b in reach)))
+    extents = _extents(parts, zones, total)
     for p in pieces:
         if p.part is not None:
             continue
@@ -710,7 +715,7 @@ def _balance(ranges: list[tuple[int, int]], parts: int, min_split: int = 600) ->
     return [sorted(b) for b in batches if b]
 
 
-def encode_ranges(source: np.ndarray | Callable[[int, int], np.ndarray], ranges: list[tuple[int, int]], total_frames: int, ffmpeg: str,
+def encode_ranges(source: np.ndarray | FrameSource, ranges: list[tuple[int, int]], total_frames: int, ffmpeg: str,
                   work: Path, parts: int | None = None) -> dict[int, bytes]:  # fmt: skip
     """AAC frames for every frame in `ranges`, encoded in parallel processes, each range with its
     roll of real signal either side; returns frame index → ADTS frame. `source`: the 16-bit mix,

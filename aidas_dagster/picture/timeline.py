@@ -9,7 +9,6 @@ though every later line has moved by some fraction of a frame.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +80,7 @@ SLACK = 3
 # ---------------------------------------------------------------- audio
 
 
-def sound_parts(timeline: "Timeline", track: AudioTrack, ffmpeg: str) -> list[snd.Part]:
+def sound_parts(timeline: "Timeline", track: AudioTrack) -> list[snd.Part]:
     """Each segment's part of the soundtrack (soundtrack.py): its music from a chord fixed by the
     segment, its line's voice at the AAC frame nearest the line's first sound."""
     fps = timeline.fps
@@ -92,7 +91,7 @@ def sound_parts(timeline: "Timeline", track: AudioTrack, ffmpeg: str) -> list[sn
     spans = {tl.index: (tl.start, tl.end) for tl in track.lines}
     cores = snd.line_cores(dialogue, sr, spans)
     del dialogue
-    voices = snd.resample_voices({i: c for i, (_at, c) in cores.items()}, sr, ffmpeg)
+    voices = snd.resample_voices({i: c for i, (_at, c) in cores.items()}, sr)
     intro = timeline.intro_frames * spf
     total = timeline.total_frames * spf
     parts: list[snd.Part] = []
@@ -103,16 +102,11 @@ def sound_parts(timeline: "Timeline", track: AudioTrack, ffmpeg: str) -> list[sn
         frame += seg.kept
         kind = seg.spec.get("kind")
         level = snd.MUSIC_CARDS_DB if kind in ("intro", "outro") else snd.MUSIC_GAP_DB
-        min_len = seg.min_kept * spf - 2 * snd.FRAME
         placed: list[tuple[int, snd.Voice]] = []
         if seg.line is not None and seg.line in voices:
             first = intro + round(cores[seg.line][0] * snd.RATE / sr)
             at = round(first / snd.FRAME) * snd.FRAME
             placed = [(-snd.RESAMPLE_PAD, voices[seg.line])]
-            # The part starts at the line's first sound, a little after the segment: how much later
-            # follows from the line alone (its leading silence), rounded up, plus half a frame.
-            lead = (cores[seg.line][0] - round(spans[seg.line][0] * sr)) * snd.RATE / sr + spf / 2
-            min_len -= -(-int(math.ceil(lead)) // snd.FRAME) * snd.FRAME
         else:
             at = round(video_at / snd.FRAME) * snd.FRAME
             if kind == "plain":  # no scenes: every voice sits in the one segment
@@ -120,7 +114,7 @@ def sound_parts(timeline: "Timeline", track: AudioTrack, ffmpeg: str) -> list[sn
         at = max(at, parts[-1].at if parts else 0)
         chord = seg.line if seg.line is not None else sum(map(ord, seg.name)) % 97
         last = k + 1 == len(segments)
-        parts.append(snd.Part(seg.name, at, seg.mood, level, chord, min_len, placed,
+        parts.append(snd.Part(seg.name, at, seg.mood, level, chord, placed,
                               fade_in=snd.CARD_FADE if k == 0 else 0,
                               fade_out=(total - at, snd.CARD_FADE) if last else None))  # fmt: skip
     return parts

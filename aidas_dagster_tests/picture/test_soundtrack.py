@@ -49,7 +49,7 @@ def test_a_recut_reuses_audio_pieces_and_joins_them_without_a_seam(tmp_path):
 
     # The reference: the mix the pieces were cut from, as samples, and one continuous encode of it.
     timeline = build_timeline(plan2, track2, script2, roster2, TITLE)
-    parts = sound_parts(timeline, track2, ffmpeg_exe())
+    parts = sound_parts(timeline, track2)
     total = timeline.total_frames * (snd.RATE // timeline.fps)
     gains = snd.Gains(recut.audio_gain_db, snd._db(-1.0 - snd.TRUE_PEAK_HEADROOM_DB))
     pcm = snd.to_pcm16(snd.build_mix(parts, total, snd.Mixer(SERIES, gains)))
@@ -86,7 +86,7 @@ def test_a_recut_reuses_audio_pieces_and_joins_them_without_a_seam(tmp_path):
     # name of one of the first cut's, its samples are those of the first cut's piece.
     assert recut.audio_gain_db == first.audio_gain_db
     timeline1 = build_timeline(plan1, track, script, roster, TITLE)
-    parts1 = sound_parts(timeline1, track, ffmpeg_exe())
+    parts1 = sound_parts(timeline1, track)
     total1 = timeline1.total_frames * (snd.RATE // timeline1.fps)
     pcm1 = snd.to_pcm16(snd.build_mix(parts1, total1, snd.Mixer(SERIES, gains)))
     pieces1 = snd.plan_pieces(parts1, -(-total1 // snd.FRAME), SERIES, gains)
@@ -114,7 +114,7 @@ def test_the_cut_meets_the_loudness_target_measured_on_the_joined_file(episode):
 def test_the_loudness_target_is_configurable_and_a_kept_gain_stays_within_tolerance(episode):
     _tmp, script, roster, track, plan, cut = episode
     timeline = build_timeline(plan, track, script, roster, TITLE)
-    parts = sound_parts(timeline, track, ffmpeg_exe())
+    parts = sound_parts(timeline, track)
     total = timeline.total_frames * (snd.RATE // timeline.fps)
     pcm, gains, lufs = snd.normalised_mix(parts, total, SERIES, snd.Loudness(-20.0, -3.0), ffmpeg_exe(), None)
     assert lufs == pytest.approx(-20.0, abs=snd.LOUDNESS_AIM)
@@ -133,7 +133,7 @@ def test_music_is_ducked_under_dialogue(episode):
     """The music alone: quieter wherever someone speaks, louder in pauses, loudest under the cards."""
     _tmp, script, roster, track, plan, cut = episode
     timeline = build_timeline(plan, track, script, roster, TITLE)
-    parts = sound_parts(timeline, track, ffmpeg_exe())
+    parts = sound_parts(timeline, track)
     total = timeline.total_frames * (snd.RATE // timeline.fps)
     music = snd.build_mix(parts, total, snd.Mixer(SERIES, snd.Gains(cut.audio_gain_db, 0.84)), voices=False)
 
@@ -208,8 +208,8 @@ def test_a_crossfade_past_the_first_six_minutes_is_mixed_as_early_ones_are():
     # Past 2**24 samples (5:49 at 48 kHz) a float32 arange from the episode's start stalls: every
     # sample of a window got one crossfade weight. Two parts meeting at 6:00, no voices.
     at = 360 * snd.RATE // snd.FRAME * snd.FRAME
-    first = snd.Part("a", 0, "calm", snd.MUSIC_GAP_DB, 1, snd.FRAME)
-    second = snd.Part("b", at, "tense", snd.MUSIC_GAP_DB, 2, snd.FRAME)
+    first = snd.Part("a", 0, "calm", snd.MUSIC_GAP_DB, 1)
+    second = snd.Part("b", at, "tense", snd.MUSIC_GAP_DB, 2)
     parts, total = [first, second], at + 10 * snd.RATE
     mixer = snd.Mixer(SERIES, snd.Gains(0.0, 1.0))
     z0, z1 = snd._zones(parts)[1]
@@ -232,7 +232,7 @@ def test_a_recut_measures_its_loudness_from_its_first_change_on_as_a_whole_measu
     span = 5 * snd.RATE // snd.FRAME * snd.FRAME
 
     def parts(changed: bool) -> list[snd.Part]:
-        return [snd.Part(f"p{k}", k * span, "설렘" if k % 2 else "긴장", snd.MUSIC_GAP_DB, k + (7 if changed and k == 5 else 0), span)
+        return [snd.Part(f"p{k}", k * span, "설렘" if k % 2 else "긴장", snd.MUSIC_GAP_DB, k + (7 if changed and k == 5 else 0))
                 for k in range(8)]  # fmt: skip
 
     total = 8 * span
