@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from aidas_dagster.core.storage import atomic_path
+from aidas_dagster.core.storage import PART_SUFFIX, atomic_path
 from aidas_dagster.picture import h264
 from aidas_dagster.picture.mp4join import avc_sample_entry, write_video
 from aidas_dagster.picture.probe import ffmpeg_exe
@@ -132,7 +132,10 @@ def encode_frames(
         "-g", str(GOP), "-force_key_frames", keyframe_expr(fps), "-forced-idr", "1", "-x264-params", params, "-f", "h264",
     ]  # fmt: skip
     counts: list[int] = []  # how many frames each distinct picture lasts
-    with atomic_path(target) as tmp, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile(suffix=".h264", dir=target.parent) as stream:
+    # The raw stream is named as a half-written file (.*.part): if the render is killed, pruning the
+    # segment cache removes it with the rest (segment_cache.prune).
+    raw = {"prefix": f".{target.name}.", "suffix": ".h264" + PART_SUFFIX, "dir": target.parent}
+    with atomic_path(target) as tmp, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile(**raw) as stream:
         proc = subprocess.Popen([*cmd, stream.name], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err, bufsize=0)
         assert proc.stdin is not None
         fd = proc.stdin.fileno()
