@@ -163,7 +163,7 @@ def main() -> int:
     target = config.episode_seconds - 2 * CARD_SECONDS
 
     def cut(script, tag: str):
-        track = build_track(script, roster, speech, work / "cache" / "audio", work / tag / "audio", target)
+        track = build_track(script, roster, speech, work / "cache" / "audio", work / "audio", target)  # one folder, as in production
         sprites = draw_roster_sprites(roster, work / "avatars")
         plan = plan_clips(script, roster, track, sprites, fps=30)
         out = work / tag / "episode.mp4"

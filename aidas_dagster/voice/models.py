@@ -41,6 +41,8 @@ class TrackLine(_Model):
     wav_path: str
     words: list[WordTiming] = Field(default_factory=list, description="times relative to the track")
     provider: str
+    start_sample: int | None = Field(default=None, ge=0, description="exact start on the track's sample grid")
+    end_sample: int | None = Field(default=None, ge=0)
 
 
 class TrackScene(_Model):
@@ -59,7 +61,10 @@ class AudioTrack(_Model):
     duration: float = Field(gt=0)
     scenes: list[TrackScene]
     lines: list[TrackLine]
-    fingerprint: str = Field(description="hash of everything that shaped this track")
+    fingerprint: str = Field(description="hash of everything that shaped this track, where its lines sit included")
+    target_seconds: float | None = Field(default=None, description="the length the pauses were stretched toward")
+    lead_in: float = Field(default=0.0, ge=0)
+    total_samples: int | None = Field(default=None, gt=0)
 
 
 def load_track(storage: Storage, series_id: str, episode: int) -> AudioTrack:

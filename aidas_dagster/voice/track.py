@@ -7,6 +7,14 @@ between lines, longer after a question or a heavy line, shorter in a quick excha
 gap between scenes. When the episode needs a given length, the pauses stretch toward it; speech
 is never cut or sped up.
 
+An edit keeps the rest of the episode where it was. When `out_dir` holds this episode's previous
+track (same target and lead-in), every unchanged line keeps its exact place on the sample grid, and
+only the pauses next to what changed take up the difference: a window around the edit, widened a
+pause at a time until its pauses stay within their caps and within `KEEP_RHYTHM` of what the whole
+episode's fit would give them. Subtitles, picture and music after the edit then do not move, so a
+re-cut renders only the edited stretch. Where no window works (a big rewrite), the whole episode
+is fitted again.
+
 Outputs (all written atomically, the manifest last): `dialogue.wav`, `timing.csv`, `track.json`.
 """
 
@@ -16,6 +24,7 @@ import csv
 import io
 import math
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +37,7 @@ from aidas_dagster.voice.models import AudioTrack, TrackLine, TrackScene, WordTi
 from aidas_dagster.voice.offline_tts import calculate_modulation
 
 # Bump when the layout or levelling changes, so fingerprints (and freshness stamps) change too.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 # Levels (dBFS).
 TARGET_RMS_DB = -20.0
@@ -42,6 +51,11 @@ SCENE_PAUSE = 1.6  # between scenes
 MAX_LINE_PAUSE = 4.0  # limits when stretching toward a target length
 MAX_SCENE_PAUSE = 8.0
 STRETCH_BELOW = 0.97  # stretch only when the natural layout is shorter than this share of the target
+# An edit's window keeps each pause within this share of what a fit of the whole episode gives it,
+# so the edited stretch keeps the episode's rhythm; and the kept layout may be this far off the
+# length that fit would give (it never drifts further over repeated edits).
+KEEP_RHYTHM = 0.25
+KEEP_LENGTH_SECONDS = 0.02
 
 # A little extra silence after lines that need to land; a quick exchange of short lines runs tighter.
 EMOTION_PAUSE = {"sad": 0.3, "worried": 0.2, "shy": 0.2, "surprised": 0.2, "angry": 0.15, "tense": 0.15}
@@ -157,6 +171,91 @@ def stretch_pauses(pauses: list[float], caps: list[float], extra: float) -> list
     return [min(p * hi, max(p, c)) for p, c in zip(pauses, caps)]
 
 
+def _samples(seconds: list[float], room: int, rate: int) -> list[int]:
+    """Pauses on the sample grid, rounded cumulatively so that together they fill exactly `room`."""
+    edges = [0]
+    total = 0.0
+    for pause in seconds:
+        total += pause
+        edges.append(round(total * rate))
+    edges[-1] = room
+    return [b - a for a, b in zip(edges, edges[1:])]
+
+
+def _line_key(scene: int, speaker: str, text: str, emotion: str, samples: int) -> tuple:
+    return scene, speaker, text, emotion, samples
+
+
+def kept_layout(
+    previous: AudioTrack, keys: list[tuple], lengths: list[int], naturals: list[float], caps: list[float],
+    fitted: list[float], first: int, end_pad: int,
+) -> list[int] | None:  # fmt: skip
+    """The pauses (in samples) that keep every line `previous` also had in its exact place, or None
+    when no window around the changes can take them up (see the module's docstring).
+
+    `keys` and `lengths` describe the new lines, `naturals` and `caps` their pauses, `fitted` what a
+    fit of the whole episode gives those pauses; `first` is the first line's start and `end_pad`
+    the silence after the last line (both in samples).
+    """
+    rate = previous.sample_rate
+    old = previous.lines
+    if previous.total_samples is None or any(tl.start_sample is None or tl.end_sample is None for tl in old):
+        return None  # written before tracks kept their sample grid
+    old_keys = [_line_key(tl.scene, tl.speaker, tl.text, tl.emotion, tl.end_sample - tl.start_sample) for tl in old]
+    n = len(keys)
+    starts: dict[int, int] = {0: first}  # new line -> where it must start; n is the end of the last pause
+    starts[n] = previous.total_samples - end_pad
+    kept: set[int] = set()  # pauses between two lines that followed each other before and still do
+    for i, j, size in SequenceMatcher(None, old_keys, keys, autojunk=False).get_matching_blocks():
+        for k in range(size):
+            starts[j + k] = old[i + k].start_sample
+            if k + 1 < size:
+                kept.add(j + k)
+    if starts[0] != first:
+        return None  # the first line moved: a different lead-in
+    bounds = sorted(starts)
+    pauses = [0] * len(naturals)
+
+    def fit(a: int, b: int) -> list[int] | None:
+        """Pauses a..b-1 (the last line has none after it) filling the room between lines a and b."""
+        span = range(a, min(b, n - 1))
+        room = starts[b] - starts[a] - sum(lengths[a:b])
+        if b == a + 1 and a in kept:
+            return [room]  # unchanged: as it was
+        if not span:
+            return [] if room == 0 else None
+        nat = [naturals[i] for i in span]
+        if room < round(sum(nat) * rate):
+            return None
+        grown = stretch_pauses(nat, [caps[i] for i in span], room / rate - sum(nat))
+        if any(g > caps[i] + 1e-9 or abs(g - fitted[i]) > KEEP_RHYTHM * fitted[i] for g, i in zip(grown, span)):
+            return None
+        return _samples(grown, room, rate)
+
+    while True:
+        windows = [fit(a, b) for a, b in zip(bounds, bounds[1:])]
+        bad = next((k for k, w in enumerate(windows) if w is None), None)
+        if bad is None:
+            break
+        if len(bounds) <= 3:
+            return None  # the window is the whole episode: fit it whole instead
+        # Widen toward the smaller neighbour (the edges of the track stay put).
+        left = bounds[bad] - bounds[bad - 1] if bad > 0 else None
+        right = bounds[bad + 2] - bounds[bad + 1] if bad + 2 < len(bounds) else None
+        drop = bad if right is None or (left is not None and left < right) else bad + 1
+        del bounds[drop]
+    for a, window in zip(bounds, windows):
+        pauses[a : a + len(window)] = window
+    return pauses
+
+
+def _previous_track(out_dir: Path) -> AudioTrack | None:
+    try:
+        return read_track(TrackFiles(out_dir).manifest)
+    except (FileNotFoundError, ValueError):
+        return None  # none yet, or unreadable: the layout is fitted afresh
+
+
 # -- the track ----------------------------------------------------------------------------------
 
 
@@ -230,20 +329,33 @@ def build_track(
         else:
             pauses.append(line_pause(prev.line, len(prev.samples) / rate, nxt.line, len(nxt.samples) / rate))
             caps.append(MAX_LINE_PAUSE)
+    lead = max(0.0, lead_in)
     speech = sum(len(v.samples) for v in voiced) / rate
-    natural = max(0.0, lead_in) + 2 * EDGE_PAD + speech + sum(pauses)
-    if target_seconds is not None and natural < STRETCH_BELOW * target_seconds:
-        pauses = stretch_pauses(pauses, caps, target_seconds - natural)
+    natural = lead + 2 * EDGE_PAD + speech + sum(pauses)
+    stretched = target_seconds is not None and natural < STRETCH_BELOW * target_seconds
+    fitted = stretch_pauses(pauses, caps, target_seconds - natural) if stretched else pauses
+    gaps = [round(p * rate) for p in fitted]
+
+    first = round((lead + EDGE_PAD) * rate)
+    end_pad = round(EDGE_PAD * rate)
+    lengths = [len(v.samples) for v in voiced]
+    previous = _previous_track(out_dir) if stretched else None
+    if previous is not None and (previous.sample_rate, previous.target_seconds, previous.lead_in) == (
+        rate, target_seconds, lead
+    ) and abs((previous.total_samples or 0) - (first + sum(lengths) + sum(gaps) + end_pad)) <= KEEP_LENGTH_SECONDS * rate:
+        # The same episode fitted to the same length: keep what did not change where it was.
+        keys = [_line_key(v.scene.number, v.line.speaker, v.line.text, v.line.emotion, len(v.samples)) for v in voiced]
+        gaps = kept_layout(previous, keys, lengths, pauses, caps, fitted, first, end_pad) or gaps
 
     # Place lines on a sample grid (cumulative, so rounding never drifts).
-    cursor = round((max(0.0, lead_in) + EDGE_PAD) * rate)
+    cursor = first
     placed: list[tuple[int, _Voiced]] = []
     for i, v in enumerate(voiced):
         placed.append((cursor, v))
         cursor += len(v.samples)
-        if i < len(pauses):
-            cursor += round(pauses[i] * rate)
-    total = cursor + round(EDGE_PAD * rate)
+        if i < len(gaps):
+            cursor += gaps[i]
+    total = cursor + end_pad
     mix = np.zeros(total, dtype=np.float32)
     track_lines: list[TrackLine] = []
     for index, (at, v) in enumerate(placed):
@@ -265,6 +377,8 @@ def build_track(
                     for w in v.words
                 ],
                 provider=v.provider,
+                start_sample=at,
+                end_sample=at + len(v.samples),
             )
         )
     duration = total / rate
@@ -290,7 +404,11 @@ def build_track(
         duration=duration,
         scenes=scenes,
         lines=track_lines,
-        fingerprint=track_fingerprint(script, roster, provider, target_seconds, lead_in),
+        # Where the lines sit is part of the track: an edit's kept layout differs from a fresh fit.
+        fingerprint=fingerprint(track_fingerprint(script, roster, provider, target_seconds, lead_in), [at for at, _v in placed]),
+        target_seconds=target_seconds,
+        lead_in=lead,
+        total_samples=total,
     )
     write_wav(dialogue, pcm, rate)
     write_text(files.timing_table, _timing_csv(track_lines))

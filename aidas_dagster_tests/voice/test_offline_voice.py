@@ -24,7 +24,7 @@ from aidas_dagster.voice.analysis import (
 )
 from aidas_dagster.voice.line_cache import SpeechError, synthesize_line
 from aidas_dagster.voice.offline_tts import OfflineSpeech, calculate_modulation
-from aidas_dagster.voice.track import MAX_LINE_PAUSE, MAX_SCENE_PAUSE, build_track, read_track
+from aidas_dagster.voice.track import KEEP_RHYTHM, MAX_LINE_PAUSE, MAX_SCENE_PAUSE, build_track, read_track
 from aidas_dagster_tests.voice.builders import SCENES, make_script, syllables
 
 class CountingProvider:
@@ -291,6 +291,84 @@ def test_track_stretches_pauses_toward_the_target(speech: OfflineSpeech, roster:
     led = build_track(make_script(), roster, speech, cache, tmp_path / "i", lead_in=2.0)
     assert led.lines[0].start == pytest.approx(natural.lines[0].start + 2.0, abs=0.01)
     assert led.scenes[0].start == 0.0
+
+
+def gaps_of(track) -> list[float]:
+    return [b.start - a.end for a, b in zip(track.lines, track.lines[1:])]
+
+
+def edited_scenes(scene: int, line: int, text: str | None = None, insert: tuple | None = None):
+    """SCENES twice over (six scenes), with one line of `scene` (1-based) rewritten or one inserted."""
+    scenes = [(mood, list(lines)) for mood, lines in SCENES * 2]
+    lines = scenes[scene - 1][1]
+    if text is not None:
+        speaker, _old, emotion = lines[line]
+        lines[line] = (speaker, text, emotion)
+    if insert is not None:
+        lines.insert(line, insert)
+    return scenes
+
+
+def test_an_edit_keeps_the_rest_of_the_track_where_it_was(speech: OfflineSpeech, roster: Roster, tmp_path: Path):
+    cache, out = tmp_path / "cache", tmp_path / "audio"
+    script = make_script(SCENES * 2)
+    target = build_track(script, roster, speech, cache, tmp_path / "natural").duration + 20.0
+    before = build_track(script, roster, speech, cache, out, target_seconds=target)
+    old_samples, rate = read_wav(before.dialogue_wav)  # the next build writes over it
+
+    edited = make_script(edited_scenes(3, 1, text="그게 무슨 말이에요? 이유라도 꼭 알려 주세요, 지금 바로요."))
+    after = build_track(edited, roster, speech, cache, out, target_seconds=target)
+    assert after.total_samples == before.total_samples  # the episode keeps its length to the sample
+    moved = [a.index for a, b in zip(before.lines, after.lines) if (a.start_sample, a.text) != (b.start_sample, b.text)]
+    # one short run of lines around the edited one (line 8) moved; the rest sit where they sat
+    assert 8 in moved and moved == list(range(moved[0], moved[-1] + 1)) and len(moved) <= 4, moved
+    # the audio outside the edited stretch is the same, sample for sample
+    new_samples, _ = read_wav(after.dialogue_wav)
+    lo = after.lines[moved[0] - 1].end_sample
+    hi = after.lines[moved[-1] + 1].start_sample
+    assert np.array_equal(new_samples[:lo], old_samples[:lo])
+    assert np.array_equal(new_samples[hi:], old_samples[hi:])
+
+    # the pauses that took the edit up keep the rhythm a fresh fit of the whole episode gives them
+    fresh = build_track(edited, roster, speech, cache, tmp_path / "fresh", target_seconds=target)
+    assert fresh.duration == pytest.approx(after.duration, abs=0.05)
+    assert [b.start_sample for b in fresh.lines] != [b.start_sample for b in after.lines]
+    assert fresh.fingerprint != after.fingerprint  # where the lines sit is part of the track
+    for (gap, fresh_gap), a in zip(zip(gaps_of(after), gaps_of(fresh)), after.lines):
+        assert abs(gap - fresh_gap) <= KEEP_RHYTHM * fresh_gap + 1e-3
+    # building the same script again keeps the edited layout
+    again = build_track(edited, roster, speech, cache, out, target_seconds=target)
+    assert [b.start_sample for b in again.lines] == [b.start_sample for b in after.lines]
+    assert again.fingerprint == after.fingerprint
+
+
+def test_an_added_line_widens_the_window_and_a_new_length_fits_afresh(
+    speech: OfflineSpeech, roster: Roster, tmp_path: Path
+):
+    cache, out = tmp_path / "cache", tmp_path / "audio"
+    script = make_script(SCENES * 2)
+    target = build_track(script, roster, speech, cache, tmp_path / "natural").duration + 20.0
+    before = build_track(script, roster, speech, cache, out, target_seconds=target)
+
+    added = make_script(edited_scenes(5, 1, insert=("CHAR003", "잠깐만요, 저도 같이 가도 될까요? 할 말이 있어요.", "worried")))
+    after = build_track(added, roster, speech, cache, out, target_seconds=target)
+    assert after.total_samples == before.total_samples
+    old_by_text = {(b.scene, b.text): b.start_sample for b in before.lines}
+    kept = [b for b in after.lines if old_by_text.get((b.scene, b.text)) == b.start_sample]
+    moved = [b.index for b in after.lines if b not in kept]
+    # a longer window than an edit needs (a whole line and its pause to take up), still not the episode
+    assert 14 in moved and moved == list(range(moved[0], moved[-1] + 1)) and len(moved) < len(after.lines) / 2, moved
+    for gap, a, b in zip(gaps_of(after), after.lines, after.lines[1:]):
+        assert 0.15 - 1e-3 <= gap <= (MAX_LINE_PAUSE if a.scene == b.scene else MAX_SCENE_PAUSE) + 0.01
+
+    # a new length is a new fit, the same as a fresh folder's; so is a damaged previous manifest
+    longer = build_track(added, roster, speech, cache, out, target_seconds=target + 10)
+    fresh = build_track(added, roster, speech, cache, tmp_path / "fresh", target_seconds=target + 10)
+    assert longer.duration == pytest.approx(target + 10, abs=0.05)
+    assert [b.start_sample for b in longer.lines] == [b.start_sample for b in fresh.lines]
+    (out / "track.json").write_text("{ half written", encoding="utf-8")
+    rebuilt = build_track(script, roster, speech, cache, out, target_seconds=target + 10)
+    assert rebuilt.duration == pytest.approx(target + 10, abs=0.05)
 
 
 def test_crash_while_voicing_leaves_no_half_written_files(speech: OfflineSpeech, roster: Roster, tmp_path: Path):
