@@ -228,15 +228,14 @@ def kept_layout(
         if room < round(sum(nat) * rate):
             return None
         grown = stretch_pauses(nat, [caps[i] for i in span], room / rate - sum(nat))
+        if abs(sum(grown) - room / rate) > 1e-3:
+            return None  # more room than the caps allow
         if any(g > caps[i] + 1e-9 or abs(g - fitted[i]) > KEEP_RHYTHM * fitted[i] for g, i in zip(grown, span)):
             return None
         return _samples(grown, room, rate)
 
-    while True:
-        windows = [fit(a, b) for a, b in zip(bounds, bounds[1:])]
-        bad = next((k for k, w in enumerate(windows) if w is None), None)
-        if bad is None:
-            break
+    windows = [fit(a, b) for a, b in zip(bounds, bounds[1:])]
+    while (bad := next((k for k, w in enumerate(windows) if w is None), None)) is not None:
         if len(bounds) <= 3:
             return None  # the window is the whole episode: fit it whole instead
         # Widen toward the smaller neighbour (the edges of the track stay put).
@@ -244,6 +243,7 @@ def kept_layout(
         right = bounds[bad + 2] - bounds[bad + 1] if bad + 2 < len(bounds) else None
         drop = bad if right is None or (left is not None and left < right) else bad + 1
         del bounds[drop]
+        windows[drop - 1 : drop + 1] = [fit(bounds[drop - 1], bounds[drop])]
     for a, window in zip(bounds, windows):
         pauses[a : a + len(window)] = window
     return pauses
