@@ -314,7 +314,7 @@ def test_an_edit_keeps_the_rest_of_the_track_where_it_was(speech: OfflineSpeech,
     script = make_script(SCENES * 2)
     target = build_track(script, roster, speech, cache, tmp_path / "natural").duration + 20.0
     before = build_track(script, roster, speech, cache, out, target_seconds=target)
-    old_samples, rate = read_wav(before.dialogue_wav)  # the next build writes over it
+    old_samples, _rate = read_wav(before.dialogue_wav)  # the next build writes over it
 
     edited = make_script(edited_scenes(3, 1, text="그게 무슨 말이에요? 이유라도 꼭 알려 주세요, 지금 바로요."))
     after = build_track(edited, roster, speech, cache, out, target_seconds=target)
@@ -334,7 +334,7 @@ def test_an_edit_keeps_the_rest_of_the_track_where_it_was(speech: OfflineSpeech,
     assert fresh.duration == pytest.approx(after.duration, abs=0.05)
     assert [b.start_sample for b in fresh.lines] != [b.start_sample for b in after.lines]
     assert fresh.fingerprint != after.fingerprint  # where the lines sit is part of the track
-    for (gap, fresh_gap), a in zip(zip(gaps_of(after), gaps_of(fresh)), after.lines):
+    for gap, fresh_gap in zip(gaps_of(after), gaps_of(fresh)):
         assert abs(gap - fresh_gap) <= KEEP_RHYTHM * fresh_gap + 1e-3
     # building the same script again keeps the edited layout
     again = build_track(edited, roster, speech, cache, out, target_seconds=target)
