@@ -528,7 +528,7 @@ def ceiling_of(loudness: Loudness) -> float:
 
 
 def normalised_mix(
-    parts: list[Part], total: int, seed: str, loudness: Loudness, ffmpeg: str, previous_db: float | None,
+    parts: list[Part], total: int, seed: str, loudness: Loudness, previous_db: float | None,
     previous_lufs: float | None = None, steps_out: dict[float, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, Gains, float]:
     """The mix as 16-bit samples at the gain that brings it to the target, the gain, and the
@@ -825,7 +825,7 @@ def make_soundtrack(
                 now.save(steps_file)
             return _finish(pieces, encoded, gains, lufs, total_frames, cache, out_adts)
     steps: dict[float, np.ndarray] = {}
-    pcm, gains, lufs = normalised_mix(parts, total_samples, seed, loudness, ffmpeg, previous_gain_db, previous_lufs, steps_out=steps)
+    pcm, gains, lufs = normalised_mix(parts, total_samples, seed, loudness, previous_gain_db, previous_lufs, steps_out=steps)
     pieces, encoded = _pieces(parts, total_frames, seed, gains, _pcm_frames(pcm), cache, out_adts, ffmpeg, parts_hint)
     if steps_file is not None and gains.db in steps:
         MixSteps.of(parts, seed, gains, total_samples, steps[gains.db]).save(steps_file)

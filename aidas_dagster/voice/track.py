@@ -214,7 +214,6 @@ def kept_layout(
     if starts[0] != first:
         return None  # the first line moved: a different lead-in
     bounds = sorted(starts)
-    pauses = [0] * len(naturals)
 
     def fit(a: int, b: int) -> list[int] | None:
         """Pauses a..b-1 (the last line has none after it) filling the room between lines a and b."""
@@ -244,6 +243,7 @@ def kept_layout(
         drop = bad if right is None or (left is not None and left < right) else bad + 1
         del bounds[drop]
         windows[drop - 1 : drop + 1] = [fit(bounds[drop - 1], bounds[drop])]
+    pauses = [0] * len(naturals)
     for a, window in zip(bounds, windows):
         pauses[a : a + len(window)] = window
     return pauses
@@ -330,21 +330,20 @@ def build_track(
             pauses.append(line_pause(prev.line, len(prev.samples) / rate, nxt.line, len(nxt.samples) / rate))
             caps.append(MAX_LINE_PAUSE)
     lead = max(0.0, lead_in)
-    speech = sum(len(v.samples) for v in voiced) / rate
-    natural = lead + 2 * EDGE_PAD + speech + sum(pauses)
+    lengths = [len(v.samples) for v in voiced]
+    natural = lead + 2 * EDGE_PAD + sum(lengths) / rate + sum(pauses)
     stretched = target_seconds is not None and natural < STRETCH_BELOW * target_seconds
     fitted = stretch_pauses(pauses, caps, target_seconds - natural) if stretched else pauses
     gaps = [round(p * rate) for p in fitted]
 
     first = round((lead + EDGE_PAD) * rate)
     end_pad = round(EDGE_PAD * rate)
-    lengths = [len(v.samples) for v in voiced]
     previous = _previous_track(out_dir) if stretched else None
     if previous is not None and (previous.sample_rate, previous.target_seconds, previous.lead_in) == (
         rate, target_seconds, lead
     ) and abs((previous.total_samples or 0) - (first + sum(lengths) + sum(gaps) + end_pad)) <= KEEP_LENGTH_SECONDS * rate:
         # The same episode fitted to the same length: keep what did not change where it was.
-        keys = [_line_key(v.scene.number, v.line.speaker, v.line.text, v.line.emotion, len(v.samples)) for v in voiced]
+        keys = [_line_key(v.scene.number, v.line.speaker, v.line.text, v.line.emotion, n) for v, n in zip(voiced, lengths)]
         gaps = kept_layout(previous, keys, lengths, pauses, caps, fitted, first, end_pad) or gaps
 
     # Place lines on a sample grid (cumulative, so rounding never drifts).

@@ -116,16 +116,16 @@ def test_the_loudness_target_is_configurable_and_a_kept_gain_stays_within_tolera
     timeline = build_timeline(plan, track, script, roster, TITLE)
     parts = sound_parts(timeline, track)
     total = timeline.total_frames * (snd.RATE // timeline.fps)
-    pcm, gains, lufs = snd.normalised_mix(parts, total, SERIES, snd.Loudness(-20.0, -3.0), ffmpeg_exe(), None)
+    pcm, gains, lufs = snd.normalised_mix(parts, total, SERIES, snd.Loudness(-20.0, -3.0), None)
     assert lufs == pytest.approx(-20.0, abs=snd.LOUDNESS_AIM)
     assert snd.measure_loudness(pcm, ffmpeg_exe())[0] == pytest.approx(lufs, abs=0.05)
     assert np.max(np.abs(pcm)) / 32768 <= snd._db(-3.0 - snd.TRUE_PEAK_HEADROOM_DB) + 1e-3
     # A gain within tolerance is kept (the cached pieces stay valid); one far off is replaced.
-    _pcm, kept, _lufs = snd.normalised_mix(parts, total, SERIES, snd.Loudness(), ffmpeg_exe(), cut.audio_gain_db + 0.2)
+    _pcm, kept, _lufs = snd.normalised_mix(parts, total, SERIES, snd.Loudness(), cut.audio_gain_db + 0.2)
     assert kept.db == pytest.approx(cut.audio_gain_db + 0.2)
-    _pcm, moved, far = snd.normalised_mix(parts, total, SERIES, snd.Loudness(), ffmpeg_exe(), cut.audio_gain_db - 15)
+    _pcm, moved, far = snd.normalised_mix(parts, total, SERIES, snd.Loudness(), cut.audio_gain_db - 15)
     assert moved.db != pytest.approx(cut.audio_gain_db - 15) and far == pytest.approx(-14.0, abs=snd.LOUDNESS_TOLERANCE)
-    unity = snd.normalised_mix(parts, total, SERIES, snd.Loudness(None), ffmpeg_exe(), None)[1]
+    unity = snd.normalised_mix(parts, total, SERIES, snd.Loudness(None), None)[1]
     assert unity.db == 0.0
 
 
